@@ -1,0 +1,357 @@
+"""The classical catalog: composer -> work -> every recording of it, on releases that
+the shop offers for sale."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from .text import fold, name_skeleton
+
+
+class Period(models.TextChoices):
+    MEDIEVAL = "medieval", "Medieval"
+    RENAISSANCE = "renaissance", "Renaissance"
+    BAROQUE = "baroque", "Baroque"
+    CLASSICAL = "classical", "Classical"
+    EARLY_ROMANTIC = "early-romantic", "Early Romantic"
+    ROMANTIC = "romantic", "Romantic"
+    LATE_ROMANTIC = "late-romantic", "Late Romantic"
+    TWENTIETH_CENTURY = "20th-century", "20th Century"
+    POST_WAR = "post-war", "Post-War"
+    TWENTY_FIRST_CENTURY = "21st-century", "21st Century"
+
+
+class Genre(models.TextChoices):
+    ORCHESTRAL = "orchestral", "Orchestral"
+    CONCERTO = "concerto", "Concerto"
+    CHAMBER = "chamber", "Chamber"
+    KEYBOARD = "keyboard", "Keyboard"
+    VOCAL = "vocal", "Vocal & choral"
+    STAGE = "stage", "Opera & stage"
+
+
+class Format(models.TextChoices):
+    CD = "cd", "CD"
+    SACD = "sacd", "SACD"
+    BLURAY = "bluray", "Blu-ray"
+    DVD = "dvd", "DVD"
+    LP = "lp", "LP"
+
+
+class Role(models.TextChoices):
+    CONDUCTOR = "conductor", "Conductor"
+    SOLOIST = "soloist", "Soloist"
+    ORCHESTRA = "orchestra", "Orchestra"
+    ENSEMBLE = "ensemble", "Ensemble"
+    CHOIR = "choir", "Choir"
+
+
+def choices_check(field, choices, name):
+    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
+
+
+class Composer(models.Model):
+    name = models.CharField(max_length=100, help_text="Short name as shown in lists, e.g. Beethoven.")
+    full_name = models.CharField(max_length=200)
+    sort_name = models.CharField(max_length=200, db_index=True, help_text="Surname first, for A-Z lists.")
+    slug = models.SlugField(max_length=120, unique=True)
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    death_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    period = models.CharField(max_length=20, choices=Period.choices, db_index=True)
+    popular = models.BooleanField(default=False)
+    recommended = models.BooleanField(default=False)
+    search_text = models.TextField(blank=True, editable=False, help_text="Folded names and variants, for search.")
+
+    class Meta:
+        ordering = ["sort_name"]
+        constraints = [choices_check("period", Period, "catalog_composer_period_valid")]
+
+    def __str__(self):
+        return self.full_name
+
+    def get_absolute_url(self):
+        return reverse("catalog:composer", kwargs={"slug": self.slug})
+
+    @property
+    def lifespan(self):
+        if self.birth_year and self.death_year:
+            return f"{self.birth_year}–{self.death_year}"
+        if self.birth_year:
+            return f"born {self.birth_year}"
+        return ""
+
+    @property
+    def initial(self):
+        return self.sort_name[:1].upper()
+
+
+class ComposerAlias(models.Model):
+    """Another way of writing a composer's name: a transliteration, an other-language
+    form, a common misspelling. Search matches these."""
+
+    composer = models.ForeignKey(Composer, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=200)
+    folded = models.CharField(max_length=200, db_index=True, editable=False)
+    skeleton = models.CharField(max_length=200, db_index=True, editable=False, help_text="Spelling-blind key.")
+
+    class Meta:
+        verbose_name_plural = "composer aliases"
+        constraints = [models.UniqueConstraint(fields=["composer", "folded"], name="catalog_alias_unique")]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.folded = fold(self.name)
+        self.skeleton = name_skeleton(self.name)
+        super().save(*args, **kwargs)
+
+
+class Work(models.Model):
+    composer = models.ForeignKey(Composer, on_delete=models.PROTECT, related_name="works")
+    title = models.CharField(max_length=300, help_text='Full title, e.g. Symphony no. 9 in D minor, op. 125, "Choral".')
+    slug = models.SlugField(max_length=200)
+    subtitle = models.CharField(max_length=300, blank=True)
+    genre = models.CharField(max_length=20, choices=Genre.choices, db_index=True)
+    form = models.CharField(max_length=80, blank=True, help_text="Symphony, Piano Sonata, Mass, ...")
+    number = models.CharField(max_length=20, blank=True, help_text="Number within its form, e.g. 9.")
+    key = models.CharField(max_length=40, blank=True, help_text="e.g. D minor")
+    nickname = models.CharField(max_length=120, blank=True, help_text='e.g. Choral, "Eroica", Moonlight')
+    popular = models.BooleanField(default=False)
+    recommended = models.BooleanField(default=False)
+    recording_count = models.PositiveIntegerField(default=0, editable=False)
+    search_text = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["composer__sort_name", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["composer", "slug"], name="catalog_work_slug_unique"),
+            choices_check("genre", Genre, "catalog_work_genre_valid"),
+        ]
+        indexes = [models.Index(fields=["composer", "genre", "title"], name="catalog_work_by_genre")]
+
+    def __str__(self):
+        return f"{self.composer.name}: {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("catalog:work", kwargs={"composer": self.composer.slug, "slug": self.slug})
+
+
+class CatalogueNumber(models.Model):
+    """A work's number in a catalogue of a composer's works (BWV 1007, K. 550, op. 125)."""
+
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="catalogue_numbers")
+    system = models.CharField(max_length=12, help_text="BWV, K, Op, D, Hob, RV, WoO, ...")
+    number = models.CharField(max_length=30, help_text="As written, e.g. 27 no. 2, XVI:52, 1007")
+    token = models.CharField(max_length=40, db_index=True, editable=False, help_text="Normalised, e.g. op27no2")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["work", "system", "number"], name="catalog_catno_unique")]
+
+    def __str__(self):
+        sep = " " if self.system in {"Op", "WoO", "Hob", "RV", "HWV", "BuxWV", "TWV", "Sz", "BB"} else "."
+        return f"{self.system.lower() if self.system == 'Op' else self.system}{sep}{self.number}"
+
+
+class Movement(models.Model):
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="movements")
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["work", "position"], name="catalog_movement_unique")]
+
+    def __str__(self):
+        return self.title
+
+
+class Artist(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", "Person"
+        GROUP = "group", "Group"
+
+    name = models.CharField(max_length=200)
+    sort_name = models.CharField(max_length=200, db_index=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    instrument = models.CharField(max_length=60, blank=True, help_text="Main instrument of a soloist.")
+    is_demo = models.BooleanField(default=False, help_text="Generated for the demo catalog.")
+    search_text = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["sort_name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["person", "group"]), name="catalog_artist_kind_valid")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("catalog:artist", kwargs={"slug": self.slug})
+
+
+class Label(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    is_demo = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("catalog:label", kwargs={"slug": self.slug})
+
+
+class Release(models.Model):
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=220, unique=True)
+    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="releases")
+    catalog_number = models.CharField(max_length=40)
+    barcode = models.CharField(max_length=14, blank=True, help_text="EAN/UPC")
+    release_date = models.DateField(db_index=True)
+    format = models.CharField(max_length=10, choices=Format.choices, db_index=True)
+    discs = models.PositiveSmallIntegerField(default=1)
+    cover = models.ImageField(upload_to="covers/", blank=True, help_text="Leave empty for a generated cover.")
+    notes = models.TextField(blank=True)
+    featured = models.BooleanField(default=False, db_index=True)
+    is_demo = models.BooleanField(default=False, help_text="Generated for the demo catalog.")
+    # Denormalised for list pages: the lowest current price and whether anything can be bought.
+    min_price = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True, editable=False)
+    search_text = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-release_date", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["label", "catalog_number"], name="catalog_release_catno_unique"),
+            models.UniqueConstraint(
+                fields=["barcode"], condition=~Q(barcode=""), name="catalog_release_barcode_unique"
+            ),
+            models.CheckConstraint(condition=Q(discs__gte=1), name="catalog_release_discs_positive"),
+            choices_check("format", Format, "catalog_release_format_valid"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("catalog:release", kwargs={"slug": self.slug})
+
+    def get_cover_url(self):
+        if self.cover:
+            return self.cover.url
+        return reverse("catalog:cover", kwargs={"slug": self.slug})
+
+
+class Recording(models.Model):
+    """One performance of a work, as it appears on a release."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="recordings")
+    work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="recordings")
+    position = models.PositiveSmallIntegerField(default=1)
+    year = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Year recorded.")
+    # Copied from the release so the work page can filter and sort its recordings
+    # without a join per row.
+    release_date = models.DateField(db_index=True)
+
+    class Meta:
+        ordering = ["release", "position"]
+        indexes = [models.Index(fields=["work", "-release_date"], name="catalog_rec_work_date")]
+
+    def __str__(self):
+        return f"{self.work} on {self.release}"
+
+
+class Credit(models.Model):
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="credits")
+    artist = models.ForeignKey(Artist, on_delete=models.PROTECT, related_name="credits")
+    role = models.CharField(max_length=12, choices=Role.choices)
+    instrument = models.CharField(max_length=60, blank=True, help_text="For soloists: piano, violin, soprano, ...")
+    position = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [choices_check("role", Role, "catalog_credit_role_valid")]
+        indexes = [models.Index(fields=["artist", "role"], name="catalog_credit_artist_role")]
+
+    def __str__(self):
+        suffix = f" ({self.instrument})" if self.instrument else ""
+        return f"{self.artist}{suffix}"
+
+
+class Track(models.Model):
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="tracks")
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="tracks")
+    disc = models.PositiveSmallIntegerField(default=1)
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=300)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["disc", "number"]
+        constraints = [models.UniqueConstraint(fields=["release", "disc", "number"], name="catalog_track_unique")]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def duration(self):
+        if self.duration_seconds is None:
+            return ""
+        minutes, seconds = divmod(self.duration_seconds, 60)
+        return f"{minutes}:{seconds:02d}"
+
+
+class Offer(models.Model):
+    """Something the shop sells: a release from stock, or burned to order (like an ArkivCD)."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="offers")
+    sku = models.CharField(max_length=40, unique=True)
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    currency = models.CharField(max_length=3, default=settings.ARKIV_CURRENCY)
+    stock = models.PositiveIntegerField(default=0)
+    made_to_order = models.BooleanField(default=False, help_text="Manufactured on demand; stock does not apply.")
+    lead_time_days = models.PositiveSmallIntegerField(default=0, help_text="Working days to manufacture.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["price"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=Decimal("0")), name="catalog_offer_price_positive"),
+            models.CheckConstraint(condition=Q(stock__gte=0), name="catalog_offer_stock_non_negative"),
+            models.CheckConstraint(
+                condition=Q(made_to_order=False) | Q(lead_time_days__gt=0),
+                name="catalog_offer_mto_has_lead_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.release} ({self.sku})"
+
+    @property
+    def available(self):
+        return self.is_active and (self.made_to_order or self.stock > 0)
+
+    @property
+    def kind_label(self):
+        return "Made to order" if self.made_to_order else Format(self.release.format).label
+
+
+class SearchTerm(models.Model):
+    """A word that occurs in the catalog's names and titles: the vocabulary that
+    'did you mean' suggestions are drawn from."""
+
+    word = models.CharField(max_length=60, unique=True)
+    length = models.PositiveSmallIntegerField(db_index=True)
+    weight = models.PositiveIntegerField(default=1, help_text="How often the word occurs.")
+
+    def __str__(self):
+        return self.word

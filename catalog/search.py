@@ -1,0 +1,265 @@
+"""Catalog search that understands how classical buyers type: name variants and
+transliterations, missing accents, catalogue numbers written any way, nicknames,
+"composer + number", and small typos (with a "did you mean").
+
+On PostgreSQL words are matched with full-text search (GIN-indexed tsvector) and typos
+with trigram similarity; on SQLite the same rules run on plain LIKE and difflib."""
+
+import difflib
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Case, IntegerField, Q, Value, When
+
+from .models import Artist, Composer, ComposerAlias, Release, SearchTerm, Work
+from .text import fold, name_skeleton, parse_query
+
+MAX_QUERY_LENGTH = 200
+
+
+@dataclass
+class SearchResults:
+    query: str
+    composers: list = field(default_factory=list)
+    works: list = field(default_factory=list)
+    artists: list = field(default_factory=list)
+    releases: list = field(default_factory=list)
+    suggestion: str = ""  # a corrected query to offer ("did you mean")
+    corrected: bool = False  # the results shown are for the suggestion
+
+    @property
+    def empty(self):
+        return not (self.composers or self.works or self.artists or self.releases)
+
+
+def is_postgres():
+    return connection.vendor == "postgresql"
+
+
+# -- matching one term against a folded search_text column -----------------------------
+
+
+def _term_q(term, *, exact=False, column="search_text"):
+    """Rows whose text has a word starting with term (or equal to it, when exact)."""
+    if is_postgres():
+        from django.contrib.postgres.search import SearchQuery
+
+        raw = term if exact else f"{term}:*"
+        return Q(**{f"{column}_vector": SearchQuery(raw, search_type="raw", config="simple")})
+    return Q(**{f"{column}__contains": f" {term} " if exact else f" {term}"})
+
+
+def _with_vector(queryset):
+    if is_postgres():
+        from django.contrib.postgres.search import SearchVector
+
+        return queryset.annotate(search_text_vector=SearchVector("search_text", config="simple"))
+    return queryset
+
+
+def _number_q(number):
+    # "beethoven 9": the ninth ("no9"), or a catalogue-less 9 in a title.
+    return _term_q(f"no{number}", exact=True) | _term_q(number, exact=True)
+
+
+# -- composers named in the query -----------------------------------------------------
+
+
+@dataclass
+class ComposerMatch:
+    words: list  # the query words that named a composer
+    composer_ids: set
+    typed_exactly: bool  # False when found through the spelling-blind key
+    canonical: str  # how the shop spells it, for "did you mean"
+
+
+def _surname(names_by_id):
+    return fold(sorted(names_by_id.values())[0]).split()[-1]
+
+
+def find_composers(words):
+    """Take the longest runs of words that name a composer (any spelling), left to right."""
+    if not words:
+        return [], list(words)
+    ngrams = {" ".join(words[i : i + n]) for n in range(1, 5) for i in range(len(words) - n + 1)}
+    skeletons = {name_skeleton(w) for w in words if len(w) >= 4}
+    rows = ComposerAlias.objects.filter(Q(folded__in=ngrams) | Q(skeleton__in=skeletons)).values_list(
+        "folded", "skeleton", "composer_id", "composer__name"
+    )
+    by_folded, by_skeleton = {}, {}
+    for folded, skeleton, composer_id, name in rows:
+        by_folded.setdefault(folded, {})[composer_id] = name
+        by_skeleton.setdefault(skeleton, {})[composer_id] = name
+    matches, rest, i = [], [], 0
+    while i < len(words):
+        for n in range(min(4, len(words) - i), 0, -1):
+            phrase = " ".join(words[i : i + n])
+            if phrase in by_folded:
+                found = by_folded[phrase]
+                canonical = _surname(found)
+                # Known misspellings ("bethoven") are aliases too, but deserve a "did you mean".
+                typo = n == 1 and phrase != canonical and difflib.SequenceMatcher(None, phrase, canonical).ratio() >= 0.85
+                matches.append(ComposerMatch(words[i : i + n], set(found), not typo, canonical))
+                i += n
+                break
+        else:
+            word = words[i]
+            found = by_skeleton.get(name_skeleton(word)) if len(word) >= 4 else None
+            if found:
+                matches.append(ComposerMatch([word], set(found), False, _surname(found)))
+            else:
+                rest.append(word)
+            i += 1
+    return matches, rest
+
+
+# -- the search itself ----------------------------------------------------------------
+
+
+def search_catalog(query, *, limit=10):
+    """Search composers, works, artists and releases; fall back to a corrected query
+    when a word is misspelled."""
+    query = (query or "").strip()[:MAX_QUERY_LENGTH]
+    results = _search(query, limit=limit)
+    if results.suggestion or not query:
+        return results
+    if results.empty:
+        corrected = correct_spelling(query)
+        if corrected and corrected != fold(query):
+            retry = _search(corrected, limit=limit)
+            if not retry.empty:
+                retry.query, retry.suggestion, retry.corrected = query, corrected, True
+                return retry
+    return results
+
+
+def _search(query, *, limit):
+    results = SearchResults(query=query)
+    parsed = parse_query(query)
+    if not (parsed.words or parsed.catalogue or parsed.numbers):
+        return results
+    matches, words = find_composers(parsed.words)
+    if any(not m.typed_exactly for m in matches):
+        # Found through the spelling-blind key: say how the shop spells it.
+        spelled = {tuple(m.words): m.canonical for m in matches}
+        out = []
+        for word in parsed.words:
+            hit = next((v for k, v in spelled.items() if k[0] == word), None)
+            out.append(hit or word)
+        results.suggestion = " ".join(out + parsed.numbers + parsed.catalogue)
+        results.corrected = True
+
+    composer_ids = set().union(*(m.composer_ids for m in matches)) if matches else set()
+    results.works = _search_works(matches, words, parsed, limit=limit)
+    results.composers = _search_composers(composer_ids, words, parsed, limit=limit)
+    if not parsed.catalogue and not parsed.numbers:
+        results.artists = _search_artists(parsed.words, limit=limit)
+    results.releases = _search_releases(matches, words, parsed, results.works, limit=limit)
+    return results
+
+
+def _points(condition, points):
+    return Case(When(condition, then=Value(points)), default=Value(0), output_field=IntegerField())
+
+
+def _search_works(matches, words, parsed, *, limit):
+    works = _with_vector(Work.objects.all())
+    for match in matches:
+        # A word that names a composer may also be a word of a title ("Field", "Glass").
+        text_q = Q()
+        for word in match.words:
+            text_q &= _term_q(word)
+        works = works.filter(Q(composer_id__in=match.composer_ids) | text_q)
+    for word in words:
+        works = works.filter(_term_q(word))
+    for token in parsed.catalogue:
+        works = works.filter(_term_q(token, exact=True))
+    for number in parsed.numbers:
+        works = works.filter(_number_q(number))
+    score = _points(Q(popular=True), 3) + _points(Q(recommended=True), 2)
+    if parsed.numbers:
+        score += _points(Q(number=parsed.numbers[0]), 6)
+    if words:
+        nickname_words = Q()
+        for word in words:
+            nickname_words &= Q(nickname__icontains=word)
+        score += _points(nickname_words, 4)
+    works = works.annotate(score=score).select_related("composer")
+    return list(works.order_by("-score", "-recording_count", "title")[:limit])
+
+
+def _search_composers(composer_ids, words, parsed, *, limit):
+    if composer_ids:
+        composers = Composer.objects.filter(pk__in=composer_ids)
+    elif words and not parsed.catalogue and not parsed.numbers:
+        composers = Composer.objects.all()
+        for word in words:
+            composers = composers.filter(search_text__contains=f" {word}")
+    else:
+        return []
+    return list(composers.order_by("-popular", "-recommended", "sort_name")[:limit])
+
+
+def _search_artists(words, *, limit):
+    if not words:
+        return []
+    artists = Artist.objects.all()
+    for word in words:
+        artists = artists.filter(search_text__contains=f" {word}")
+    return list(artists.order_by("sort_name")[:limit])
+
+
+def _search_releases(matches, words, parsed, works, *, limit):
+    releases = Release.objects.select_related("label")
+    if not parsed.catalogue and not parsed.numbers and not matches:
+        # Titles, performers, labels, catalogue numbers and barcodes.
+        text = _with_vector(releases)
+        for word in words:
+            text = text.filter(_term_q(word))
+        found = list(text.order_by("-release_date")[:limit])
+        if found:
+            return found
+    if works:
+        return list(releases.filter(recordings__work=works[0]).order_by("-release_date").distinct()[:limit])
+    return []
+
+
+# -- did you mean ---------------------------------------------------------------------
+
+
+def correct_spelling(query):
+    """The query with each unknown word replaced by the closest catalog word, or ''."""
+    parsed = parse_query(query)
+    if not parsed.words:
+        return ""
+    known = set(SearchTerm.objects.filter(word__in=parsed.words).values_list("word", flat=True))
+    corrected, changed = [], False
+    for word in parsed.words:
+        better = word if (word in known or len(word) < 4) else _closest_term(word)
+        changed |= better != word
+        corrected.append(better or word)
+    if not changed:
+        return ""
+    return " ".join(corrected + parsed.numbers + parsed.catalogue)
+
+
+def _closest_term(word):
+    if is_postgres():
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        best = (
+            SearchTerm.objects.annotate(similarity=TrigramSimilarity("word", word))
+            .filter(similarity__gt=0.35)
+            .order_by("-similarity", "-weight")
+            .values_list("word", flat=True)
+            .first()
+        )
+        return best or ""
+    candidates = dict(
+        SearchTerm.objects.filter(length__range=(len(word) - 2, len(word) + 2)).values_list("word", "weight")
+    )
+    close = difflib.get_close_matches(word, candidates, n=5, cutoff=0.78)
+    if not close:
+        return ""
+    ranked = sorted(close, key=lambda w: (-difflib.SequenceMatcher(None, word, w).ratio(), -candidates[w]))
+    return ranked[0]

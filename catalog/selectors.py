@@ -1,0 +1,156 @@
+"""Reads for catalog pages. Each returns everything its page shows in a fixed number of
+queries, whatever the number of rows."""
+
+from dataclasses import dataclass
+
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+
+from .models import Artist, Composer, Credit, Format, Label, Offer, Recording, Release, Role, Track, Work
+
+PAGE_SIZE = 24
+
+_credits = Prefetch("credits", queryset=Credit.objects.select_related("artist").order_by("position"))
+_offers = Prefetch("offers", queryset=Offer.objects.filter(is_active=True).order_by("price"))
+
+
+def paginate(queryset, page_number, *, per_page=PAGE_SIZE):
+    """A page of the list; a page number that is not a number or is past the end
+    gives the first or last page rather than an error."""
+    return Paginator(queryset, per_page).get_page(page_number)
+
+
+def home_page():
+    releases = Release.objects.select_related("label")
+    return {
+        "new_releases": list(releases.order_by("-release_date", "pk")[:12]),
+        "featured": list(releases.filter(featured=True).order_by("-release_date")[:6]),
+        "composers": list(Composer.objects.filter(popular=True).order_by("sort_name")[:24]),
+    }
+
+
+def composers_list(*, letter=None, period=None):
+    composers = Composer.objects.all()
+    if letter:
+        composers = composers.filter(sort_name__istartswith=letter)
+    if period:
+        composers = composers.filter(period=period)
+    return composers.order_by("sort_name")
+
+
+def works_of_composer(*, composer, genre=None):
+    works = Work.objects.filter(composer=composer)
+    if genre:
+        works = works.filter(genre=genre)
+    return works.order_by("genre", "-popular", "title")
+
+
+def genre_counts(*, composer):
+    from django.db.models import Count
+
+    return dict(composer.works.values_list("genre").annotate(n=Count("pk")).values_list("genre", "n"))
+
+
+def works_in_genre(*, genre):
+    return Work.objects.filter(genre=genre).select_related("composer").order_by("-popular", "-recording_count", "title")
+
+
+@dataclass
+class RecordingFilters:
+    format: str = ""
+    label: str = ""
+    performer: str = ""
+    year: int | None = None
+    sort: str = "newest"
+
+
+SORTS = {
+    "newest": ["-release_date", "pk"],
+    "oldest": ["release_date", "pk"],
+    "price": ["release__min_price", "pk"],
+    "-price": ["-release__min_price", "pk"],
+}
+
+
+def recordings_of_work(*, work, filters):
+    """Every recording of a work, filtered and sorted, with its release, label,
+    performers and offers."""
+    recordings = Recording.objects.filter(work=work)
+    if filters.format:
+        recordings = recordings.filter(release__format=filters.format)
+    if filters.label:
+        recordings = recordings.filter(release__label__slug=filters.label)
+    if filters.performer:
+        recordings = recordings.filter(credits__artist__slug=filters.performer)
+    if filters.year:
+        recordings = recordings.filter(year=filters.year)
+    return (
+        recordings.select_related("release", "release__label")
+        .prefetch_related(_credits, Prefetch("release__offers", queryset=Offer.objects.filter(is_active=True)))
+        .order_by(*SORTS.get(filters.sort, SORTS["newest"]))
+    )
+
+
+def recording_filter_choices(*, work):
+    """The labels, performers, formats and years that the work's recordings have."""
+    recordings = Recording.objects.filter(work=work)
+    return {
+        "formats": [f for f in Format if f.value in set(recordings.values_list("release__format", flat=True).distinct())],
+        "labels": list(Label.objects.filter(releases__recordings__work=work).distinct().order_by("name")),
+        "performers": list(
+            Artist.objects.filter(credits__recording__work=work, credits__role__in=[Role.CONDUCTOR, Role.SOLOIST, Role.ENSEMBLE])
+            .distinct()
+            .order_by("sort_name")[:200]
+        ),
+        "years": sorted({y for y in recordings.values_list("year", flat=True).distinct() if y}, reverse=True),
+    }
+
+
+def release_detail(*, slug):
+    release = Release.objects.select_related("label").get(slug=slug)
+    recordings = list(
+        release.recordings.select_related("work", "work__composer")
+        .prefetch_related(_credits, Prefetch("tracks", queryset=Track.objects.order_by("disc", "number")))
+        .order_by("position")
+    )
+    offers = list(release.offers.filter(is_active=True).order_by("made_to_order", "price"))
+    return release, recordings, offers
+
+
+def recordings_by_artist(*, artist, role=None):
+    credits = Credit.objects.filter(artist=artist)
+    if role:
+        credits = credits.filter(role=role)
+    return (
+        Recording.objects.filter(pk__in=credits.values("recording_id"))
+        .select_related("work", "work__composer", "release", "release__label")
+        .prefetch_related(_credits)
+        .order_by("-release_date", "pk")
+    )
+
+
+def artist_roles(*, artist):
+    return sorted(set(Credit.objects.filter(artist=artist).values_list("role", flat=True).distinct()))
+
+
+def releases_of_label(*, label, format=None):
+    releases = Release.objects.filter(label=label).select_related("label")
+    if format:
+        releases = releases.filter(format=format)
+    return releases.order_by("-release_date", "pk")
+
+
+def new_releases(*, format=None):
+    releases = Release.objects.select_related("label")
+    if format:
+        releases = releases.filter(format=format)
+    return releases.order_by("-release_date", "pk")
+
+
+def artists_list(*, kind=None, letter=None):
+    artists = Artist.objects.all()
+    if kind:
+        artists = artists.filter(kind=kind)
+    if letter:
+        artists = artists.filter(sort_name__istartswith=letter)
+    return artists.order_by("sort_name")

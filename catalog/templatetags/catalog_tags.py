@@ -1,0 +1,44 @@
+import json
+
+from django import template
+from django.conf import settings
+from django.http import QueryDict
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+_JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
+
+
+@register.filter
+def jsonld(data):
+    """A schema.org JSON-LD block that cannot break out of its script element."""
+    payload = json.dumps(data, ensure_ascii=False, indent=None).translate(_JSON_ESCAPES)
+    return mark_safe(f'<script type="application/ld+json">{payload}</script>')
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes):
+    """The current query string with some parameters changed (None or '' removes one)."""
+    query = context["request"].GET.copy() if "request" in context else QueryDict(mutable=True)
+    for key, value in changes.items():
+        if value in (None, ""):
+            query.pop(key, None)
+        else:
+            query[key] = value
+    if "page" not in changes:
+        query.pop("page", None)
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$"}
+
+
+@register.filter
+def money(amount, currency=None):
+    if amount is None:
+        return ""
+    currency = currency or settings.ARKIV_CURRENCY
+    symbol = _SYMBOLS.get(currency)
+    return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {currency}"

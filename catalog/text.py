@@ -1,0 +1,221 @@
+"""Text normalisation shared by the catalog loader and search: folding accents and
+transliteration marks, and reading classical titles (number, key, catalogue numbers,
+nickname) into structured data."""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+# Letters that Unicode decomposition does not reduce to ASCII.
+_SPECIAL = str.maketrans(
+    {
+        "ø": "o",
+        "Ø": "o",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "ı": "i",
+        "þ": "th",
+        "ð": "d",
+        "’": "",
+        "'": "",
+        "ʹ": "",
+        "`": "",
+    }
+)
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def fold(text):
+    """Lower-case ASCII words separated by single spaces: 'Dvořák' -> 'dvorak'."""
+    text = unicodedata.normalize("NFKD", (text or "").translate(_SPECIAL))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", text.lower()).strip()
+
+
+# Catalogue systems: what people type (folded) -> how the shop writes it.
+CATALOGUE_SYSTEMS = {
+    "bwv": "BWV",
+    "k": "K",
+    "kv": "K",
+    "op": "Op",
+    "opus": "Op",
+    "d": "D",
+    "hob": "Hob",
+    "rv": "RV",
+    "hwv": "HWV",
+    "woo": "WoO",
+    "twv": "TWV",
+    "buxwv": "BuxWV",
+    "wq": "Wq",
+    "h": "H",
+    "s": "S",
+    "lw": "S",
+    "sz": "Sz",
+    "bb": "BB",
+    "b": "B",
+    "l": "L",
+    "kk": "Kk",
+    "z": "Z",
+    "sv": "SV",
+    "swv": "SWV",
+    "wab": "WAB",
+    "wwv": "WWV",
+    "lwv": "LWV",
+    "trv": "TrV",
+    "fp": "FP",
+    "ms": "MS",
+    "js": "JS",
+    "fs": "FS",
+    "eg": "EG",
+    "jb": "JB",
+    "hess": "Hess",
+    "kiv": "KiV",
+    "m": "M",
+}
+# Systems whose letters are also ordinary words or keys ("A", "in D"): in titles they are
+# trusted only after a comma, in queries only when glued to a number or followed by one.
+_SYSTEM_ALTERNATION = "|".join(sorted({re.escape(k) for k in CATALOGUE_SYSTEMS}, key=len, reverse=True))
+
+# In a title: ", op. 27 no. 2", ", BWV.1007", ", Hob.XVI:52", ", K.550", ", D 960".
+_TITLE_CATNO = re.compile(
+    r"(?:^|,|\()\s*(?P<system>" + _SYSTEM_ALTERNATION + r")\.?\s?"
+    r"(?P<number>(?:[ivxlc]+:)?\d+[a-z]?(?:[:/.-]\d+[a-z]?)*(?:,?\s*no\.?\s*\d+[a-z]?)?)",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\bno\.\s*(?P<number>\d+[a-z]?)\b", re.IGNORECASE)
+_KEY = re.compile(r"\bin (?P<key>[A-G](?: flat| sharp)?(?: major| minor)?)\b(?=[,\s]|$)")
+_NICKNAME = re.compile(r"[\"“«](?P<nick>[^\"”»]{2,80})[\"”»]")
+_FORM = re.compile(r"^(?:\d+\s+)?(?P<form>[^,\d\"(]+?)(?:\s+(?:no\.|in [A-G]\b|op\.|,)|,|$)")
+
+
+@dataclass
+class TitleParts:
+    form: str = ""
+    number: str = ""
+    key: str = ""
+    nickname: str = ""
+    catalogue: list = field(default_factory=list)  # [(system, number)]
+
+
+def catalogue_token(system, number):
+    """'Op', '27 no. 2' -> 'op27no2'; 'BWV', '1007' -> 'bwv1007'."""
+    return (system.lower() + fold(number)).replace(" ", "")
+
+
+def parse_title(title):
+    """Read a title written in the classical metadata convention into its parts."""
+    parts = TitleParts()
+    if m := _NICKNAME.search(title):
+        parts.nickname = m.group("nick").strip()
+    bare = _NICKNAME.sub("", title)
+    for m in _TITLE_CATNO.finditer(bare):
+        system = CATALOGUE_SYSTEMS[m.group("system").lower()]
+        number = re.sub(r"\s+", " ", m.group("number").strip().rstrip(","))
+        number = re.sub(r",?\s*no\.?\s*", " no. ", number)
+        if (system, number) not in parts.catalogue:
+            parts.catalogue.append((system, number))
+    head = _TITLE_CATNO.split(bare)[0] if parts.catalogue else bare
+    if m := _NUMBER.search(head):
+        parts.number = m.group("number")
+    if m := _KEY.search(bare):
+        parts.key = m.group("key").strip()
+    if m := _FORM.match(bare.strip()):
+        parts.form = m.group("form").strip()[:80]
+    return parts
+
+
+# In a query: "BWV 1007", "bwv1007", "K. 550", "K550", "op 125", "op. 27 no. 2", "D.960".
+_QUERY_CATNO = re.compile(
+    r"(?<![\w'’])(?P<system>" + _SYSTEM_ALTERNATION + r")\s*\.?\s*(?P<number>(?:[ivxlc]+\s*[:.]?\s*)?\d+[a-z]?)(?:\s*(?:no\.?|nr\.?|#)\s*(?P<sub>\d+))?\b",
+    re.IGNORECASE,
+)
+_QUERY_NUMBER = re.compile(r"\b(?:no\.?|nr\.?|nos?|#)\s*(?P<n>\d+)\b", re.IGNORECASE)
+
+
+@dataclass
+class ParsedQuery:
+    words: list  # folded words, catalogue references and numbers taken out
+    catalogue: list  # tokens such as 'bwv1007', 'op27no2'
+    numbers: list  # bare numbers: 'beethoven 9' -> ['9']
+
+
+def parse_query(query):
+    """Split what a buyer typed into words, catalogue references and numbers."""
+    text = re.sub(r"['’]s\b", "", (query or "")[:200])
+    catalogue = []
+
+    def take_catalogue(m):
+        token = catalogue_token(CATALOGUE_SYSTEMS[m.group("system").lower()], m.group("number"))
+        if m.group("sub"):
+            token += "no" + m.group("sub")
+        catalogue.append(token)
+        return " "
+
+    # Only single-letter systems need the number right after them; "k 550" is fine.
+    text = _QUERY_CATNO.sub(take_catalogue, unicodedata.normalize("NFKC", text))
+    text = _QUERY_NUMBER.sub(lambda m: f" {m.group('n')} ", text)
+    words, numbers = [], []
+    for word in fold(text).split():
+        (numbers if word.isdigit() else words).append(word)
+    return ParsedQuery(words=words, catalogue=catalogue, numbers=numbers)
+
+
+def work_search_text(*, composer_names, title, subtitle, parts, genre_label):
+    """The folded text that search matches a work against."""
+    tokens = [fold(name) for name in composer_names]
+    folded_title = fold(title)
+    tokens.append(folded_title)
+    # "no. 9" also as "no9", so a query for "9" can prefer the ninth over op. 9.
+    if parts.number:
+        tokens.append("no" + fold(parts.number))
+    tokens.extend(catalogue_token(system, number) for system, number in parts.catalogue)
+    for system, number in parts.catalogue:
+        base = number.split(" no. ")[0]
+        tokens.append(catalogue_token(system, base))
+        # "BWV.841-843" answers to "BWV 842" too.
+        if m := re.fullmatch(r"(\d+)-(\d+)", base):
+            first, last = int(m.group(1)), int(m.group(2))
+            if len(m.group(2)) < len(m.group(1)):
+                last = int(m.group(1)[: -len(m.group(2))] + m.group(2))
+            if 0 < last - first <= 60:
+                tokens.extend(catalogue_token(system, str(n)) for n in range(first, last + 1))
+    tokens.extend([fold(subtitle), fold(genre_label)])
+    return " " + " ".join(t for t in tokens if t) + " "
+
+
+_SKELETON_RULES = [
+    ("tsch", "c"),
+    ("tch", "c"),
+    ("sch", "s"),
+    ("cz", "c"),
+    ("ch", "c"),
+    ("kh", "c"),
+    ("sh", "s"),
+    ("zh", "z"),
+    ("ph", "f"),
+    ("th", "t"),
+    ("ck", "c"),
+    ("k", "c"),
+    ("w", "v"),
+    ("y", "i"),
+    ("j", "i"),
+]
+
+
+def name_skeleton(word):
+    """A spelling-blind key for a name, so transliterations meet:
+    Tchaikovsky, Chaikovsky, Tschaikowsky, Czajkowski and Čajkovskij all give 'caicovsci'."""
+    word = fold(word).replace(" ", "")
+    if word.endswith("ff"):
+        word = word[:-2] + "v"
+    for old, new in _SKELETON_RULES:
+        word = word.replace(old, new)
+    # Doubled letters and ii/ij endings are the commonest slips.
+    return re.sub(r"(.)\1+", r"\1", word)
