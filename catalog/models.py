@@ -153,8 +153,10 @@ class CatalogueNumber(models.Model):
         constraints = [models.UniqueConstraint(fields=["work", "system", "number"], name="catalog_catno_unique")]
 
     def __str__(self):
-        sep = " " if self.system in {"Op", "WoO", "Hob", "RV", "HWV", "BuxWV", "TWV", "Sz", "BB"} else "."
-        return f"{self.system.lower() if self.system == 'Op' else self.system}{sep}{self.number}"
+        if self.system == "Op":
+            return f"op. {self.number}"
+        separator = ". " if len(self.system) == 1 else " "
+        return f"{self.system}{separator}{self.number}"
 
 
 class Movement(models.Model):

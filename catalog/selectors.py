@@ -4,7 +4,7 @@ queries, whatever the number of rows."""
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 
 from .models import Artist, Composer, Credit, Format, Label, Offer, Recording, Release, Role, Track, Work
 
@@ -39,16 +39,14 @@ def composers_list(*, letter=None, period=None):
 
 
 def works_of_composer(*, composer, genre=None):
-    works = Work.objects.filter(composer=composer)
+    works = Work.objects.filter(composer=composer).select_related("composer")
     if genre:
         works = works.filter(genre=genre)
     return works.order_by("genre", "-popular", "title")
 
 
 def genre_counts(*, composer):
-    from django.db.models import Count
-
-    return dict(composer.works.values_list("genre").annotate(n=Count("pk")).values_list("genre", "n"))
+    return dict(Work.objects.filter(composer=composer).order_by().values_list("genre").annotate(n=Count("pk")))
 
 
 def works_in_genre(*, genre):
@@ -93,9 +91,10 @@ def recordings_of_work(*, work, filters):
 
 def recording_filter_choices(*, work):
     """The labels, performers, formats and years that the work's recordings have."""
-    recordings = Recording.objects.filter(work=work)
+    recordings = Recording.objects.filter(work=work).order_by()
+    formats = set(recordings.values_list("release__format", flat=True).distinct())
     return {
-        "formats": [f for f in Format if f.value in set(recordings.values_list("release__format", flat=True).distinct())],
+        "formats": [f for f in Format if f.value in formats],
         "labels": list(Label.objects.filter(releases__recordings__work=work).distinct().order_by("name")),
         "performers": list(
             Artist.objects.filter(credits__recording__work=work, credits__role__in=[Role.CONDUCTOR, Role.SOLOIST, Role.ENSEMBLE])

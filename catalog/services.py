@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from .models import Artist, ComposerAlias, Label, SearchTerm, Work
-from .text import fold
+from .text import fold, parse_title, work_search_text
 
 CATALOG_VERSION_KEY = "catalog:version"
 
@@ -41,3 +41,31 @@ def rebuild_search_terms():
         ignore_conflicts=True,
     )
     return len(counts)
+
+
+def work_refresh_search_text(*, work):
+    """Recompute what search matches a work against, after staff edit it or its
+    catalogue numbers; parts of the title that staff left blank are read from it."""
+    parts = parse_title(work.title)
+    for name in ("form", "number", "key", "nickname"):
+        if not getattr(work, name):
+            setattr(work, name, getattr(parts, name))
+    numbers = [(c.system, c.number) for c in work.catalogue_numbers.all()] or parts.catalogue
+    parts.catalogue = numbers
+    work.search_text = work_search_text(
+        composer_names=[work.composer.name, work.composer.full_name],
+        title=work.title,
+        subtitle=work.subtitle,
+        parts=parts,
+        genre_label=work.get_genre_display(),
+    )
+    work.save(update_fields=["form", "number", "key", "nickname", "search_text"])
+    catalog_changed()
+
+
+def composer_refresh_search_text(*, composer):
+    """Recompute a composer's searchable names from their names and aliases."""
+    names = {composer.name, composer.full_name, composer.sort_name, *composer.aliases.values_list("name", flat=True)}
+    composer.search_text = " " + " ".join(sorted({fold(n) for n in names if fold(n)})) + " "
+    composer.save(update_fields=["search_text"])
+    catalog_changed()

@@ -1,0 +1,174 @@
+"""The staff's working screens for the catalog."""
+
+from django.contrib import admin, messages
+
+from . import services
+from .text import catalogue_token
+from .models import (
+    Artist, CatalogueNumber, Composer, ComposerAlias, Credit, Label, Movement, Offer, Recording, Release, Track, Work,
+)
+
+
+class CatalogAdmin(admin.ModelAdmin):
+    """Catalog edits invalidate cached pages and search data."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.catalog_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.catalog_changed()
+
+
+class ComposerAliasInline(admin.TabularInline):
+    model = ComposerAlias
+    fields = ["name"]
+    extra = 1
+
+
+@admin.register(Composer)
+class ComposerAdmin(CatalogAdmin):
+    list_display = ["sort_name", "birth_year", "death_year", "period", "popular"]
+    list_filter = ["period", "popular", "recommended"]
+    search_fields = ["name", "full_name", "sort_name", "aliases__folded"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [ComposerAliasInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.composer_refresh_search_text(composer=form.instance)
+
+
+class CatalogueNumberInline(admin.TabularInline):
+    model = CatalogueNumber
+    fields = ["system", "number"]
+    extra = 1
+
+
+class MovementInline(admin.TabularInline):
+    model = Movement
+    extra = 1
+
+
+@admin.register(Work)
+class WorkAdmin(CatalogAdmin):
+    list_display = ["title", "composer", "genre", "key", "recording_count", "popular"]
+    list_filter = ["genre", "popular", "recommended", "composer__period"]
+    search_fields = ["title", "nickname", "composer__name", "catalogue_numbers__token"]
+    autocomplete_fields = ["composer"]
+    list_select_related = ["composer"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [CatalogueNumberInline, MovementInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.work_refresh_search_text(work=form.instance)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is CatalogueNumber:
+            for number in formset.save(commit=False):
+                number.token = catalogue_token(number.system, number.number)
+                number.save()
+            for number in formset.deleted_objects:
+                number.delete()
+            return
+        super().save_formset(request, form, formset, change)
+
+
+@admin.register(Artist)
+class ArtistAdmin(CatalogAdmin):
+    list_display = ["sort_name", "kind", "instrument", "is_demo"]
+    list_filter = ["kind", "is_demo"]
+    search_fields = ["name", "sort_name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Label)
+class LabelAdmin(CatalogAdmin):
+    list_display = ["name", "is_demo"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class RecordingInline(admin.TabularInline):
+    model = Recording
+    fields = ["position", "work", "year"]
+    autocomplete_fields = ["work"]
+    extra = 0
+    show_change_link = True
+
+
+class TrackInline(admin.TabularInline):
+    model = Track
+    fields = ["disc", "number", "title", "duration_seconds", "recording"]
+    extra = 0
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "recording" and request.resolver_match.kwargs.get("object_id"):
+            kwargs["queryset"] = Recording.objects.filter(release_id=request.resolver_match.kwargs["object_id"]).select_related("work")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class OfferInline(admin.TabularInline):
+    model = Offer
+    fields = ["sku", "price", "currency", "stock", "made_to_order", "lead_time_days", "is_active"]
+    extra = 0
+
+
+@admin.register(Release)
+class ReleaseAdmin(CatalogAdmin):
+    list_display = ["title", "label", "catalog_number", "format", "release_date", "min_price", "featured", "is_demo"]
+    list_filter = ["format", "featured", "is_demo", "label"]
+    search_fields = ["title", "catalog_number", "barcode"]
+    autocomplete_fields = ["label"]
+    list_select_related = ["label"]
+    date_hierarchy = "release_date"
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [RecordingInline, TrackInline, OfferInline]
+    actions = ["feature", "unfeature"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        release = form.instance
+        release.recordings.update(release_date=release.release_date)
+        prices = [o.price for o in release.offers.filter(is_active=True)]
+        Release.objects.filter(pk=release.pk).update(min_price=min(prices) if prices else None)
+
+    @admin.action(description="Feature on the front page")
+    def feature(self, request, queryset):
+        count = queryset.update(featured=True)
+        services.catalog_changed()
+        self.message_user(request, f"{count} release(s) featured.", messages.SUCCESS)
+
+    @admin.action(description="Remove from the front page")
+    def unfeature(self, request, queryset):
+        count = queryset.update(featured=False)
+        services.catalog_changed()
+        self.message_user(request, f"{count} release(s) no longer featured.", messages.SUCCESS)
+
+
+class CreditInline(admin.TabularInline):
+    model = Credit
+    fields = ["position", "artist", "role", "instrument"]
+    autocomplete_fields = ["artist"]
+    extra = 1
+
+
+@admin.register(Recording)
+class RecordingAdmin(CatalogAdmin):
+    list_display = ["work", "release", "year"]
+    search_fields = ["work__title", "release__title", "release__catalog_number"]
+    autocomplete_fields = ["work", "release"]
+    list_select_related = ["work", "work__composer", "release"]
+    inlines = [CreditInline]
+
+
+@admin.register(Offer)
+class OfferAdmin(CatalogAdmin):
+    list_display = ["sku", "release", "price", "stock", "made_to_order", "lead_time_days", "is_active"]
+    list_filter = ["made_to_order", "is_active"]
+    list_editable = ["price", "stock", "is_active"]
+    search_fields = ["sku", "release__title", "release__catalog_number"]
+    autocomplete_fields = ["release"]
+    list_select_related = ["release"]

@@ -1,0 +1,129 @@
+"""Search finds what classical buyers type. The corpus runs against the real Open Opus
+composers and works on whichever database the suite runs on (SQLite and PostgreSQL)."""
+
+import pytest
+
+from catalog.search import search_catalog
+
+# (what a buyer types, composer slug, words of the expected work's title or None when
+# the composer alone is the answer)
+CORPUS = [
+    # Transliterations and other-language names
+    ("Tchaikovsky", "tchaikovsky", None),
+    ("Chaikovsky", "tchaikovsky", None),
+    ("Tschaikowsky", "tchaikovsky", None),
+    ("Czajkowski", "tchaikovsky", None),
+    ("Čajkovskij", "tchaikovsky", None),
+    ("Rachmaninoff", "rachmaninoff", None),
+    ("Rachmaninov", "rachmaninoff", None),
+    ("Rachmaninow", "rachmaninoff", None),
+    ("Schostakowitsch", "shostakovich", None),
+    ("Prokofieff", "prokofiev", None),
+    ("Strawinsky", "stravinsky", None),
+    ("Händel", "handel", None),
+    # Missing diacritics
+    ("dvorak", "dvorak", None),
+    ("Dvorak cello concerto", "dvorak", "Cello Concerto"),
+    ("saint saens organ", "saint-saens", "Organ"),
+    ("janacek", "janacek", None),
+    ("faure requiem", "faure", "Requiem"),
+    # Catalogue numbers written any common way
+    ("BWV 1007", "bach", "Cello Suite no. 1"),
+    ("bwv1007", "bach", "Cello Suite no. 1"),
+    ("BWV.988", "bach", "Goldberg"),
+    ("K. 550", "mozart", "Symphony no. 40"),
+    ("K550", "mozart", "Symphony no. 40"),
+    ("KV 525", "mozart", "Eine Kleine Nachtmusik"),
+    ("k 626", "mozart", "Requiem"),
+    ("op 125", "beethoven", "Symphony no. 9"),
+    ("op. 27 no. 2", "beethoven", "Moonlight"),
+    ("D 960", "schubert", "D.960"),
+    ("D.759", "schubert", "Unfinished"),
+    ("RV 589", "vivaldi", "Gloria"),
+    ("HWV 56", "handel", "Messiah"),
+    ("beethoven op 67", "beethoven", "Symphony no. 5"),
+    # Nicknames
+    ("new world", "dvorak", "New World"),
+    ("pathetique", "tchaikovsky", "Pathétique"),
+    ("Pathétique", "beethoven", "Pathétique"),
+    ("moonlight sonata", "beethoven", "Moonlight"),
+    ("eroica", "beethoven", "Eroica"),
+    ("emperor concerto", "beethoven", "Emperor"),
+    ("jupiter", "mozart", "Jupiter"),
+    ("unfinished symphony", "schubert", "Unfinished"),
+    ("fur elise", "beethoven", "Für Elise"),
+    ("four seasons", "vivaldi", "Four Seasons"),
+    ("goldberg variations", "bach", "Goldberg"),
+    # Composer + number
+    ("beethoven 9", "beethoven", "Symphony no. 9"),
+    ("beethoven 5", "beethoven", "Symphony no. 5"),
+    ("mahler 2", "mahler", "Symphony no. 2"),
+    ("brahms 4", "brahms", "Symphony no. 4"),
+    ("dvorak 9", "dvorak", "Symphony no. 9"),
+    ("tchaikovsky 6", "tchaikovsky", "Symphony no. 6"),
+    ("shostakovich 5", "shostakovich", "Symphony no. 5"),
+    ("rach 2", "rachmaninoff", "Piano Concerto no. 2"),
+    ("mozart symphony no. 40", "mozart", "Symphony no. 40"),
+    # Small typos
+    ("bethoven", "beethoven", None),
+    ("Beethovem 9", "beethoven", "Symphony no. 9"),
+    ("mozzart requiem", "mozart", "Requiem"),
+    ("tchaikovksy", "tchaikovsky", None),
+    ("vivladi", "vivaldi", None),
+    ("hndel messiah", "handel", "Messiah"),
+    ("schubret", "schubert", None),
+]
+
+
+def _found(results, composer_slug, work_words):
+    if work_words is None:
+        top = [c.slug for c in results.composers[:3]] + [w.composer.slug for w in results.works[:1]]
+        return composer_slug in top
+    return any(w.composer.slug == composer_slug and work_words.lower() in w.title.lower() for w in results.works[:3])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("query", "composer_slug", "work_words"), CORPUS, ids=[q for q, _, _ in CORPUS])
+def test_search_corpus_finds_expected_in_top_three(query, composer_slug, work_words):
+    results = search_catalog(query)
+    shown = [c.slug for c in results.composers[:3]], [str(w) for w in results.works[:3]]
+    assert _found(results, composer_slug, work_words), f"{query!r} gave {shown}"
+
+
+def test_search_corpus_is_large_enough():
+    assert len(CORPUS) >= 40
+
+
+@pytest.mark.django_db
+def test_typo_in_composer_name_offers_did_you_mean():
+    results = search_catalog("bethoven")
+    assert results.suggestion == "beethoven"
+    assert results.composers[0].slug == "beethoven"
+
+
+@pytest.mark.django_db
+def test_typo_in_title_word_is_corrected_and_said():
+    results = search_catalog("brandenburg concerrto")
+    assert results.corrected
+    assert results.suggestion == "brandenburg concerto"
+    assert any("Brandenburg" in w.title for w in results.works)
+
+
+@pytest.mark.django_db
+def test_correct_query_gets_no_suggestion():
+    results = search_catalog("beethoven 9")
+    assert results.suggestion == ""
+    assert not results.corrected
+
+
+@pytest.mark.django_db
+def test_nonsense_finds_nothing_and_suggests_nothing():
+    results = search_catalog("qqqzzzxxx")
+    assert results.empty
+    assert results.suggestion == ""
+
+
+@pytest.mark.django_db
+def test_composer_number_prefers_the_numbered_work_over_opus_numbers():
+    works = search_catalog("beethoven 9").works
+    assert works[0].title.startswith("Symphony no. 9")

@@ -1,0 +1,39 @@
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+from catalog.openopus import load_composers_and_works
+from catalog.services import rebuild_search_terms
+
+
+def _required(name):
+    # CI sets these so that a missing PostgreSQL or browser fails instead of skipping.
+    return os.environ.get(name, "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Every test database starts with the real composers and works (Open Opus), as the
+    shop itself does; releases and performers are made by each test's factories."""
+    with django_db_blocker.unblock():
+        load_composers_and_works()
+        rebuild_search_terms()
+
+
+@pytest.fixture
+def postgres(db):
+    if connection.vendor != "postgresql":
+        if _required("ARKIV_REQUIRE_POSTGRES"):
+            pytest.fail("ARKIV_REQUIRE_POSTGRES is set but the tests are not running on PostgreSQL")
+        pytest.skip("needs PostgreSQL: set DATABASE_URL to a PostgreSQL server")
+
+
+def chromium_path():
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        if _required("ARKIV_REQUIRE_BROWSER"):
+            pytest.fail(f"ARKIV_REQUIRE_BROWSER is set but no Chromium at {path}")
+        pytest.skip("needs Chromium (apt-get install chromium) for browser journeys")
+    return path
