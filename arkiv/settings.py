@@ -203,7 +203,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The shop's own addresses, shown in the footer and the policy.
 ARKIV_SERVICE_EMAIL = os.environ.get("ARKIV_SERVICE_EMAIL", "service@arkiv.example")
 ARKIV_FEEDBACK_EMAIL = os.environ.get("ARKIV_FEEDBACK_EMAIL", "feedback@arkiv.example")
-ARKIV_POSTAL_ADDRESS = os.environ.get("ARKIV_POSTAL_ADDRESS", "Arkiv Music, 1 Example Street, London N1 1AA, United Kingdom")
+ARKIV_POSTAL_ADDRESS = os.environ.get(
+    "ARKIV_POSTAL_ADDRESS", "Arkiv Music, 1 Example Street, London N1 1AA, United Kingdom"
+)
 ARKIV_CURRENCY = os.environ.get("ARKIV_CURRENCY", "EUR")
 
 LOGGING = {

@@ -3,22 +3,26 @@
 from django.contrib import admin, messages
 
 from . import services
-from .text import catalogue_token
 from .models import (
-    Artist, CatalogueNumber, Composer, ComposerAlias, Credit, Label, Movement, Offer, Recording, Release, Track, Work,
+    Artist,
+    CatalogueNumber,
+    Composer,
+    ComposerAlias,
+    Credit,
+    Label,
+    Movement,
+    Offer,
+    Recording,
+    Release,
+    Track,
+    Work,
 )
+from .text import catalogue_token
 
 
 class CatalogAdmin(admin.ModelAdmin):
-    """Catalog edits invalidate cached pages and search data."""
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        services.catalog_changed()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        services.catalog_changed()
+    """Row saves and deletes invalidate cached pages through signals (catalog.caching);
+    bulk updates in actions say so themselves."""
 
 
 class ComposerAliasInline(admin.TabularInline):
@@ -106,7 +110,9 @@ class TrackInline(admin.TabularInline):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "recording" and request.resolver_match.kwargs.get("object_id"):
-            kwargs["queryset"] = Recording.objects.filter(release_id=request.resolver_match.kwargs["object_id"]).select_related("work")
+            kwargs["queryset"] = Recording.objects.filter(
+                release_id=request.resolver_match.kwargs["object_id"]
+            ).select_related("work")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -33,31 +33,115 @@ LABELS = [
     ("Lindenbaum", "LIN"),
 ]
 FIRST = [
-    "Anna", "Lars", "Ingrid", "Tomas", "Elena", "Mikael", "Sofia", "Jonas", "Marta", "Pavel", "Clara", "Henrik",
-    "Yuki", "Dmitri", "Amelie", "Rafael", "Ilse", "Viktor", "Nadia", "Oskar", "Lucia", "Emil", "Greta", "Ivo",
-    "Hanna", "Matteo", "Signe", "Aleksander", "Irene", "Bruno",
+    "Anna",
+    "Lars",
+    "Ingrid",
+    "Tomas",
+    "Elena",
+    "Mikael",
+    "Sofia",
+    "Jonas",
+    "Marta",
+    "Pavel",
+    "Clara",
+    "Henrik",
+    "Yuki",
+    "Dmitri",
+    "Amelie",
+    "Rafael",
+    "Ilse",
+    "Viktor",
+    "Nadia",
+    "Oskar",
+    "Lucia",
+    "Emil",
+    "Greta",
+    "Ivo",
+    "Hanna",
+    "Matteo",
+    "Signe",
+    "Aleksander",
+    "Irene",
+    "Bruno",
 ]
 LAST = [
-    "Lindqvist", "Moreau", "Kovač", "Halvorsen", "Brandt", "Okafor", "Nakamura", "Sørensen", "Petrov", "Ricci",
-    "Dvorská", "Almeida", "Varga", "Hoffmann", "Castellano", "Novak", "Bergström", "Lefèvre", "Janssen", "Szabó",
-    "Müller", "Whitfield", "Ferreira", "Kowalczyk", "Aaltonen", "Delacroix", "Engel", "Rossini-Bell", "Takeda",
+    "Lindqvist",
+    "Moreau",
+    "Kovač",
+    "Halvorsen",
+    "Brandt",
+    "Okafor",
+    "Nakamura",
+    "Sørensen",
+    "Petrov",
+    "Ricci",
+    "Dvorská",
+    "Almeida",
+    "Varga",
+    "Hoffmann",
+    "Castellano",
+    "Novak",
+    "Bergström",
+    "Lefèvre",
+    "Janssen",
+    "Szabó",
+    "Müller",
+    "Whitfield",
+    "Ferreira",
+    "Kowalczyk",
+    "Aaltonen",
+    "Delacroix",
+    "Engel",
+    "Rossini-Bell",
+    "Takeda",
     "Holm",
 ]
 INSTRUMENTS = ["piano", "violin", "cello", "soprano", "mezzo-soprano", "tenor", "baritone", "harpsichord", "flute"]
 ORCHESTRA_PLACES = [
-    "Aurora", "Northern Lights", "Baltic", "Danube", "Alpine", "Atlantic", "Hanseatic", "Riverside", "Highland",
-    "Meridian", "Lakeside", "Old Town", "Harbour", "Capital", "Coastal",
+    "Aurora",
+    "Northern Lights",
+    "Baltic",
+    "Danube",
+    "Alpine",
+    "Atlantic",
+    "Hanseatic",
+    "Riverside",
+    "Highland",
+    "Meridian",
+    "Lakeside",
+    "Old Town",
+    "Harbour",
+    "Capital",
+    "Coastal",
 ]
 ORCHESTRA_KINDS = ["Symphony Orchestra", "Philharmonic", "Chamber Orchestra", "Festival Orchestra"]
 ENSEMBLES = [
-    "Quartetto Aurora", "Lindenbaum Quartet", "Ensemble Tessitura", "Collegium Borealis", "Trio Meridian",
-    "Il Giardino Nuovo", "Ensemble Vox Antiqua", "Kestrel Quartet", "Consort of the North", "Trio Lumen",
+    "Quartetto Aurora",
+    "Lindenbaum Quartet",
+    "Ensemble Tessitura",
+    "Collegium Borealis",
+    "Trio Meridian",
+    "Il Giardino Nuovo",
+    "Ensemble Vox Antiqua",
+    "Kestrel Quartet",
+    "Consort of the North",
+    "Trio Lumen",
 ]
 CHOIRS = [
-    "Aurora Chamber Choir", "Cantus Borealis", "Riverside Cathedral Choir", "Hanseatic Voices", "Capella Nova",
+    "Aurora Chamber Choir",
+    "Cantus Borealis",
+    "Riverside Cathedral Choir",
+    "Hanseatic Voices",
+    "Capella Nova",
     "Old Town Singers",
 ]
-SOLO_INSTRUMENT = {"piano": "piano", "violin": "violin", "cello": "cello", "flute": "flute", "harpsichord": "harpsichord"}
+SOLO_INSTRUMENT = {
+    "piano": "piano",
+    "violin": "violin",
+    "cello": "cello",
+    "flute": "flute",
+    "harpsichord": "harpsichord",
+}
 
 
 def _ean13(seed):
@@ -93,7 +177,11 @@ def ensure_labels_and_artists():
     for name in groups:
         artists.append(
             Artist(
-                name=name, sort_name=name, slug=slugify(name), kind=Artist.Kind.GROUP, is_demo=True,
+                name=name,
+                sort_name=name,
+                slug=slugify(name),
+                kind=Artist.Kind.GROUP,
+                is_demo=True,
                 search_text=f" {fold(name)} ",
             )
         )
@@ -104,9 +192,7 @@ def ensure_labels_and_artists():
     return {
         "labels": list(Label.objects.filter(is_demo=True).order_by("slug")),
         "conductors": [a for a in people if not a.instrument][:60],
-        "soloists": {
-            instrument: [a for a in people if a.instrument == instrument] for instrument in INSTRUMENTS
-        },
+        "soloists": {instrument: [a for a in people if a.instrument == instrument] for instrument in INSTRUMENTS},
         "orchestras": [demo[slugify(n)] for n in groups[:40]],
         "ensembles": [demo[slugify(n)] for n in ENSEMBLES],
         "choirs": [demo[slugify(n)] for n in CHOIRS],
@@ -126,7 +212,10 @@ def _performers(rng, work, pool):
     if work.genre in (Genre.ORCHESTRAL, Genre.CONCERTO):
         if soloist_instrument:
             credits.append((rng.choice(pool["soloists"][soloist_instrument]), Role.SOLOIST, soloist_instrument))
-        credits += [(rng.choice(pool["orchestras"]), Role.ORCHESTRA, ""), (rng.choice(pool["conductors"]), Role.CONDUCTOR, "")]
+        credits += [
+            (rng.choice(pool["orchestras"]), Role.ORCHESTRA, ""),
+            (rng.choice(pool["conductors"]), Role.CONDUCTOR, ""),
+        ]
     elif work.genre == Genre.KEYBOARD:
         instrument = "harpsichord" if work.composer.period in ("baroque", "renaissance") else "piano"
         credits.append((rng.choice(pool["soloists"][instrument]), Role.SOLOIST, instrument))
@@ -169,8 +258,9 @@ def build_release(index, *, works, cumulative, pool, today):
     primary = works[at]
     chosen = [primary]
     if primary.genre != Genre.STAGE and rng.random() < 0.35:
-        siblings = [w for w in works[max(0, at - 25): at + 25]
-                    if w.composer_id == primary.composer_id and w.pk != primary.pk]
+        siblings = [
+            w for w in works[max(0, at - 25) : at + 25] if w.composer_id == primary.composer_id and w.pk != primary.pk
+        ]
         if siblings:
             chosen.append(rng.choice(siblings))
     year = rng.randint(1958, today.year)
@@ -251,8 +341,9 @@ def _create_batch(indexes, *, works, cumulative, pool, today):
     recording_rows, credit_specs = [], []
     for release, recordings, _, _ in built:
         for work, position, year, performers in recordings:
-            recording = Recording(release=release, work=work, position=position, year=year,
-                                  release_date=release.release_date)
+            recording = Recording(
+                release=release, work=work, position=position, year=year, release_date=release.release_date
+            )
             recording_rows.append(recording)
             credit_specs.append((recording, performers))
     Recording.objects.bulk_create(recording_rows)
@@ -271,9 +362,17 @@ def _create_batch(indexes, *, works, cumulative, pool, today):
             for movement in movements:
                 number += 1
                 title = movement if movement == work.title else f"{_short_title(work)}: {movement}"
-                tracks.append(Track(release=release, recording=rec_by_position[position], disc=1, number=number,
-                                    title=title[:300], duration_seconds=rng.randint(180, 1500)))
-        for n, offer in enumerate(offers, start=1):
+                tracks.append(
+                    Track(
+                        release=release,
+                        recording=rec_by_position[position],
+                        disc=1,
+                        number=number,
+                        title=title[:300],
+                        duration_seconds=rng.randint(180, 1500),
+                    )
+                )
+        for offer in offers:
             suffix = "MTO" if offer["made_to_order"] else "STK"
             offer_rows.append(Offer(release=release, sku=f"{release.catalog_number}-{suffix}", **offer))
     Credit.objects.bulk_create(credits)
@@ -294,6 +393,10 @@ def refresh_derived_fields():
     """Recompute the counts and prices that list pages read without joins."""
     counts = Recording.objects.filter(work=OuterRef("pk")).values("work").annotate(n=Count("pk")).values("n")
     Work.objects.update(recording_count=Coalesce(Subquery(counts), 0))
-    prices = Offer.objects.filter(release=OuterRef("pk"), is_active=True).values("release").annotate(
-        p=Min("price")).values("p")
+    prices = (
+        Offer.objects.filter(release=OuterRef("pk"), is_active=True)
+        .values("release")
+        .annotate(p=Min("price"))
+        .values("p")
+    )
     Release.objects.update(min_price=Subquery(prices))

@@ -10,8 +10,12 @@ class RecordingFilterForm(forms.Form):
     performer = forms.SlugField(required=False, max_length=200)
     year = forms.IntegerField(required=False, min_value=1900, max_value=2100)
     sort = forms.ChoiceField(
-        choices=[("newest", "Newest first"), ("oldest", "Oldest first"), ("price", "Price: low to high"),
-                 ("-price", "Price: high to low")],
+        choices=[
+            ("newest", "Newest first"),
+            ("oldest", "Oldest first"),
+            ("price", "Price: low to high"),
+            ("-price", "Price: high to low"),
+        ],
         required=False,
     )
 

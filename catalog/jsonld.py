@@ -6,8 +6,13 @@ def _url(request, obj):
 
 
 def composer(request, composer):
-    data = {"@context": "https://schema.org", "@type": "Person", "name": composer.full_name, "url": _url(request, composer),
-            "jobTitle": "Composer"}
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Person",
+        "name": composer.full_name,
+        "url": _url(request, composer),
+        "jobTitle": "Composer",
+    }
     if composer.birth_year:
         data["birthDate"] = str(composer.birth_year)
     if composer.death_year:
@@ -48,8 +53,12 @@ def release(request, release, recordings, offers):
             for c in r.credits.all()
         ],
         "track": [
-            {"@type": "MusicRecording", "name": t.title, "position": t.number,
-             "recordingOf": {"@type": "MusicComposition", "name": r.work.title}}
+            {
+                "@type": "MusicRecording",
+                "name": t.title,
+                "position": t.number,
+                "recordingOf": {"@type": "MusicComposition", "name": r.work.title},
+            }
             for r in recordings
             for t in r.tracks.all()
         ],

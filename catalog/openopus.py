@@ -34,26 +34,47 @@ GENRES = {
 # Movements of some of the most recorded works, so their releases get real track lists.
 MOVEMENTS = {
     ("Beethoven", "Symphony no. 5 in C minor, op. 67"): [
-        "Allegro con brio", "Andante con moto", "Scherzo. Allegro", "Allegro",
+        "Allegro con brio",
+        "Andante con moto",
+        "Scherzo. Allegro",
+        "Allegro",
     ],
     ("Beethoven", 'Symphony no. 9 in D minor, op. 125, "Choral"'): [
-        "Allegro ma non troppo, un poco maestoso", "Molto vivace", "Adagio molto e cantabile",
+        "Allegro ma non troppo, un poco maestoso",
+        "Molto vivace",
+        "Adagio molto e cantabile",
         "Presto – Allegro assai (Ode to Joy)",
     ],
     ("Beethoven", 'Piano Sonata no. 14 in C sharp minor, op. 27 no. 2, "Moonlight"'): [
-        "Adagio sostenuto", "Allegretto", "Presto agitato",
+        "Adagio sostenuto",
+        "Allegretto",
+        "Presto agitato",
     ],
     ("Dvořák", 'Symphony no. 9 in E minor, op. 95, "From the New World"'): [
-        "Adagio – Allegro molto", "Largo", "Scherzo. Molto vivace", "Allegro con fuoco",
+        "Adagio – Allegro molto",
+        "Largo",
+        "Scherzo. Molto vivace",
+        "Allegro con fuoco",
     ],
     ("Mozart", "Symphony no. 40 in G minor, K.550"): [
-        "Molto allegro", "Andante", "Menuetto. Allegretto", "Allegro assai",
+        "Molto allegro",
+        "Andante",
+        "Menuetto. Allegretto",
+        "Allegro assai",
     ],
     ("Bach", "Cello Suite no. 1 in G major, BWV.1007"): [
-        "Prélude", "Allemande", "Courante", "Sarabande", "Menuet I & II", "Gigue",
+        "Prélude",
+        "Allemande",
+        "Courante",
+        "Sarabande",
+        "Menuet I & II",
+        "Gigue",
     ],
     ("Tchaikovsky", 'Symphony no. 6 in B minor, op. 74, "Pathétique"'): [
-        "Adagio – Allegro non troppo", "Allegro con grazia", "Allegro molto vivace", "Finale. Adagio lamentoso",
+        "Adagio – Allegro non troppo",
+        "Allegro con grazia",
+        "Allegro molto vivace",
+        "Finale. Adagio lamentoso",
     ],
 }
 
@@ -130,7 +151,17 @@ def load_composers_and_works(*, all_works=False, min_works_per_composer=5):
     )
     Composer.objects.bulk_update(
         [c for c, _, _ in composers],
-        ["name", "full_name", "sort_name", "birth_year", "death_year", "period", "popular", "recommended", "search_text"],
+        [
+            "name",
+            "full_name",
+            "sort_name",
+            "birth_year",
+            "death_year",
+            "period",
+            "popular",
+            "recommended",
+            "search_text",
+        ],
         batch_size=500,
     )
 

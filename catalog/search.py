@@ -98,7 +98,9 @@ def find_composers(words):
                 found = by_folded[phrase]
                 canonical = _surname(found)
                 # Known misspellings ("bethoven") are aliases too, but deserve a "did you mean".
-                typo = n == 1 and phrase != canonical and difflib.SequenceMatcher(None, phrase, canonical).ratio() >= 0.85
+                typo = (
+                    n == 1 and phrase != canonical and difflib.SequenceMatcher(None, phrase, canonical).ratio() >= 0.85
+                )
                 matches.append(ComposerMatch(words[i : i + n], set(found), not typo, canonical))
                 i += n
                 break
@@ -244,22 +246,20 @@ def correct_spelling(query):
 
 
 def _closest_term(word):
+    """The vocabulary word nearest to a misspelt one: PostgreSQL shortlists by trigram
+    similarity, SQLite by length; both then rank by edit similarity and frequency."""
     if is_postgres():
         from django.contrib.postgres.search import TrigramSimilarity
 
-        best = (
+        shortlist = (
             SearchTerm.objects.annotate(similarity=TrigramSimilarity("word", word))
-            .filter(similarity__gt=0.35)
-            .order_by("-similarity", "-weight")
-            .values_list("word", flat=True)
-            .first()
+            .filter(similarity__gt=0.2)
+            .order_by("-similarity")[:30]
         )
-        return best or ""
-    candidates = dict(
-        SearchTerm.objects.filter(length__range=(len(word) - 2, len(word) + 2)).values_list("word", "weight")
-    )
+    else:
+        shortlist = SearchTerm.objects.filter(length__range=(len(word) - 2, len(word) + 2))
+    candidates = dict(shortlist.values_list("word", "weight"))
     close = difflib.get_close_matches(word, candidates, n=5, cutoff=0.78)
     if not close:
         return ""
-    ranked = sorted(close, key=lambda w: (-difflib.SequenceMatcher(None, word, w).ratio(), -candidates[w]))
-    return ranked[0]
+    return min(close, key=lambda w: (-round(difflib.SequenceMatcher(None, word, w).ratio(), 2), -candidates[w]))

@@ -97,7 +97,9 @@ def recording_filter_choices(*, work):
         "formats": [f for f in Format if f.value in formats],
         "labels": list(Label.objects.filter(releases__recordings__work=work).distinct().order_by("name")),
         "performers": list(
-            Artist.objects.filter(credits__recording__work=work, credits__role__in=[Role.CONDUCTOR, Role.SOLOIST, Role.ENSEMBLE])
+            Artist.objects.filter(
+                credits__recording__work=work, credits__role__in=[Role.CONDUCTOR, Role.SOLOIST, Role.ENSEMBLE]
+            )
             .distinct()
             .order_by("sort_name")[:200]
         ),

@@ -133,7 +133,9 @@ def parse_title(title):
 
 # In a query: "BWV 1007", "bwv1007", "K. 550", "K550", "op 125", "op. 27 no. 2", "D.960".
 _QUERY_CATNO = re.compile(
-    r"(?<![\w'’])(?P<system>" + _SYSTEM_ALTERNATION + r")\s*\.?\s*(?P<number>(?:[ivxlc]+\s*[:.]?\s*)?\d+[a-z]?)(?:\s*(?:no\.?|nr\.?|#)\s*(?P<sub>\d+))?\b",
+    r"(?<![\w'’])(?P<system>"
+    + _SYSTEM_ALTERNATION
+    + r")\s*\.?\s*(?P<number>(?:[ivxlc]+\s*[:.]?\s*)?\d+[a-z]?)(?:\s*(?:no\.?|nr\.?|#)\s*(?P<sub>\d+))?\b",
     re.IGNORECASE,
 )
 _QUERY_NUMBER = re.compile(r"\b(?:no\.?|nr\.?|nos?|#)\s*(?P<n>\d+)\b", re.IGNORECASE)

@@ -8,6 +8,7 @@ from django.utils.html import escape
 from django.views.decorators.http import require_GET
 
 from . import jsonld, selectors
+from .caching import cached_page
 from .forms import ArtistRoleForm, RecordingFilterForm, SearchForm
 from .models import Artist, Composer, Format, Genre, Label, Period, Release, Role, Work
 from .search import search_catalog
@@ -25,18 +26,22 @@ def _choice(value, choices):
 
 
 @require_GET
+@cached_page
 def home(request):
     """The front page: new releases, featured releases and ways into the catalog."""
     return render(request, "catalog/home.html", selectors.home_page())
 
 
 @require_GET
+@cached_page
 def composer_list(request, period=None):
     """Composers A-Z, optionally of one period."""
     if period is not None and period not in Period.values:
         raise Http404("No such period.")
     letter = _letter(request)
-    page = selectors.paginate(selectors.composers_list(letter=letter, period=period), request.GET.get("page"), per_page=60)
+    page = selectors.paginate(
+        selectors.composers_list(letter=letter, period=period), request.GET.get("page"), per_page=60
+    )
     return render(
         request,
         "catalog/composer_list.html",
@@ -45,6 +50,7 @@ def composer_list(request, period=None):
 
 
 @require_GET
+@cached_page
 def composer_detail(request, slug):
     """A composer and their works, grouped by genre."""
     composer = get_object_or_404(Composer, slug=slug)
@@ -66,6 +72,7 @@ def composer_detail(request, slug):
 
 
 @require_GET
+@cached_page
 def work_detail(request, composer, slug):
     """Every recording of a work, with filters and sorting."""
     work = get_object_or_404(Work.objects.select_related("composer"), composer__slug=composer, slug=slug)
@@ -90,6 +97,7 @@ def work_detail(request, composer, slug):
 
 
 @require_GET
+@cached_page
 def genre_detail(request, genre):
     """Works of one genre, the most recorded first."""
     if genre not in Genre.values:
@@ -99,6 +107,7 @@ def genre_detail(request, genre):
 
 
 @require_GET
+@cached_page
 def artist_list(request):
     """Performers: conductors, soloists, orchestras, ensembles and choirs."""
     kind = _choice(request.GET.get("kind", ""), Artist.Kind)
@@ -112,12 +121,15 @@ def artist_list(request):
 
 
 @require_GET
+@cached_page
 def artist_detail(request, slug):
     """An artist's recordings, optionally in one role."""
     artist = get_object_or_404(Artist, slug=slug)
     form = ArtistRoleForm(request.GET)
     role = form.cleaned_data["role"] if form.is_valid() else ""
-    page = selectors.paginate(selectors.recordings_by_artist(artist=artist, role=role), request.GET.get("page"), per_page=20)
+    page = selectors.paginate(
+        selectors.recordings_by_artist(artist=artist, role=role), request.GET.get("page"), per_page=20
+    )
     roles = selectors.artist_roles(artist=artist)
     return render(
         request,
@@ -127,6 +139,7 @@ def artist_detail(request, slug):
 
 
 @require_GET
+@cached_page
 def label_list(request):
     """Record labels."""
     page = selectors.paginate(Label.objects.order_by("name"), request.GET.get("page"), per_page=60)
@@ -134,15 +147,19 @@ def label_list(request):
 
 
 @require_GET
+@cached_page
 def label_detail(request, slug):
     """A label's releases, newest first."""
     label = get_object_or_404(Label, slug=slug)
     fmt = _choice(request.GET.get("format", ""), Format)
     page = selectors.paginate(selectors.releases_of_label(label=label, format=fmt), request.GET.get("page"))
-    return render(request, "catalog/label_detail.html", {"label": label, "page": page, "format": fmt, "formats": Format.choices})
+    return render(
+        request, "catalog/label_detail.html", {"label": label, "page": page, "format": fmt, "formats": Format.choices}
+    )
 
 
 @require_GET
+@cached_page
 def release_list(request):
     """New releases, newest first."""
     fmt = _choice(request.GET.get("format", ""), Format)
@@ -151,6 +168,7 @@ def release_list(request):
 
 
 @require_GET
+@cached_page
 def release_detail(request, slug):
     """A release: track list, credits, format, prices and availability."""
     try:
@@ -177,7 +195,8 @@ def release_cover(request, slug):
     hue = sum(map(ord, release.label.name)) % 360
     lines = _wrap(title or composer, 22)[:4]
     text = "".join(
-        f'<text x="20" y="{150 + 26 * i}" font-size="20" fill="#fff">{escape(line)}</text>' for i, line in enumerate(lines)
+        f'<text x="20" y="{150 + 26 * i}" font-size="20" fill="#fff">{escape(line)}</text>'
+        for i, line in enumerate(lines)
     )
     svg = (
         '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="300" viewBox="0 0 300 300" '
@@ -206,6 +225,7 @@ def _wrap(text, width):
 
 
 @require_GET
+@cached_page
 def search(request):
     """Search composers, works, performers and releases."""
     form = SearchForm(request.GET)

@@ -37,3 +37,11 @@ def chromium_path():
             pytest.fail(f"ARKIV_REQUIRE_BROWSER is set but no Chromium at {path}")
         pytest.skip("needs Chromium (apt-get install chromium) for browser journeys")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Cached pages must not leak from one test's data into another's."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -7,7 +7,21 @@ from decimal import Decimal
 
 import factory
 
-from catalog.models import Artist, Composer, Credit, Format, Genre, Label, Offer, Period, Recording, Release, Role, Track, Work
+from catalog.models import (
+    Artist,
+    Composer,
+    Credit,
+    Format,
+    Genre,
+    Label,
+    Offer,
+    Period,
+    Recording,
+    Release,
+    Role,
+    Track,
+    Work,
+)
 
 
 class ComposerFactory(factory.django.DjangoModelFactory):

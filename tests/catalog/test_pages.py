@@ -11,8 +11,15 @@ from django.urls import reverse
 
 from catalog.models import Artist, Composer, Format, Role, Work
 from tests.factories import (
-    ArtistFactory, CreditFactory, LabelFactory, OfferFactory, RecordingFactory, ReleaseFactory, TrackFactory,
-    WorkFactory, make_recordings,
+    ArtistFactory,
+    CreditFactory,
+    LabelFactory,
+    OfferFactory,
+    RecordingFactory,
+    ReleaseFactory,
+    TrackFactory,
+    WorkFactory,
+    make_recordings,
 )
 
 pytestmark = pytest.mark.django_db
@@ -118,7 +125,7 @@ def test_work_page_queries_do_not_grow_with_recordings(client, symphony):
 
 
 def test_work_page_filters_by_format_label_performer_and_year(client, symphony):
-    lp = RecordingFactory(work=symphony, release=ReleaseFactory(format=Format.LP, title="Vinyl Ninth"), year=1962)
+    RecordingFactory(work=symphony, release=ReleaseFactory(format=Format.LP, title="Vinyl Ninth"), year=1962)
     cd = RecordingFactory(work=symphony, release=ReleaseFactory(format=Format.CD, title="Digital Ninth"), year=2010)
     maestro = ArtistFactory(name="Ingrid Maestro", slug="ingrid-maestro")
     CreditFactory(recording=cd, artist=maestro)
@@ -147,8 +154,19 @@ def test_work_page_sorts_by_price(client, symphony):
 
 @pytest.mark.parametrize(
     "query",
-    ["?format=cassette", "?year=abc", "?year=99999", "?sort=random", "?label=%00", "?performer=<script>",
-     "?page=0", "?page=-1", "?page=999999999999", "?page=abc", "?page=" + "9" * 5000],
+    [
+        "?format=cassette",
+        "?year=abc",
+        "?year=99999",
+        "?sort=random",
+        "?label=%00",
+        "?performer=<script>",
+        "?page=0",
+        "?page=-1",
+        "?page=999999999999",
+        "?page=abc",
+        "?page=" + "9" * 5000,
+    ],
 )
 def test_work_page_survives_odd_parameters(client, symphony, query):
     make_recordings(symphony, 2)
@@ -165,12 +183,25 @@ def test_release_page_shows_tracks_credits_format_price_and_availability(client)
     OfferFactory(release=recording.release, stock=0, made_to_order=True, lead_time_days=5)
     response = client.get(recording.release.get_absolute_url())
     body = response.content.decode()
-    for text in ("SACD", "2 discs", "2000000000015", "Clara Cello", "(cello)", "Prélude", "2:05", "Only 2 left",
-                 "Ships in about 5 working days", "Add to cart"):
+    for text in (
+        "SACD",
+        "2 discs",
+        "2000000000015",
+        "Clara Cello",
+        "(cello)",
+        "Prélude",
+        "2:05",
+        "Only 2 left",
+        "Ships in about 5 working days",
+        "Add to cart",
+    ):
         assert text in body, text
     data = jsonld_of(response)
     assert data["@type"] == "MusicAlbum" and data["gtin13"] == "2000000000015"
-    assert {o["availability"] for o in data["offers"]} == {"https://schema.org/InStock", "https://schema.org/MadeToOrder"}
+    assert {o["availability"] for o in data["offers"]} == {
+        "https://schema.org/InStock",
+        "https://schema.org/MadeToOrder",
+    }
 
 
 def test_release_page_queries_do_not_grow_with_tracks(client):
@@ -265,8 +296,24 @@ def test_search_queries_are_bounded(client):
 
 @pytest.mark.parametrize(
     "query",
-    ["", "   ", "a" * 5000, "%00", "bach%00", "<script>alert(1)</script>", "' OR 1=1 --", "BWV", "op.", "9" * 400,
-     "%F0%9F%8E%BB", "Чайковский", "バッハ", "\\", "%25", "k" * 199 + " 550"],
+    [
+        "",
+        "   ",
+        "a" * 5000,
+        "%00",
+        "bach%00",
+        "<script>alert(1)</script>",
+        "' OR 1=1 --",
+        "BWV",
+        "op.",
+        "9" * 400,
+        "%F0%9F%8E%BB",
+        "Чайковский",
+        "バッハ",
+        "\\",
+        "%25",
+        "k" * 199 + " 550",
+    ],
 )
 def test_search_survives_odd_queries(client, query):
     response = client.get("/search/?q=" + query)
@@ -276,8 +323,15 @@ def test_search_survives_odd_queries(client, query):
 
 @pytest.mark.parametrize(
     "url",
-    ["/composers/nobody/", "/composers/beethoven/no-such-work/", "/releases/no-such-release/",
-     "/releases/no-such-release/cover.svg", "/artists/nobody/", "/labels/nobody/", "/genres/polka/"],
+    [
+        "/composers/nobody/",
+        "/composers/beethoven/no-such-work/",
+        "/releases/no-such-release/",
+        "/releases/no-such-release/cover.svg",
+        "/artists/nobody/",
+        "/labels/nobody/",
+        "/genres/polka/",
+    ],
 )
 def test_unknown_slugs_get_friendly_404(client, url):
     response = client.get(url)
