@@ -10,8 +10,17 @@ class CatalogConfig(AppConfig):
 
         caching.connect_invalidation(
             [
-                models.Composer, models.ComposerAlias, models.Work, models.CatalogueNumber, models.Movement,
-                models.Artist, models.Label, models.Release, models.Recording, models.Credit, models.Track,
+                models.Composer,
+                models.ComposerAlias,
+                models.Work,
+                models.CatalogueNumber,
+                models.Movement,
+                models.Artist,
+                models.Label,
+                models.Release,
+                models.Recording,
+                models.Credit,
+                models.Track,
                 models.Offer,
             ]
         )

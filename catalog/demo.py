@@ -338,34 +338,31 @@ def _create_batch(indexes, *, works, cumulative, pool, today):
         release.min_price = min(o["price"] for o in offers)
     Release.objects.bulk_create([b[0] for b in built])
 
-    recording_rows, credit_specs = [], []
+    recording_rows, credits, tracks, offer_rows = [], [], [], []
     for release, recordings, _, _ in built:
         for work, position, year, performers in recordings:
             recording = Recording(
                 release=release, work=work, position=position, year=year, release_date=release.release_date
             )
             recording_rows.append(recording)
-            credit_specs.append((recording, performers))
+            credits += [
+                Credit(recording=recording, artist=artist, role=role, instrument=instrument, position=n)
+                for n, (artist, role, instrument) in enumerate(performers, start=1)
+            ]
     Recording.objects.bulk_create(recording_rows)
 
-    credits, tracks, offer_rows = [], [], []
-    for recording, performers in credit_specs:
-        credits += [
-            Credit(recording=recording, artist=artist, role=role, instrument=instrument, position=n)
-            for n, (artist, role, instrument) in enumerate(performers, start=1)
-        ]
+    rows = iter(recording_rows)
     for release, recordings, offers, rng in built:
         number = 0
-        rec_by_position = {r.position: r for r in recording_rows if r.release_id == release.pk}
-        for work, position, _, _ in recordings:
-            movements = getattr(work, "_movement_titles", None) or [work.title]
-            for movement in movements:
+        for work, _, _, _ in recordings:
+            recording = next(rows)
+            for movement in getattr(work, "_movement_titles", None) or [work.title]:
                 number += 1
                 title = movement if movement == work.title else f"{_short_title(work)}: {movement}"
                 tracks.append(
                     Track(
                         release=release,
-                        recording=rec_by_position[position],
+                        recording=recording,
                         disc=1,
                         number=number,
                         title=title[:300],
