@@ -356,3 +356,17 @@ def test_pages_load_no_third_party_resources(client, symphony):
         body = client.get(url).content.decode()
         external = re.findall(r'(?:src|href)="(https?://[^"]+)"', body)
         assert external == [], (url, external)
+
+
+@pytest.mark.parametrize(
+    "url", ["/composers/", "/composers/?letter=S", "/composers/period/romantic/", "/artists/", "/labels/"]
+)
+def test_index_pages_queries_do_not_grow_with_rows(client, url):
+    # Guards per-row lookups on the A-Z and index pages.
+    ArtistFactory(sort_name="Smith")
+    LabelFactory()
+    few, _ = queries_for(client, url)
+    ArtistFactory.create_batch(10, sort_name="Smith")
+    LabelFactory.create_batch(10)
+    many, _ = queries_for(client, url)
+    assert few == many <= 3
