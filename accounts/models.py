@@ -55,3 +55,24 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Address(models.Model):
+    """An address in a customer's address book, used to prefill checkout."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
+    name = models.CharField("full name", max_length=150)
+    line1 = models.CharField("address", max_length=200)
+    line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField("town or city", max_length=100)
+    postcode = models.CharField(max_length=20)
+    country = models.CharField(max_length=2)
+    phone = models.CharField(max_length=30, blank=True)
+    is_default = models.BooleanField("use by default", default=False)
+
+    class Meta:
+        ordering = ["-is_default", "pk"]
+        verbose_name_plural = "addresses"
+
+    def __str__(self):
+        return f"{self.name}, {self.line1}, {self.city}"

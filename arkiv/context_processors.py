@@ -1,8 +1,9 @@
-"""Values every page's layout needs; none of them touches the database."""
+"""Values every page's layout needs; none of them queries the catalog."""
 
 from django.conf import settings
 
 from catalog.models import Genre, Period
+from orders.cart import item_count
 
 
 def shop(request):
@@ -11,4 +12,6 @@ def shop(request):
         "shop_feedback_email": settings.ARKIV_FEEDBACK_EMAIL,
         "nav_periods": Period.choices,
         "nav_genres": Genre.choices,
+        # Read from the session only: no query beyond loading the session itself.
+        "cart_count": item_count(request.session) if hasattr(request, "session") else 0,
     }

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.sitemaps",
+    "django_tasks",
     "crispy_forms",
     "crispy_bootstrap5",
     "accounts",
@@ -163,6 +164,8 @@ if os.environ.get("REDIS_URL"):
     }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Messages ride in the session: the session and CSRF cookies are the only cookies (P7).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -207,6 +210,18 @@ ARKIV_POSTAL_ADDRESS = os.environ.get(
     "ARKIV_POSTAL_ADDRESS", "Arkiv Music, 1 Example Street, London N1 1AA, United Kingdom"
 )
 ARKIV_CURRENCY = os.environ.get("ARKIV_CURRENCY", "EUR")
+
+# Background work through Django's Tasks API: immediate by default; a database or
+# Redis backend with its worker in production (see README).
+TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")}}
+
+# Payments: Stripe's API, or the local payment sandbox when STRIPE_API_BASE points at it.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_sandbox" if DEBUG else "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_sandbox" if DEBUG else "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:12111" if DEBUG else "")
+ORDER_PAYMENT_MINUTES = int(os.environ.get("ORDER_PAYMENT_MINUTES", "30"))
+# Absolute links in emails.
+ARKIV_SITE_URL = os.environ.get("ARKIV_SITE_URL", "http://127.0.0.1:8000" if DEBUG else "https://shop.example")
 
 LOGGING = {
     "version": 1,

@@ -3,19 +3,25 @@
 Catalog pages are the same for every visitor who has no session yet, so their HTML is
 cached under the catalog's version: any catalog write bumps the version, and the next
 request renders afresh. Visitors with a session (a cart, a sign-in, a message) always
-get a fresh page, so nothing personal is ever shared."""
+get a fresh page, so nothing personal is ever shared. The one per-visitor value a
+shared page holds, the CSRF token of its forms, is stored as a placeholder and filled
+in for each visitor."""
 
 import hashlib
+import re
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 
 from .services import catalog_changed, catalog_version
 
 PAGE_TTL = 300
+_CSRF_VALUE = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]+(")')
+_CSRF_PLACEHOLDER = b"__csrf_token__"
 
 
 def _key(request, version):
@@ -34,10 +40,13 @@ def cached_page(view):
         hit = cache.get(key)
         if hit is not None:
             content, content_type = hit
+            if _CSRF_PLACEHOLDER in content:
+                content = content.replace(_CSRF_PLACEHOLDER, get_token(request).encode())
             return HttpResponse(content, content_type=content_type)
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.cookies and not getattr(response, "streaming", False):
-            cache.set(key, (response.content, response["Content-Type"]), PAGE_TTL)
+            shared = _CSRF_VALUE.sub(rb"\1" + _CSRF_PLACEHOLDER + rb"\2", response.content)
+            cache.set(key, (shared, response["Content-Type"]), PAGE_TTL)
         return response
 
     return wrapper

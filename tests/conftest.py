@@ -45,3 +45,25 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def payment_sandbox(settings):
+    """The local payment sandbox on a free port, with the shop's settings pointing at it.
+    Webhooks are not sent by itself here: tests deliver sandbox.events to the shop."""
+    import threading
+
+    from orders.sandbox import PaymentSandbox, serve
+
+    server = serve(None, "127.0.0.1", 0)
+    host, port = server.server_address
+    app = PaymentSandbox(public_url=f"http://{host}:{port}", webhook_secret="whsec_test_secret")
+    server.set_app(app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.STRIPE_API_BASE = f"http://{host}:{port}"
+    settings.STRIPE_SECRET_KEY = "sk_test_arkiv"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
+    yield app
+    server.shutdown()
+    server.server_close()

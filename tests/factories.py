@@ -136,3 +136,24 @@ def make_recordings(work, count, *, label=None):
         OfferFactory(release=recording.release)
         recordings.append(recording)
     return recordings
+
+
+def checkout_details(**overrides):
+    from orders.services import CheckoutDetails
+
+    address = {
+        "name": "Clara Schumann",
+        "line1": "1 Wieck Street",
+        "line2": "",
+        "city": "Leipzig",
+        "postcode": "04109",
+        "country": "DE",
+    }
+    values = {
+        "email": "clara@example.com",
+        "phone": "+49 341 000000",
+        "billing": address,
+        "shipping": address,
+        "shipping_method": "standard",
+    }
+    return CheckoutDetails(**{**values, **overrides})

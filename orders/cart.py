@@ -1,0 +1,128 @@
+"""The session cart shared by catalog pages, the header and checkout.
+
+Kept in the visitor's session as {offer_id: {"q": quantity, "p": "price when added"}},
+plus the item count under its own key so the header reads one number and nothing else.
+It lives as long as the session, signed in or not."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from catalog.models import Offer
+
+SESSION_KEY = "cart"
+COUNT_KEY = "cart_count"
+MAX_QUANTITY = 99
+
+
+class CartError(ValueError):
+    """A cart change that cannot be made; the message is for the buyer."""
+
+
+@dataclass
+class CartLine:
+    offer: Offer
+    quantity: int
+    price_when_added: Decimal
+
+    @property
+    def price(self):
+        return self.offer.price
+
+    @property
+    def total(self):
+        return self.offer.price * self.quantity
+
+    @property
+    def price_changed(self):
+        return self.offer.price != self.price_when_added
+
+    @property
+    def available(self):
+        return self.offer.is_active and (self.offer.made_to_order or self.offer.stock >= self.quantity)
+
+    @property
+    def problem(self):
+        """What the buyer must know before paying, or ''."""
+        if not self.offer.is_active:
+            return "No longer available."
+        if not self.offer.made_to_order and self.offer.stock < self.quantity:
+            return f"Only {self.offer.stock} left." if self.offer.stock else "Sold out."
+        return ""
+
+
+def item_count(session):
+    """The header's cart count: one session read, no query."""
+    return session.get(COUNT_KEY, 0)
+
+
+class Cart:
+    def __init__(self, session):
+        self.session = session
+        self.items = session.get(SESSION_KEY, {})
+
+    def __len__(self):
+        return sum(item["q"] for item in self.items.values())
+
+    def quantity_of(self, offer_id):
+        item = self.items.get(str(offer_id))
+        return item["q"] if item else 0
+
+    def add(self, offer, quantity):
+        """Add copies of an offer, refusing more than can be sold."""
+        self.set(offer, self.quantity_of(offer.pk) + quantity)
+
+    def set(self, offer, quantity):
+        """Set a line's quantity; zero removes it."""
+        if quantity <= 0:
+            return self.remove(offer.pk)
+        if quantity > MAX_QUANTITY:
+            raise CartError(f"At most {MAX_QUANTITY} copies per item.")
+        if not offer.is_active:
+            raise CartError("This item is no longer available.")
+        if not offer.made_to_order and quantity > offer.stock:
+            raise CartError(f"Only {offer.stock} in stock." if offer.stock else "Sorry, this item is sold out.")
+        key = str(offer.pk)
+        price = self.items.get(key, {}).get("p", str(offer.price))
+        self.items[key] = {"q": quantity, "p": price}
+        self._save()
+
+    def remove(self, offer_id):
+        self.items.pop(str(offer_id), None)
+        self._save()
+
+    def clear(self):
+        self.items = {}
+        self._save()
+
+    def accept_current_prices(self):
+        """The buyer has seen the new prices: they are now the prices in the cart."""
+        for line in self.lines():
+            self.items[str(line.offer.pk)]["p"] = str(line.offer.price)
+        self._save()
+
+    def lines(self):
+        """The cart's lines with their offers, releases and labels, in one query.
+        Offers that no longer exist drop out."""
+        if not self.items:
+            return []
+        offers = Offer.objects.select_related("release", "release__label").in_bulk(
+            [int(k) for k in self.items if k.isdigit()]
+        )
+        lines = [
+            CartLine(offer=offers[int(key)], quantity=item["q"], price_when_added=Decimal(item["p"]))
+            for key, item in self.items.items()
+            if key.isdigit() and int(key) in offers
+        ]
+        if len(lines) != len(self.items):
+            self.items = {str(line.offer.pk): self.items[str(line.offer.pk)] for line in lines}
+            self._save()
+        return sorted(lines, key=lambda line: line.offer.release.title)
+
+    def _save(self):
+        self.session[SESSION_KEY] = self.items
+        self.session[COUNT_KEY] = len(self)
+        self.session.modified = True
+
+
+def subtotal(lines):
+    return sum((line.total for line in lines), Decimal("0.00"))

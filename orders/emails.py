@@ -1,0 +1,78 @@
+"""Order-status emails (promise P5): confirmation, shipped, cancelled, refunded.
+
+Purely transactional: they say what happened to the order and nothing else. Each is
+recorded as an OrderEmail row in the same transaction as the status move, and sent by
+a task after commit; a failure to send is recorded and retried, never lost, and never
+blocks or undoes the order."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django_tasks import task
+
+from .models import OrderEmail
+
+SUBJECTS = {
+    OrderEmail.Kind.CONFIRMATION: "Your Arkiv order {number} is confirmed",
+    OrderEmail.Kind.SHIPPED: "Your Arkiv order {number} is on its way",
+    OrderEmail.Kind.CANCELLED: "Your Arkiv order {number} has been cancelled",
+    OrderEmail.Kind.REFUNDED: "A refund for your Arkiv order {number}",
+}
+
+
+def queue(order, kind, *, to=None):
+    """Record an email for the order and send it once the transaction commits."""
+    email = OrderEmail.objects.create(order=order, kind=kind, to=to or order.email)
+    transaction.on_commit(lambda: send_order_email.enqueue(email.pk))
+    return email
+
+
+def render(email):
+    order = email.order
+    context = {
+        "order": order,
+        "lines": list(order.lines.all()),
+        "kind": email.kind,
+        "service_email": settings.ARKIV_SERVICE_EMAIL,
+        "site_url": settings.ARKIV_SITE_URL,
+    }
+    subject = SUBJECTS[email.kind].format(number=order.number)
+    text = render_to_string(f"orders/email/{email.kind}.txt", context)
+    html = render_to_string(f"orders/email/{email.kind}.html", context)
+    return subject, text, html
+
+
+def send(email):
+    """Send one recorded email; on failure keep it for a retry."""
+    subject, text, html = render(email)
+    message = EmailMultiAlternatives(
+        subject, text, settings.DEFAULT_FROM_EMAIL, [email.to], reply_to=[settings.ARKIV_SERVICE_EMAIL]
+    )
+    message.attach_alternative(html, "text/html")
+    email.attempts += 1
+    try:
+        message.send()
+    except Exception as exc:  # noqa: BLE001 - any transport failure must leave the order alone
+        email.state, email.last_error = OrderEmail.State.FAILED, f"{exc.__class__.__name__}: {exc}"[:300]
+        email.save(update_fields=["state", "attempts", "last_error"])
+        return False
+    email.state, email.sent_at, email.last_error = OrderEmail.State.SENT, timezone.now(), ""
+    email.save(update_fields=["state", "attempts", "sent_at", "last_error"])
+    return True
+
+
+@task()
+def send_order_email(email_id):
+    email = OrderEmail.objects.select_related("order").filter(pk=email_id).exclude(state=OrderEmail.State.SENT).first()
+    return send(email) if email else True
+
+
+def retry_unsent(*, max_attempts=10):
+    """Send again every order email that failed or never left; returns how many went."""
+    sent = 0
+    pending = OrderEmail.objects.select_related("order").exclude(state=OrderEmail.State.SENT)
+    for email in pending.filter(attempts__lt=max_attempts):
+        sent += send(email)
+    return sent

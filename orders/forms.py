@@ -1,0 +1,107 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
+from django import forms
+
+from .cart import MAX_QUANTITY
+from .models import ShippingMethod
+
+COUNTRIES = [
+    ("AT", "Austria"),
+    ("BE", "Belgium"),
+    ("CH", "Switzerland"),
+    ("CZ", "Czechia"),
+    ("DE", "Germany"),
+    ("DK", "Denmark"),
+    ("ES", "Spain"),
+    ("FI", "Finland"),
+    ("FR", "France"),
+    ("GB", "United Kingdom"),
+    ("IE", "Ireland"),
+    ("IT", "Italy"),
+    ("LU", "Luxembourg"),
+    ("NL", "Netherlands"),
+    ("NO", "Norway"),
+    ("PL", "Poland"),
+    ("PT", "Portugal"),
+    ("SE", "Sweden"),
+    ("US", "United States"),
+]
+ADDRESS_FIELDS = ["name", "line1", "line2", "city", "postcode", "country"]
+
+
+class CartAddForm(forms.Form):
+    offer = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_QUANTITY, initial=1)
+
+
+class CartUpdateForm(forms.Form):
+    offer = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    quantity = forms.IntegerField(min_value=0, max_value=MAX_QUANTITY)
+
+
+def _address_fields(prefix, required=True):
+    return {
+        f"{prefix}_name": forms.CharField(label="Full name", max_length=150, required=required),
+        f"{prefix}_line1": forms.CharField(label="Address", max_length=200, required=required),
+        f"{prefix}_line2": forms.CharField(label="Address line 2", max_length=200, required=False),
+        f"{prefix}_city": forms.CharField(label="Town or city", max_length=100, required=required),
+        f"{prefix}_postcode": forms.CharField(label="Postcode", max_length=20, required=required),
+        f"{prefix}_country": forms.ChoiceField(label="Country", choices=COUNTRIES, required=required, initial="GB"),
+    }
+
+
+class CheckoutForm(forms.Form):
+    """Exactly what an order needs (privacy promise P1): no card field, ever."""
+
+    checkout_token = forms.UUIDField(widget=forms.HiddenInput)
+    email = forms.EmailField(help_text="For order status emails only.")
+    phone = forms.CharField(max_length=30, help_text="Only used if a parcel cannot be delivered.")
+    same_address = forms.BooleanField(label="Ship to my billing address", required=False, initial=True)
+    shipping_method = forms.ChoiceField(
+        choices=ShippingMethod.choices, widget=forms.RadioSelect, initial=ShippingMethod.STANDARD
+    )
+
+    def __init__(self, *args, shipping_labels=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if shipping_labels:
+            self.fields["shipping_method"].choices = shipping_labels
+        self.helper = FormHelper()
+        self.helper.form_id = "checkout-form"
+        self.helper.layout = Layout(
+            "checkout_token",
+            Fieldset("Contact", "email", "phone"),
+            Fieldset("Billing address", *[f"billing_{f}" for f in ADDRESS_FIELDS]),
+            Fieldset(
+                "Delivery", "same_address", Div(*[f"shipping_{f}" for f in ADDRESS_FIELDS], css_id="shipping-address")
+            ),
+            Fieldset("Shipping method", "shipping_method"),
+            # Age / guardian statement and marketing opt-ins belong here (privacy app).
+            HTML(
+                '<p class="small text-muted">Next you pay on our payment processor\'s secure page. '
+                "Your card details never reach Arkiv.</p>"
+            ),
+            Submit("submit", "Continue to payment", css_class="btn-dark btn-lg"),
+        )
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        digits = sum(ch.isdigit() for ch in phone)
+        if digits < 6 or any(ch not in "0123456789+-() ." for ch in phone):
+            raise forms.ValidationError("Enter a phone number we can call, e.g. +44 20 7946 0000.")
+        return phone
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("same_address"):
+            for name in ADDRESS_FIELDS:
+                if name != "line2" and not data.get(f"shipping_{name}"):
+                    self.add_error(f"shipping_{name}", "Needed when shipping to another address.")
+        return data
+
+    def address(self, prefix):
+        data = self.cleaned_data
+        source = "billing" if prefix == "shipping" and data.get("same_address") else prefix
+        return {name: data.get(f"{source}_{name}", "") for name in ADDRESS_FIELDS}
+
+
+CheckoutForm.base_fields.update(_address_fields("billing") | _address_fields("shipping", required=False))

@@ -1,0 +1,170 @@
+"""The payment gateway: the only code that imports `stripe`.
+
+Checkout uses Stripe's hosted Checkout with manual capture: the card is authorised when
+the buyer pays and settled when the order ships. Card data never reaches our servers or
+our pages. Offline (demo, tests, CI) the same calls go to the payment sandbox; only
+STRIPE_API_BASE and the keys differ.
+
+Privacy promise P2: only what the processor needs to take the payment leaves the shop.
+PROCESSOR_FIELDS below is that allow-list, and tests pin it."""
+
+import json
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+import stripe
+from django.conf import settings
+
+# Everything we send with a checkout session. No addresses, phone or name: the hosted
+# page asks the card holder for what the card network needs.
+PROCESSOR_FIELDS = {
+    "mode",
+    "line_items",  # product name (release title), unit amount, quantity, currency
+    "customer_email",  # for the processor's receipt and fraud checks
+    "client_reference_id",  # our order number
+    "metadata",  # {"order": number}
+    "payment_intent_data",  # manual capture, {"order": number}
+    "success_url",
+    "cancel_url",
+    "expires_at",
+}
+
+
+class PaymentError(Exception):
+    """The processor refused or could not be reached; the message is safe to show staff."""
+
+
+@dataclass
+class Intent:
+    id: str
+    status: str  # requires_payment_method, requires_capture, succeeded, canceled, ...
+    amount_capturable: Decimal
+    amount_received: Decimal
+    failure_message: str = ""
+
+
+def to_cents(amount):
+    return int((Decimal(amount) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def from_cents(cents):
+    return (Decimal(cents or 0) / 100).quantize(Decimal("0.01"))
+
+
+def _client():
+    base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    return stripe.StripeClient(settings.STRIPE_SECRET_KEY, base_addresses=base, max_network_retries=2)
+
+
+def _call(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except stripe.StripeError as exc:
+        message = getattr(exc, "user_message", None) or str(exc) or exc.__class__.__name__
+        raise PaymentError(message) from exc
+
+
+def checkout_session_params(order, *, success_url, cancel_url):
+    """What we send to create the hosted payment page for an order (see PROCESSOR_FIELDS)."""
+    line_items = [
+        {
+            "quantity": line.quantity,
+            "price_data": {
+                "currency": order.currency.lower(),
+                "unit_amount": to_cents(line.unit_price),
+                "product_data": {"name": f"{line.title} ({line.format_label})"},
+            },
+        }
+        for line in order.lines.all()
+    ]
+    if order.shipping_cost:
+        line_items.append(
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": order.currency.lower(),
+                    "unit_amount": to_cents(order.shipping_cost),
+                    "product_data": {"name": f"Shipping: {order.get_shipping_method_display()}"},
+                },
+            }
+        )
+    return {
+        "mode": "payment",
+        "line_items": line_items,
+        "customer_email": order.email,
+        "client_reference_id": order.number,
+        "metadata": {"order": order.number},
+        "payment_intent_data": {"capture_method": "manual", "metadata": {"order": order.number}},
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "expires_at": int(order.expires_at.timestamp()),
+    }
+
+
+def create_checkout_session(order, *, success_url, cancel_url):
+    """Create the hosted payment page for an order; returns (session id, page URL).
+    The idempotency key is the order number, so a retry never makes a second page."""
+    params = checkout_session_params(order, success_url=success_url, cancel_url=cancel_url)
+    session = _call(_client().v1.checkout.sessions.create, params, {"idempotency_key": f"checkout-{order.number}"})
+    return session.id, session.url
+
+
+def expire_checkout_session(session_id):
+    """Close an unpaid payment page so it cannot be paid any more."""
+    session = _call(_client().v1.checkout.sessions.retrieve, session_id)
+    if session.status == "open":
+        _call(_client().v1.checkout.sessions.expire, session_id)
+
+
+def payment_intent_of_session(session_id):
+    """The payment intent id behind a checkout session, once the buyer has paid."""
+    session = _call(_client().v1.checkout.sessions.retrieve, session_id)
+    return (
+        session.payment_intent
+        if isinstance(session.payment_intent, str)
+        else getattr(session.payment_intent, "id", "") or ""
+    )
+
+
+def retrieve_intent(intent_id):
+    intent = _call(_client().v1.payment_intents.retrieve, intent_id)
+    error = getattr(intent, "last_payment_error", None)
+    return Intent(
+        id=intent.id,
+        status=intent.status,
+        amount_capturable=from_cents(intent.amount_capturable),
+        amount_received=from_cents(intent.amount_received),
+        failure_message=(getattr(error, "message", "") or "") if error else "",
+    )
+
+
+def capture(intent_id, amount, *, key):
+    """Settle an authorised payment (all or part of it)."""
+    _call(
+        _client().v1.payment_intents.capture,
+        intent_id,
+        {"amount_to_capture": to_cents(amount)},
+        {"idempotency_key": key},
+    )
+
+
+def void(intent_id, *, key):
+    """Cancel an authorisation that was never captured."""
+    _call(_client().v1.payment_intents.cancel, intent_id, {}, {"idempotency_key": key})
+
+
+def refund(intent_id, amount, *, key):
+    """Refund part or all of a captured payment."""
+    _call(
+        _client().v1.refunds.create, {"payment_intent": intent_id, "amount": to_cents(amount)}, {"idempotency_key": key}
+    )
+
+
+def parse_webhook(payload, signature):
+    """A verified webhook event as plain data, or ValueError when the signature does not
+    check out (or is older than Stripe's five-minute tolerance)."""
+    try:
+        stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+        return json.loads(payload)
+    except (stripe.SignatureVerificationError, ValueError) as exc:
+        raise ValueError("invalid webhook") from exc

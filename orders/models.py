@@ -1,0 +1,200 @@
+"""Orders, their lines, every move of their status, and what the payment processor told us."""
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+# Crockford's base32 without I, L, O, U: readable over the phone, no look-alikes.
+_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_order_number():
+    return "AK-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))
+
+
+class Status(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", "Awaiting payment"
+    AUTHORISED = "authorised", "Paid (authorised)"
+    SHIPPED = "shipped", "Shipped"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+    REFUNDED = "refunded", "Refunded"
+    PAYMENT_FAILED = "payment_failed", "Payment failed"
+    EXPIRED = "expired", "Expired unpaid"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ShippingMethod(models.TextChoices):
+    STANDARD = "standard", "Standard (3-5 working days)"
+    EXPRESS = "express", "Express (next working day)"
+
+
+class Order(models.Model):
+    number = models.CharField(max_length=20, unique=True, default=new_order_number, editable=False)
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
+    # What an order needs (privacy promise P1), and nothing else. No card data, ever.
+    email = models.EmailField()
+    phone = models.CharField(max_length=30, help_text="Only for a parcel that cannot be delivered.")
+    billing_name = models.CharField(max_length=150)
+    billing_line1 = models.CharField(max_length=200)
+    billing_line2 = models.CharField(max_length=200, blank=True)
+    billing_city = models.CharField(max_length=100)
+    billing_postcode = models.CharField(max_length=20)
+    billing_country = models.CharField(max_length=2)
+    shipping_name = models.CharField(max_length=150)
+    shipping_line1 = models.CharField(max_length=200)
+    shipping_line2 = models.CharField(max_length=200, blank=True)
+    shipping_city = models.CharField(max_length=100)
+    shipping_postcode = models.CharField(max_length=20)
+    shipping_country = models.CharField(max_length=2)
+    shipping_method = models.CharField(max_length=20, choices=ShippingMethod.choices)
+    # The age/guardian statement and marketing consents are recorded by the privacy app
+    # against this order (see privacy/), not as free fields here.
+
+    currency = models.CharField(max_length=3, default=settings.ARKIV_CURRENCY)
+    subtotal = models.DecimalField(max_digits=10, decimal_places=2)
+    shipping_cost = models.DecimalField(max_digits=8, decimal_places=2)
+    total = models.DecimalField(max_digits=10, decimal_places=2)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT, editable=False)
+    checkout_token = models.UUIDField(
+        unique=True,
+        default=uuid.uuid4,
+        editable=False,
+        help_text="One per checkout form: a double submission finds the same order.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField(help_text="Unpaid orders expire and release their stock.")
+
+    payment_session_id = models.CharField(max_length=100, blank=True, editable=False)
+    payment_intent_id = models.CharField(max_length=100, blank=True, db_index=True, editable=False)
+    amount_authorised = models.DecimalField(max_digits=10, decimal_places=2, default=0, editable=False)
+    amount_captured = models.DecimalField(max_digits=10, decimal_places=2, default=0, editable=False)
+    amount_refunded = models.DecimalField(max_digits=10, decimal_places=2, default=0, editable=False)
+    authorised_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    carrier = models.CharField(max_length=60, blank=True)
+    tracking_number = models.CharField(max_length=60, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="orders_order_status_valid"),
+            models.CheckConstraint(
+                condition=Q(total=F("subtotal") + F("shipping_cost")), name="orders_order_total_adds_up"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_refunded__lte=F("amount_captured")), name="orders_order_refund_at_most_captured"
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("orders:detail", kwargs={"number": self.number})
+
+    @property
+    def refundable(self):
+        return self.amount_captured - self.amount_refunded
+
+    @property
+    def has_made_to_order_lines(self):
+        return any(line.made_to_order for line in self.lines.all())
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    offer = models.ForeignKey("catalog.Offer", on_delete=models.PROTECT, related_name="order_lines")
+    # Copied when the order is placed: later catalog edits never change a placed order.
+    sku = models.CharField(max_length=40)
+    title = models.CharField(max_length=300)
+    format_label = models.CharField(max_length=40)
+    unit_price = models.DecimalField(max_digits=8, decimal_places=2)
+    quantity = models.PositiveIntegerField()
+    made_to_order = models.BooleanField(default=False)
+    lead_time_days = models.PositiveSmallIntegerField(default=0)
+    quantity_refunded = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(quantity_refunded__lte=F("quantity")), name="orders_line_refund_le_qty"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.title}"
+
+    @property
+    def line_total(self):
+        return self.unit_price * self.quantity
+
+
+class OrderStatusChange(models.Model):
+    """One move of an order's status: who, when, from what to what."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.order}: {self.from_status or '-'} → {self.to_status}"
+
+    @property
+    def to_label(self):
+        return Status(self.to_status).label
+
+
+class PaymentEvent(models.Model):
+    """A webhook event from the payment processor, kept so a replay changes nothing."""
+
+    event_id = models.CharField(max_length=100, unique=True)
+    type = models.CharField(max_length=100)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="payment_events")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"
+
+
+class OrderEmail(models.Model):
+    """An order-status email: queued after commit, retried until it is sent."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Order confirmation"
+        SHIPPED = "shipped", "Shipped"
+        CANCELLED = "cancelled", "Cancelled"
+        REFUNDED = "refunded", "Refunded"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (will retry)"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    to = models.EmailField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.to}"

@@ -1,0 +1,318 @@
+"""Business rules for orders: placing one, the one function that moves its status, and
+payment (authorise at checkout, capture when shipped, void on cancel, refunds)."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from catalog.models import Offer
+from catalog.services import catalog_changed
+
+from . import emails, gateway
+from .models import Order, OrderLine, OrderStatusChange, PaymentEvent, ShippingMethod, Status
+
+# Every legal move of an order's status. Nothing else assigns order.status.
+TRANSITIONS = {
+    Status.PENDING_PAYMENT: {Status.AUTHORISED, Status.PAYMENT_FAILED, Status.EXPIRED},
+    Status.AUTHORISED: {Status.SHIPPED, Status.CANCELLED},
+    Status.SHIPPED: {Status.PARTIALLY_REFUNDED, Status.REFUNDED},
+    Status.PARTIALLY_REFUNDED: {Status.PARTIALLY_REFUNDED, Status.REFUNDED},
+    Status.REFUNDED: set(),
+    Status.PAYMENT_FAILED: set(),
+    Status.EXPIRED: set(),
+    Status.CANCELLED: set(),
+}
+# Moves that put reserved stock back on the shelf.
+RELEASES_STOCK = {Status.PAYMENT_FAILED, Status.EXPIRED, Status.CANCELLED}
+# Moves the customer is emailed about (promise P5).
+EMAIL_ON = {
+    Status.AUTHORISED: "confirmation",
+    Status.SHIPPED: "shipped",
+    Status.CANCELLED: "cancelled",
+    Status.PARTIALLY_REFUNDED: "refunded",
+    Status.REFUNDED: "refunded",
+}
+
+SHIPPING_RATES = {ShippingMethod.STANDARD: Decimal("4.95"), ShippingMethod.EXPRESS: Decimal("12.95")}
+FREE_STANDARD_SHIPPING_FROM = Decimal("60.00")
+
+
+class OrderError(Exception):
+    """The order cannot be placed or changed as asked; the message is for people."""
+
+
+class IllegalTransition(OrderError):
+    pass
+
+
+class PriceChanged(OrderError):
+    """Prices moved since the buyer put items in the cart: show them before charging."""
+
+
+class OutOfStock(OrderError):
+    pass
+
+
+@dataclass
+class CheckoutDetails:
+    email: str
+    phone: str
+    billing: dict  # name, line1, line2, city, postcode, country
+    shipping: dict
+    shipping_method: str
+
+
+def shipping_cost(method, subtotal):
+    if method == ShippingMethod.STANDARD and subtotal >= FREE_STANDARD_SHIPPING_FROM:
+        return Decimal("0.00")
+    return SHIPPING_RATES[method]
+
+
+# -- the state machine ----------------------------------------------------------------
+
+
+def order_transition(order, to, *, by=None, note=""):
+    """Move an order to a new status if the move is legal: write a history row, release
+    stock where the move says so, and email the customer after commit."""
+    if to not in TRANSITIONS[order.status]:
+        raise IllegalTransition(
+            f"Order {order.number} cannot go from {order.get_status_display()} to {Status(to).label}."
+        )
+    with transaction.atomic():
+        previous = order.status
+        order.status = to
+        order.save(update_fields=["status"])
+        OrderStatusChange.objects.create(order=order, from_status=previous, to_status=to, by=by, note=note[:300])
+        if to in RELEASES_STOCK:
+            _release_stock(order)
+        if to in EMAIL_ON:
+            emails.queue(order, EMAIL_ON[to])
+    return order
+
+
+def _release_stock(order):
+    for line in order.lines.filter(made_to_order=False).order_by("offer_id"):
+        Offer.objects.filter(pk=line.offer_id).update(stock=F("stock") + line.quantity)
+    transaction.on_commit(catalog_changed)
+
+
+# -- placing an order -----------------------------------------------------------------
+
+
+@transaction.atomic
+def order_place(*, cart_lines, customer, checkout, checkout_token):
+    """Place an order from the cart: re-read prices, lock stock rows in id order,
+    refuse if anything sold out or changed price, reserve stock, and create the order
+    as awaiting payment. The same checkout token always gives the same order."""
+    existing = Order.objects.filter(checkout_token=checkout_token).first()
+    if existing:
+        return existing
+    if not cart_lines:
+        raise OrderError("Your cart is empty.")
+    wanted = {line.offer.pk: line for line in cart_lines}
+    offers = list(Offer.objects.select_for_update().filter(pk__in=wanted).order_by("pk").select_related("release"))
+    if len(offers) != len(wanted):
+        raise OrderError("An item in your cart is no longer in the catalog.")
+    for offer in offers:
+        line = wanted[offer.pk]
+        if not offer.is_active:
+            raise OutOfStock(f"{offer.release.title} is no longer available.")
+        if offer.price != line.price_when_added:
+            raise PriceChanged(f"The price of {offer.release.title} changed to {offer.price}.")
+        if not offer.made_to_order and offer.stock < line.quantity:
+            raise OutOfStock(
+                f"Sorry, only {offer.stock} of {offer.release.title} left."
+                if offer.stock
+                else f"Sorry, {offer.release.title} has just sold out."
+            )
+
+    subtotal = sum((offer.price * wanted[offer.pk].quantity for offer in offers), Decimal("0.00"))
+    shipping = shipping_cost(checkout.shipping_method, subtotal)
+    address = {f"billing_{k}": v for k, v in checkout.billing.items()} | {
+        f"shipping_{k}": v for k, v in checkout.shipping.items()
+    }
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                customer=customer if customer and customer.is_authenticated else None,
+                email=checkout.email,
+                phone=checkout.phone,
+                shipping_method=checkout.shipping_method,
+                subtotal=subtotal,
+                shipping_cost=shipping,
+                total=subtotal + shipping,
+                checkout_token=checkout_token,
+                expires_at=timezone.now() + datetime.timedelta(minutes=settings.ORDER_PAYMENT_MINUTES),
+                **address,
+            )
+    except IntegrityError:
+        # The same checkout submitted twice at once: the other request made the order.
+        return Order.objects.get(checkout_token=checkout_token)
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                offer=offer,
+                sku=offer.sku,
+                title=offer.release.title,
+                format_label="Made to order" if offer.made_to_order else offer.release.get_format_display(),
+                unit_price=offer.price,
+                quantity=wanted[offer.pk].quantity,
+                made_to_order=offer.made_to_order,
+                lead_time_days=offer.lead_time_days,
+            )
+            for offer in offers
+        ]
+    )
+    for offer in offers:
+        if not offer.made_to_order:
+            Offer.objects.filter(pk=offer.pk).update(stock=F("stock") - wanted[offer.pk].quantity)
+    OrderStatusChange.objects.create(order=order, from_status="", to_status=Status.PENDING_PAYMENT)
+    transaction.on_commit(catalog_changed)
+    return order
+
+
+def order_start_payment(order, *, success_url, cancel_url):
+    """Create (or find again) the processor's hosted payment page; returns its URL."""
+    session_id, url = gateway.create_checkout_session(order, success_url=success_url, cancel_url=cancel_url)
+    if order.payment_session_id != session_id:
+        Order.objects.filter(pk=order.pk).update(payment_session_id=session_id)
+        order.payment_session_id = session_id
+    return url
+
+
+# -- payment sync: the return page and the webhook both land here ------------------------
+
+
+def payment_sync(order):
+    """Bring an awaiting-payment order in line with the processor: authorised when the
+    card was authorised for the full amount; otherwise unchanged. Safe to call any
+    number of times, from the return page or a webhook, in any order."""
+    if order.status != Status.PENDING_PAYMENT or not order.payment_session_id:
+        return order
+    intent_id = order.payment_intent_id or gateway.payment_intent_of_session(order.payment_session_id)
+    if not intent_id:
+        return order
+    intent = gateway.retrieve_intent(intent_id)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status != Status.PENDING_PAYMENT:
+            return order
+        order.payment_intent_id = intent.id
+        if intent.status == "requires_capture" and intent.amount_capturable >= order.total:
+            order.amount_authorised = intent.amount_capturable
+            order.authorised_at = timezone.now()
+            order.save(update_fields=["payment_intent_id", "amount_authorised", "authorised_at"])
+            order_transition(order, Status.AUTHORISED, note="Card authorised")
+        else:
+            order.save(update_fields=["payment_intent_id"])
+    return order
+
+
+def payment_abandon(order, *, reason):
+    """The buyer left the payment page or the card was refused: close the page at the
+    processor and release the stock. The cart stays as it was."""
+    if order.status != Status.PENDING_PAYMENT:
+        return order
+    if order.payment_session_id:
+        gateway.expire_checkout_session(order.payment_session_id)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status == Status.PENDING_PAYMENT:
+            order_transition(order, Status.PAYMENT_FAILED, note=reason)
+    return order
+
+
+def webhook_handle(event):
+    """Act on a verified processor event once; a replayed event changes nothing."""
+    data = event["data"]["object"]
+    number = (data.get("metadata") or {}).get("order") or data.get("client_reference_id")
+    order = Order.objects.filter(number=number).first() if number else None
+    try:
+        with transaction.atomic():
+            PaymentEvent.objects.create(event_id=event["id"], type=event["type"], order=order)
+    except IntegrityError:
+        return "replayed"
+    if order is None:
+        return "ignored"
+    if event["type"] in {"checkout.session.completed", "payment_intent.amount_capturable_updated"}:
+        payment_sync(order)
+        return "synced"
+    if event["type"] == "checkout.session.expired":
+        if order.status == Status.PENDING_PAYMENT:
+            payment_abandon(order, reason="Payment page expired")
+        return "expired"
+    return "ignored"
+
+
+# -- fulfilment -----------------------------------------------------------------------
+
+
+def order_ship(order, *, carrier, tracking_number, by):
+    """Ship an authorised order: capture (settle) the payment, record the tracking
+    number, email the customer."""
+    if order.status != Status.AUTHORISED:
+        raise IllegalTransition(f"Only paid orders can be shipped; {order.number} is {order.get_status_display()}.")
+    gateway.capture(order.payment_intent_id, order.total, key=f"capture-{order.number}")
+    with transaction.atomic():
+        order.amount_captured = order.total
+        order.carrier, order.tracking_number, order.shipped_at = carrier, tracking_number, timezone.now()
+        order.save(update_fields=["amount_captured", "carrier", "tracking_number", "shipped_at"])
+        order_transition(order, Status.SHIPPED, by=by, note=f"{carrier} {tracking_number}")
+    return order
+
+
+def order_cancel(order, *, by, note=""):
+    """Cancel a paid, unshipped order: void the authorisation, release stock, email."""
+    if order.status != Status.AUTHORISED:
+        raise IllegalTransition(
+            f"Only paid, unshipped orders can be cancelled; {order.number} is {order.get_status_display()}."
+        )
+    gateway.void(order.payment_intent_id, key=f"void-{order.number}")
+    return order_transition(order, Status.CANCELLED, by=by, note=note or "Authorisation voided")
+
+
+def order_refund(order, *, amount, by, lines=None, note=""):
+    """Refund some or all of what was captured; never more than that."""
+    amount = Decimal(amount).quantize(Decimal("0.01"))
+    if order.status not in (Status.SHIPPED, Status.PARTIALLY_REFUNDED):
+        raise IllegalTransition(f"Only shipped orders can be refunded; {order.number} is {order.get_status_display()}.")
+    if amount <= 0:
+        raise OrderError("A refund must be more than zero.")
+    if amount > order.refundable:
+        raise OrderError(f"At most {order.refundable} can be refunded on {order.number}.")
+    refunded_before = order.amount_refunded
+    gateway.refund(order.payment_intent_id, amount, key=f"refund-{order.number}-{refunded_before}-{amount}")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        order.amount_refunded = refunded_before + amount
+        order.save(update_fields=["amount_refunded"])
+        for line, quantity in lines or []:
+            line.quantity_refunded = F("quantity_refunded") + quantity
+            line.save(update_fields=["quantity_refunded"])
+        full = order.amount_refunded >= order.amount_captured
+        order_transition(
+            order, Status.REFUNDED if full else Status.PARTIALLY_REFUNDED, by=by, note=note or f"Refunded {amount}"
+        )
+    return order
+
+
+def orders_expire_unpaid(*, now=None):
+    """Expire orders left unpaid past their time and release their stock."""
+    now = now or timezone.now()
+    expired = 0
+    for order in Order.objects.filter(status=Status.PENDING_PAYMENT, expires_at__lt=now):
+        # A buyer may have paid in the last second: ask the processor before expiring.
+        if payment_sync(order).status != Status.PENDING_PAYMENT:
+            continue
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            if locked.status == Status.PENDING_PAYMENT:
+                order_transition(locked, Status.EXPIRED, note="Not paid in time")
+                expired += 1
+    return expired

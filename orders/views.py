@@ -1,0 +1,235 @@
+"""Cart, checkout, the return from the payment page, and the processor's webhook."""
+
+import contextlib
+import uuid
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from catalog.models import Offer
+
+from . import gateway, services
+from .cart import Cart, CartError, subtotal
+from .forms import ADDRESS_FIELDS, CartAddForm, CartUpdateForm, CheckoutForm
+from .models import Order, ShippingMethod, Status
+
+PLACED_KEY = "placed_orders"
+
+
+def _back(request, fallback):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+@require_POST
+def cart_add(request):
+    """Put copies of an offer in the cart."""
+    form = CartAddForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a quantity between 1 and 99.")
+        return redirect(_back(request, reverse("orders:cart")))
+    offer = Offer.objects.select_related("release").filter(pk=form.cleaned_data["offer"]).first()
+    if offer is None:
+        messages.error(request, "That item is not in our catalog.")
+        return redirect(_back(request, reverse("orders:cart")))
+    try:
+        Cart(request.session).add(offer, form.cleaned_data["quantity"])
+    except CartError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Added {offer.release.title} to your cart.")
+    return redirect(_back(request, offer.release.get_absolute_url()))
+
+
+@require_POST
+def cart_update(request):
+    """Change a line's quantity (0 removes it)."""
+    form = CartUpdateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a quantity between 0 and 99.")
+        return redirect("orders:cart")
+    cart = Cart(request.session)
+    offer = Offer.objects.filter(pk=form.cleaned_data["offer"]).first()
+    if offer is None or not cart.quantity_of(offer.pk):
+        messages.error(request, "That item is not in your cart.")
+        return redirect("orders:cart")
+    try:
+        cart.set(offer, form.cleaned_data["quantity"])
+    except CartError as exc:
+        messages.error(request, str(exc))
+    return redirect("orders:cart")
+
+
+@require_POST
+def cart_accept_prices(request):
+    """The buyer has seen the changed prices and goes on with them."""
+    Cart(request.session).accept_current_prices()
+    return redirect("orders:checkout")
+
+
+@require_GET
+def cart_detail(request):
+    """The cart, with any price or availability change since items were added."""
+    lines = Cart(request.session).lines()
+    return render(request, "orders/cart.html", _summary(lines))
+
+
+def _summary(lines, shipping_method=ShippingMethod.STANDARD):
+    sub = subtotal(lines)
+    shipping = services.shipping_cost(shipping_method, sub) if lines else 0
+    return {
+        "lines": lines,
+        "subtotal": sub,
+        "shipping": shipping,
+        "total": sub + shipping,
+        "price_changes": [line for line in lines if line.price_changed],
+        "problems": [line for line in lines if line.problem],
+        "free_shipping_from": services.FREE_STANDARD_SHIPPING_FROM,
+    }
+
+
+def _shipping_labels(sub):
+    return [
+        (
+            method,
+            f"{label} – {'free' if not services.shipping_cost(method, sub) else services.shipping_cost(method, sub)}",
+        )
+        for method, label in ShippingMethod.choices
+    ]
+
+
+def _prefill(request):
+    initial = {"checkout_token": request.session.setdefault("checkout_token", str(uuid.uuid4()))}
+    user = request.user
+    if user.is_authenticated:
+        initial["email"] = user.email
+        address = user.addresses.filter(is_default=True).first() or user.addresses.first()
+        if address:
+            initial["phone"] = address.phone
+            initial |= {f"billing_{f}": getattr(address, f) for f in ADDRESS_FIELDS}
+    return initial
+
+
+@require_http_methods(["GET", "POST"])
+def checkout(request):
+    """Collect what the order needs, place it, and hand over to the payment page."""
+    cart = Cart(request.session)
+    lines = cart.lines()
+    if not lines:
+        messages.info(request, "Your cart is empty.")
+        return redirect("orders:cart")
+    summary = _summary(lines)
+    if summary["price_changes"] or summary["problems"]:
+        messages.warning(request, "Something in your cart changed since you added it. Please check it first.")
+        return redirect("orders:cart")
+    form = CheckoutForm(
+        request.POST or None, initial=_prefill(request), shipping_labels=_shipping_labels(summary["subtotal"])
+    )
+    if request.method == "POST" and form.is_valid():
+        details = services.CheckoutDetails(
+            email=form.cleaned_data["email"],
+            phone=form.cleaned_data["phone"],
+            billing=form.address("billing"),
+            shipping=form.address("shipping"),
+            shipping_method=form.cleaned_data["shipping_method"],
+        )
+        try:
+            order = services.order_place(
+                cart_lines=lines,
+                customer=request.user,
+                checkout=details,
+                checkout_token=form.cleaned_data["checkout_token"],
+            )
+        except services.OrderError as exc:
+            messages.error(request, str(exc))
+            return redirect("orders:cart")
+        request.session[PLACED_KEY] = [*request.session.get(PLACED_KEY, [])[-19:], order.number]
+        request.session.pop("checkout_token", None)
+        if order.status != Status.PENDING_PAYMENT:
+            return redirect("orders:detail", number=order.number)
+        try:
+            url = services.order_start_payment(
+                order,
+                success_url=request.build_absolute_uri(reverse("orders:paid", args=[order.number]))
+                + "?session_id={CHECKOUT_SESSION_ID}",
+                cancel_url=request.build_absolute_uri(reverse("orders:payment_cancelled", args=[order.number])),
+            )
+        except gateway.PaymentError:
+            messages.error(request, "We could not reach our payment processor. Nothing was charged; please try again.")
+            services.payment_abandon(order, reason="Payment processor unreachable")
+            return redirect("orders:cart")
+        return redirect(url)
+    return render(request, "orders/checkout.html", {"form": form, **summary})
+
+
+def _own_order(request, number):
+    """An order the visitor may see: theirs by account, or placed in this session."""
+    order = Order.objects.filter(number=number).first()
+    if order is None:
+        raise Http404("No such order.")
+    mine = request.user.is_authenticated and order.customer_id == request.user.pk
+    if not (mine or number in request.session.get(PLACED_KEY, [])):
+        raise Http404("No such order.")
+    return order
+
+
+@require_GET
+def payment_return(request, number):
+    """Back from the payment page: ask the processor (never trust the redirect alone)."""
+    order = _own_order(request, number)
+    # If the processor cannot be asked now, the webhook brings the news later and the
+    # order page says the payment is still being confirmed.
+    with contextlib.suppress(gateway.PaymentError):
+        order = services.payment_sync(order)
+    if order.status == Status.AUTHORISED:
+        Cart(request.session).clear()
+    return redirect("orders:detail", number=order.number)
+
+
+@require_GET
+def payment_cancelled(request, number):
+    """The buyer left the payment page: close it, put the stock back, keep the cart."""
+    order = _own_order(request, number)
+    try:
+        order = services.payment_sync(order)
+        if order.status == Status.PENDING_PAYMENT:
+            services.payment_abandon(order, reason="Buyer left the payment page")
+    except gateway.PaymentError:
+        pass
+    if order.status == Status.AUTHORISED:
+        return redirect("orders:detail", number=order.number)
+    messages.warning(request, "Your payment was not completed and nothing was charged. Your cart is as you left it.")
+    return redirect("orders:cart")
+
+
+@require_GET
+def order_detail(request, number):
+    """The order's confirmation and status page."""
+    order = _own_order(request, number)
+    return render(
+        request,
+        "orders/order_detail.html",
+        {"order": order, "lines": list(order.lines.all()), "history": list(order.history.all())},
+    )
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """Signed events from the payment processor; bad signatures are refused."""
+    try:
+        event = gateway.parse_webhook(request.body, request.headers.get("Stripe-Signature", ""))
+    except ValueError:
+        return HttpResponseBadRequest("invalid signature")
+    try:
+        outcome = services.webhook_handle(event)
+    except gateway.PaymentError:
+        return HttpResponse("processor unreachable, retry later", status=503)
+    return HttpResponse(outcome)

@@ -1,0 +1,29 @@
+"""Helpers that act as the buyer's browser on the payment sandbox and as the processor
+delivering webhooks, for tests that use Django's test client."""
+
+import http.client
+import json
+from urllib.parse import urlencode, urlsplit
+
+from orders.sandbox import sign
+
+
+def pay(url, card="4242 4242 4242 4242"):
+    """Submit the sandbox's hosted payment page; returns (status, Location, body)."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    body = urlencode({"card": card, "exp": "12 / 34", "cvc": "123", "name": "Clara Schumann"})
+    conn.request("POST", parts.path, body, {"Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    return response.status, response.getheader("Location"), response.read().decode()
+
+
+def deliver(client, event, secret="whsec_test_secret", signature=None):
+    """POST an event to the shop's webhook as the processor would."""
+    payload = json.dumps(event)
+    return client.post(
+        "/orders/webhooks/stripe/",
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=signature or sign(payload, secret),
+    )
