@@ -10,7 +10,7 @@ import itertools
 import random
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.db.models import Count, Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.text import slugify
@@ -320,6 +320,8 @@ def generate_releases(*, target, batch_size=2000, progress=None):
         batch = range(batch_start, min(target, batch_start + batch_size))
         with transaction.atomic():
             _create_batch(batch, works=works, cumulative=cumulative, pool=pool, today=today)
+        # With DEBUG on, Django keeps the last 9,000 statements: bulk inserts are large.
+        reset_queries()
         made += len(batch)
         if progress:
             progress(batch_start + len(batch))

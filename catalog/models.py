@@ -219,8 +219,8 @@ class Release(models.Model):
     label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="releases")
     catalog_number = models.CharField(max_length=40)
     barcode = models.CharField(max_length=14, blank=True, help_text="EAN/UPC")
-    release_date = models.DateField(db_index=True)
-    format = models.CharField(max_length=10, choices=Format.choices, db_index=True)
+    release_date = models.DateField()
+    format = models.CharField(max_length=10, choices=Format.choices)
     discs = models.PositiveSmallIntegerField(default=1)
     cover = models.ImageField(upload_to="covers/", blank=True, help_text="Leave empty for a generated cover.")
     notes = models.TextField(blank=True)
@@ -239,6 +239,12 @@ class Release(models.Model):
             ),
             models.CheckConstraint(condition=Q(discs__gte=1), name="catalog_release_discs_positive"),
             choices_check("format", Format, "catalog_release_format_valid"),
+        ]
+        # Newest-first lists (all releases, a label's, a format's) read these backwards.
+        indexes = [
+            models.Index(fields=["release_date", "id"], name="catalog_release_date_id"),
+            models.Index(fields=["label", "release_date", "id"], name="catalog_release_label_date"),
+            models.Index(fields=["format", "release_date", "id"], name="catalog_release_format_date"),
         ]
 
     def __str__(self):
@@ -262,11 +268,14 @@ class Recording(models.Model):
     year = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Year recorded.")
     # Copied from the release so the work page can filter and sort its recordings
     # without a join per row.
-    release_date = models.DateField(db_index=True)
+    release_date = models.DateField()
 
     class Meta:
         ordering = ["release", "position"]
-        indexes = [models.Index(fields=["work", "-release_date"], name="catalog_rec_work_date")]
+        indexes = [
+            models.Index(fields=["work", "release_date", "id"], name="catalog_rec_work_date"),
+            models.Index(fields=["release_date", "id"], name="catalog_rec_date_id"),
+        ]
 
     def __str__(self):
         return f"{self.work} on {self.release}"

@@ -218,11 +218,11 @@ def _search_releases(matches, words, parsed, works, *, limit):
         text = _with_vector(releases)
         for word in words:
             text = text.filter(_term_q(word))
-        found = list(text.order_by("-release_date")[:limit])
+        found = list(text.order_by("-release_date", "-pk")[:limit])
         if found:
             return found
     if works:
-        return list(releases.filter(recordings__work=works[0]).order_by("-release_date").distinct()[:limit])
+        return list(releases.filter(recordings__work=works[0]).order_by("-release_date", "-pk").distinct()[:limit])
     return []
 
 

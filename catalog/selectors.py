@@ -23,7 +23,7 @@ def paginate(queryset, page_number, *, per_page=PAGE_SIZE):
 def home_page():
     releases = Release.objects.select_related("label")
     return {
-        "new_releases": list(releases.order_by("-release_date", "pk")[:12]),
+        "new_releases": list(releases.order_by("-release_date", "-pk")[:12]),
         "featured": list(releases.filter(featured=True).order_by("-release_date")[:6]),
         "composers": list(Composer.objects.filter(popular=True).order_by("sort_name")[:24]),
     }
@@ -63,7 +63,7 @@ class RecordingFilters:
 
 
 SORTS = {
-    "newest": ["-release_date", "pk"],
+    "newest": ["-release_date", "-pk"],
     "oldest": ["release_date", "pk"],
     "price": ["release__min_price", "pk"],
     "-price": ["-release__min_price", "pk"],
@@ -126,7 +126,7 @@ def recordings_by_artist(*, artist, role=None):
         Recording.objects.filter(pk__in=credits.values("recording_id"))
         .select_related("work", "work__composer", "release", "release__label")
         .prefetch_related(_credits)
-        .order_by("-release_date", "pk")
+        .order_by("-release_date", "-pk")
     )
 
 
@@ -138,14 +138,14 @@ def releases_of_label(*, label, format=None):
     releases = Release.objects.filter(label=label).select_related("label")
     if format:
         releases = releases.filter(format=format)
-    return releases.order_by("-release_date", "pk")
+    return releases.order_by("-release_date", "-pk")
 
 
 def new_releases(*, format=None):
     releases = Release.objects.select_related("label")
     if format:
         releases = releases.filter(format=format)
-    return releases.order_by("-release_date", "pk")
+    return releases.order_by("-release_date", "-pk")
 
 
 def artists_list(*, kind=None, letter=None):

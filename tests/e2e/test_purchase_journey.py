@@ -19,8 +19,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def sandbox(live_server, settings):
     server = serve(None, "127.0.0.1", 0)
     host, port = server.server_address
-    app = PaymentSandbox(public_url=f"http://{host}:{port}", webhook_secret="whsec_e2e",
-                         webhook_url=f"{live_server.url}/orders/webhooks/stripe/")
+    app = PaymentSandbox(
+        public_url=f"http://{host}:{port}",
+        webhook_secret="whsec_e2e",
+        webhook_url=f"{live_server.url}/orders/webhooks/stripe/",
+    )
     server.set_app(app)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     settings.STRIPE_API_BASE, settings.STRIPE_SECRET_KEY = app.public_url, "sk_test_e2e"
@@ -77,7 +80,8 @@ def test_guest_buys_two_items_and_pays_with_4242(page, sandbox, records):
     page.wait_for_selector("#order-confirmed")
     order = Order.objects.get()
     assert order.number in page.locator("#order-confirmed").inner_text()
-    assert order.status == Status.AUTHORISED and order.total == Decimal("16.99") + 2 * Decimal("21.50") + Decimal("4.95")
+    assert order.status == Status.AUTHORISED
+    assert order.total == Decimal("16.99") + 2 * Decimal("21.50") + Decimal("4.95")  # standard shipping
     assert page.locator("#cart-count-badge").inner_text() == "0"
     assert [m.subject for m in mail.outbox] == [f"Your Arkiv order {order.number} is confirmed"]
     assert "Brahms: Symphony no. 4" in mail.outbox[0].body and "Wieck Street" in mail.outbox[0].body

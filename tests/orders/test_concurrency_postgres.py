@@ -31,8 +31,12 @@ def test_exactly_as_many_orders_succeed_as_there_were_copies(postgres):
             if i % 2:
                 lines.insert(0, CartLine(Offer.objects.get(pk=other.pk), 1, other.price))
             barrier.wait()
-            order_place(cart_lines=lines, customer=None, checkout=checkout_details(email=f"b{i}@example.com"),
-                        checkout_token=uuid.uuid4())
+            order_place(
+                cart_lines=lines,
+                customer=None,
+                checkout=checkout_details(email=f"b{i}@example.com"),
+                checkout_token=uuid.uuid4(),
+            )
             outcomes.append("ok")
         except OutOfStock:
             outcomes.append("sold out")
@@ -50,4 +54,5 @@ def test_exactly_as_many_orders_succeed_as_there_were_copies(postgres):
     assert Offer.objects.get(pk=last_copies.pk).stock == 0
     assert Order.objects.count() == 3
     assert Offer.objects.get(pk=other.pk).stock == 100 - sum(
-        1 for o in Order.objects.all() if o.lines.filter(offer=other).exists())
+        1 for o in Order.objects.all() if o.lines.filter(offer=other).exists()
+    )

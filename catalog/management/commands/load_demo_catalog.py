@@ -1,3 +1,4 @@
+import resource
 import time
 
 from django.core.management.base import BaseCommand
@@ -23,7 +24,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Composers: {composers}; new works: {works}")
 
         def progress(done):
-            self.stdout.write(f"  releases: {done:,} ({time.perf_counter() - started:.1f} s)")
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            elapsed = time.perf_counter() - started
+            self.stdout.write(f"  releases: {done:,} ({elapsed:.1f} s, peak memory {peak:.0f} MB)")
 
         made = demo.generate_releases(target=releases, batch_size=batch_size, progress=progress)
         terms = rebuild_search_terms()
