@@ -84,6 +84,11 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("ship_order", "Can ship orders (captures payment)"),
+            ("cancel_order", "Can cancel orders (voids payment)"),
+            ("refund_order", "Can refund orders"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=Status.values), name="orders_order_status_valid"),
             models.CheckConstraint(

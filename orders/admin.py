@@ -1,0 +1,347 @@
+"""Staff's order screens: find an order, see everything about it, and move it on
+(ship, cancel, refund, resend an email, print a packing slip)."""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from . import emails, gateway, services
+from .models import Order, OrderEmail, OrderLine, OrderStatusChange, PaymentEvent, Status
+
+# Card authorisations lapse after about seven days; warn two days ahead.
+AUTHORISATION_DAYS = 7
+AUTHORISATION_WARNING_DAYS = 5
+
+
+class AuthorisationExpiringFilter(admin.SimpleListFilter):
+    title = "authorisation"
+    parameter_name = "authorisation"
+
+    def lookups(self, request, model_admin):
+        return [("expiring", "Expiring within 2 days"), ("expired", "Older than 7 days")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        authorised = queryset.filter(status=Status.AUTHORISED)
+        if self.value() == "expiring":
+            return authorised.filter(
+                authorised_at__lte=now - datetime.timedelta(days=AUTHORISATION_WARNING_DAYS),
+                authorised_at__gt=now - datetime.timedelta(days=AUTHORISATION_DAYS),
+            )
+        if self.value() == "expired":
+            return authorised.filter(authorised_at__lte=now - datetime.timedelta(days=AUTHORISATION_DAYS))
+        return queryset
+
+
+class MadeToOrderFilter(admin.SimpleListFilter):
+    title = "made-to-order lines"
+    parameter_name = "made_to_order"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Has made-to-order lines"), ("no", "Stock items only")]
+
+    def queryset(self, request, queryset):
+        has_mto = Exists(OrderLine.objects.filter(order=OuterRef("pk"), made_to_order=True))
+        if self.value() == "yes":
+            return queryset.filter(has_mto)
+        if self.value() == "no":
+            return queryset.exclude(has_mto)
+        return queryset
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = readonly_fields = [
+        "sku",
+        "title",
+        "format_label",
+        "unit_price",
+        "quantity",
+        "quantity_refunded",
+        "made_to_order",
+        "lead_time_days",
+    ]
+
+
+class StatusHistoryInline(ReadOnlyInline):
+    model = OrderStatusChange
+    fields = readonly_fields = ["at", "from_status", "to_status", "by", "note"]
+    verbose_name_plural = "status history"
+
+
+class OrderEmailInline(ReadOnlyInline):
+    model = OrderEmail
+    fields = readonly_fields = ["created_at", "kind", "to", "state", "attempts", "sent_at", "last_error", "resend"]
+
+    @admin.display(description="")
+    def resend(self, obj):
+        url = reverse("admin:orders_order_resend", args=[obj.order_id, obj.pk])
+        return format_html('<a class="button" href="{}">Send again</a>', url)
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "created_at", "email", "billing_name", "status", "total", "authorisation"]
+    list_filter = ["status", MadeToOrderFilter, AuthorisationExpiringFilter, ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["number", "email", "billing_name", "shipping_name"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "number",
+        "status",
+        "customer",
+        "created_at",
+        "expires_at",
+        "email",
+        "phone",
+        "billing_address",
+        "shipping_address",
+        "shipping_method",
+        "subtotal",
+        "shipping_cost",
+        "total",
+        "currency",
+        "payment",
+        "carrier",
+        "tracking_number",
+        "shipped_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["number", "status", "customer", "created_at", "expires_at"]}),
+        ("Contact", {"fields": ["email", "phone"]}),
+        ("Addresses", {"fields": ["billing_address", "shipping_address", "shipping_method"]}),
+        ("Money", {"fields": ["subtotal", "shipping_cost", "total", "currency", "payment"]}),
+        ("Shipping", {"fields": ["carrier", "tracking_number", "shipped_at"]}),
+    ]
+    inlines = [OrderLineInline, StatusHistoryInline, OrderEmailInline]
+    change_form_template = "admin/orders/order/change_form.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Billing address")
+    def billing_address(self, order):
+        return _address(order, "billing")
+
+    @admin.display(description="Shipping address")
+    def shipping_address(self, order):
+        return _address(order, "shipping")
+
+    @admin.display(description="Payment")
+    def payment(self, order):
+        return (
+            f"authorised {order.amount_authorised}, captured {order.amount_captured}, "
+            f"refunded {order.amount_refunded} ({order.payment_intent_id or 'no payment yet'})"
+        )
+
+    @admin.display(description="Authorisation")
+    def authorisation(self, order):
+        if order.status != Status.AUTHORISED or not order.authorised_at:
+            return "—"
+        age = (timezone.now() - order.authorised_at).days
+        left = AUTHORISATION_DAYS - age
+        if left <= 0:
+            return format_html('<strong style="color:#b00">expired</strong>')
+        if age >= AUTHORISATION_WARNING_DAYS:
+            return format_html('<strong style="color:#b60">expires in {} day(s)</strong>', left)
+        return f"{left} days left"
+
+    def get_urls(self):
+        own = [
+            path("<int:pk>/ship/", self.admin_site.admin_view(self.ship_view), name="orders_order_ship"),
+            path("<int:pk>/cancel/", self.admin_site.admin_view(self.cancel_view), name="orders_order_cancel"),
+            path("<int:pk>/refund/", self.admin_site.admin_view(self.refund_view), name="orders_order_refund"),
+            path(
+                "<int:pk>/resend/<int:email_id>/",
+                self.admin_site.admin_view(self.resend_view),
+                name="orders_order_resend",
+            ),
+            path(
+                "<int:pk>/packing-slip/",
+                self.admin_site.admin_view(self.packing_slip_view),
+                name="orders_order_packing_slip",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _order(self, request, pk, permission):
+        if not request.user.has_perm(f"orders.{permission}"):
+            raise PermissionDenied
+        return get_object_or_404(Order, pk=pk)
+
+    def _back(self, order):
+        return redirect("admin:orders_order_change", order.pk)
+
+    def _form_page(self, request, order, form, title, button):
+        context = {
+            **self.admin_site.each_context(request),
+            "order": order,
+            "form": form,
+            "title": title,
+            "button": button,
+            "opts": self.model._meta,
+            "lines": list(order.lines.all()),
+        }
+        return render(request, "admin/orders/order/action.html", context)
+
+    def ship_view(self, request, pk):
+        order = self._order(request, pk, "ship_order")
+        form = ShipForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.order_ship(order, by=request.user, **form.cleaned_data)
+            except (services.OrderError, gateway.PaymentError) as exc:
+                messages.error(request, f"Not shipped: {exc}")
+            else:
+                messages.success(request, f"{order.number} shipped; payment captured and customer emailed.")
+            return self._back(order)
+        return self._form_page(request, order, form, f"Ship {order.number}", "Mark shipped and capture payment")
+
+    def cancel_view(self, request, pk):
+        order = self._order(request, pk, "cancel_order")
+        form = NoteForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.order_cancel(order, by=request.user, note=form.cleaned_data["note"])
+            except (services.OrderError, gateway.PaymentError) as exc:
+                messages.error(request, f"Not cancelled: {exc}")
+            else:
+                messages.success(request, f"{order.number} cancelled; authorisation voided, customer emailed.")
+            return self._back(order)
+        return self._form_page(request, order, form, f"Cancel {order.number}", "Cancel order and void payment")
+
+    def refund_view(self, request, pk):
+        order = self._order(request, pk, "refund_order")
+        lines = list(order.lines.all())
+        form = RefundForm(request.POST or None, lines=lines, refundable=order.refundable)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.order_refund(
+                    order,
+                    amount=form.refund_amount(),
+                    lines=form.line_quantities(),
+                    by=request.user,
+                    note=form.cleaned_data["note"],
+                )
+            except (services.OrderError, gateway.PaymentError) as exc:
+                messages.error(request, f"Not refunded: {exc}")
+            else:
+                messages.success(request, f"Refunded {form.refund_amount()} on {order.number}; customer emailed.")
+            return self._back(order)
+        return self._form_page(request, order, form, f"Refund {order.number}", "Refund")
+
+    def resend_view(self, request, pk, email_id):
+        order = self._order(request, pk, "change_order")
+        original = get_object_or_404(OrderEmail, pk=email_id, order=order)
+        if request.method == "POST":
+            emails.queue(order, original.kind, to=original.to)
+            messages.success(
+                request, f"The {original.get_kind_display().lower()} email is on its way to {original.to}."
+            )
+            return self._back(order)
+        return self._form_page(
+            request,
+            order,
+            forms.Form(),
+            f"Send the {original.get_kind_display().lower()} email again to {original.to}?",
+            "Send again",
+        )
+
+    def packing_slip_view(self, request, pk):
+        order = self._order(request, pk, "view_order")
+        return render(
+            request, "admin/orders/order/packing_slip.html", {"order": order, "lines": list(order.lines.all())}
+        )
+
+
+def _address(order, prefix):
+    parts = [getattr(order, f"{prefix}_{f}") for f in ("name", "line1", "line2", "city", "postcode", "country")]
+    return ", ".join(p for p in parts if p)
+
+
+class ShipForm(forms.Form):
+    carrier = forms.CharField(max_length=60, initial="DHL")
+    tracking_number = forms.CharField(max_length=60)
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(max_length=300, required=False, help_text="Why (kept in the order's history).")
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="Leave empty to refund the lines chosen below.",
+    )
+    note = forms.CharField(max_length=300, required=False)
+
+    def __init__(self, *args, lines, refundable, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines, self.refundable = lines, refundable
+        for line in lines:
+            self.fields[f"line_{line.pk}"] = forms.IntegerField(
+                label=f"{line.title} ({line.unit_price} each)",
+                min_value=0,
+                max_value=line.quantity - line.quantity_refunded,
+                initial=0,
+                required=False,
+            )
+
+    def line_quantities(self):
+        return [
+            (line, self.cleaned_data.get(f"line_{line.pk}") or 0)
+            for line in self.lines
+            if self.cleaned_data.get(f"line_{line.pk}")
+        ]
+
+    def refund_amount(self):
+        if self.cleaned_data.get("amount"):
+            return self.cleaned_data["amount"]
+        return sum((line.unit_price * quantity for line, quantity in self.line_quantities()), Decimal("0.00"))
+
+    def clean(self):
+        data = super().clean()
+        try:
+            amount = self.refund_amount()
+        except (InvalidOperation, TypeError):
+            return data
+        if amount <= 0:
+            raise forms.ValidationError("Enter an amount or choose lines to refund.")
+        if amount > self.refundable:
+            raise forms.ValidationError(f"At most {self.refundable} can be refunded.")
+        return data
+
+
+@admin.register(PaymentEvent)
+class PaymentEventAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "type", "event_id", "order"]
+    list_filter = ["type"]
+    search_fields = ["event_id", "order__number"]
+    readonly_fields = ["event_id", "type", "order", "received_at"]
+
+    def has_add_permission(self, request):
+        return False
