@@ -14,4 +14,5 @@ def shop(request):
         "nav_genres": Genre.choices,
         # Read from the session only: no query beyond loading the session itself.
         "cart_count": item_count(request.session) if hasattr(request, "session") else 0,
+        "account_name": request.session.get("account_name", "") if hasattr(request, "session") else "",
     }

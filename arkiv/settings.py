@@ -115,6 +115,8 @@ else:
     }
 
 AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:sign_in"
+LOGIN_REDIRECT_URL = "accounts:overview"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -164,8 +166,11 @@ if os.environ.get("REDIS_URL"):
     }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# What a browser keeps of its session when its user signs out: the cart, nothing else.
+SESSION_KEYS_KEPT_ON_SIGN_OUT = ("cart", "cart_count")
 # Messages ride in the session: the session and CSRF cookies are the only cookies (P7).
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+MESSAGE_TAGS = {40: "danger"}  # messages.ERROR, in Bootstrap's words
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

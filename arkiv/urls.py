@@ -7,6 +7,7 @@ admin.site.index_title = "Shop administration"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
     path("", include("orders.urls")),
     path("", include("privacy.urls")),
     path("", include("catalog.urls")),

@@ -2,30 +2,11 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 
+from accounts.forms import COUNTRIES
+
 from .cart import MAX_QUANTITY
 from .models import ShippingMethod
 
-COUNTRIES = [
-    ("AT", "Austria"),
-    ("BE", "Belgium"),
-    ("CH", "Switzerland"),
-    ("CZ", "Czechia"),
-    ("DE", "Germany"),
-    ("DK", "Denmark"),
-    ("ES", "Spain"),
-    ("FI", "Finland"),
-    ("FR", "France"),
-    ("GB", "United Kingdom"),
-    ("IE", "Ireland"),
-    ("IT", "Italy"),
-    ("LU", "Luxembourg"),
-    ("NL", "Netherlands"),
-    ("NO", "Norway"),
-    ("PL", "Poland"),
-    ("PT", "Portugal"),
-    ("SE", "Sweden"),
-    ("US", "United States"),
-]
 ADDRESS_FIELDS = ["name", "line1", "line2", "city", "postcode", "country"]
 
 

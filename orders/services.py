@@ -316,3 +316,8 @@ def orders_expire_unpaid(*, now=None):
                 order_transition(locked, Status.EXPIRED, note="Not paid in time")
                 expired += 1
     return expired
+
+
+def orders_claim_for(*, user, email, **kwargs):
+    """Guest orders placed with an address the customer has now proven: theirs now."""
+    return Order.objects.filter(customer__isnull=True, email__iexact=email).update(customer=user)

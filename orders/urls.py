@@ -10,6 +10,7 @@ urlpatterns = [
     path("cart/update/", views.cart_update, name="cart_update"),
     path("cart/accept-prices/", views.cart_accept_prices, name="cart_accept_prices"),
     path("checkout/", views.checkout, name="checkout"),
+    path("account/orders/", views.order_history, name="history"),
     path("orders/<str:number>/", views.order_detail, name="detail"),
     path("orders/<str:number>/paid/", views.payment_return, name="paid"),
     path("orders/<str:number>/payment-cancelled/", views.payment_cancelled, name="payment_cancelled"),

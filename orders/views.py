@@ -4,6 +4,8 @@ import contextlib
 import uuid
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +19,7 @@ from . import gateway, services
 from .cart import Cart, CartError, subtotal
 from .forms import ADDRESS_FIELDS, CartAddForm, CartUpdateForm, CheckoutForm
 from .models import Order, ShippingMethod, Status
+from .selectors import orders_of
 
 PLACED_KEY = "placed_orders"
 
@@ -233,3 +236,11 @@ def stripe_webhook(request):
     except gateway.PaymentError:
         return HttpResponse("processor unreachable, retry later", status=503)
     return HttpResponse(outcome)
+
+
+@login_required
+@require_GET
+def order_history(request):
+    """A customer's orders, newest first."""
+    page = Paginator(orders_of(user=request.user), 20).get_page(request.GET.get("page"))
+    return render(request, "orders/order_history.html", {"page": page})

@@ -1,0 +1,44 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("account/", views.overview, name="overview"),
+    path("account/sign-up/", views.sign_up, name="sign_up"),
+    path("account/sign-in/", views.SignInView.as_view(), name="sign_in"),
+    path("account/sign-out/", views.sign_out, name="sign_out"),
+    path("account/verify/<str:token>/", views.verify_email, name="verify"),
+    path("account/verify-again/", views.resend_verification, name="resend_verification"),
+    path("account/email/", views.change_email, name="change_email"),
+    path("account/password/", views.password_change, name="change_password"),
+    path("account/addresses/new/", views.address_edit, name="address_new"),
+    path("account/addresses/<int:pk>/", views.address_edit, name="address_edit"),
+    path("account/addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),
+    path(
+        "account/password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="accounts/password_reset.html",
+            email_template_name="accounts/email/password_reset.txt",
+            subject_template_name="accounts/email/password_reset_subject.txt",
+            success_url=reverse_lazy("accounts:password_reset_done"),
+        ),
+        name="password_reset",
+    ),
+    path(
+        "account/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "account/password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="accounts/form_page.html",
+            success_url=reverse_lazy("accounts:sign_in"),
+            extra_context={"title": "Choose a new password"},
+        ),
+        name="password_reset_confirm",
+    ),
+]

@@ -1,0 +1,145 @@
+"""Accounts: sign up, sign in (throttled), verify email to claim guest orders, change
+email and password, password reset, address book and order history."""
+
+import re
+import uuid
+
+import pytest
+from django.core import mail
+
+from accounts.models import User
+from orders.cart import CartLine
+from orders.services import order_place
+from tests.factories import OfferFactory, checkout_details
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "a-long-passphrase"
+
+
+def link_in(message):
+    return re.search(r"https?://[^/\s]+(/account/verify/\S+)", message.body).group(1)
+
+
+def guest_order(email="clara@example.com"):
+    offer = OfferFactory()
+    return order_place(
+        cart_lines=[CartLine(offer, 1, offer.price)],
+        customer=None,
+        checkout=checkout_details(email=email),
+        checkout_token=uuid.uuid4(),
+    )
+
+
+def test_sign_up_signs_in_and_sends_a_verification_link(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/account/sign-up/",
+            {"email": "Clara@Example.com", "full_name": "Clara Schumann", "password1": PASSWORD, "password2": PASSWORD},
+            follow=True,
+        )
+    assert "We sent a link to clara@example.com" in response.content.decode()
+    user = User.objects.get()
+    assert user.email == "clara@example.com" and user.password.startswith("argon2")
+    assert mail.outbox[0].to == ["clara@example.com"] and "/account/verify/" in mail.outbox[0].body
+    assert 'id="account-link">Clara<' in client.get("/").content.decode()
+
+
+def test_sign_up_refuses_a_taken_address_and_weak_passwords(client):
+    User.objects.create_user(email="clara@example.com", password=PASSWORD)
+    taken = client.post(
+        "/account/sign-up/", {"email": "CLARA@example.com", "password1": PASSWORD, "password2": PASSWORD}
+    )
+    assert "already exists" in taken.content.decode()
+    weak = client.post("/account/sign-up/", {"email": "new@example.com", "password1": "123", "password2": "123"})
+    assert "too short" in weak.content.decode()
+    assert User.objects.count() == 1
+
+
+def test_verifying_the_email_brings_the_guest_orders_into_the_account(client, django_capture_on_commit_callbacks):
+    order = guest_order("clara@example.com")
+    other = guest_order("someone@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/account/sign-up/", {"email": "clara@example.com", "password1": PASSWORD, "password2": PASSWORD})
+    assert order.number not in client.get("/account/orders/").content.decode()  # not before proof
+    response = client.get(link_in(mail.outbox[-1]), follow=True)
+    assert "clara@example.com is confirmed" in response.content.decode()
+    history = client.get("/account/orders/").content.decode()
+    assert order.number in history and other.number not in history
+    assert client.get(f"/orders/{order.number}/").status_code == 200
+    assert client.get(f"/orders/{other.number}/").status_code == 404
+
+
+def test_tampered_verification_link_changes_nothing(client):
+    response = client.get("/account/verify/not-a-real-token/", follow=True)
+    assert "That link is not valid any more" in response.content.decode()
+
+
+def test_failed_sign_ins_are_throttled(client):
+    User.objects.create_user(email="clara@example.com", password=PASSWORD)
+    for _ in range(5):
+        bad = client.post("/account/sign-in/", {"username": "clara@example.com", "password": "wrong"})
+        assert "Please enter a correct email" in bad.content.decode()
+    locked = client.post("/account/sign-in/", {"username": "clara@example.com", "password": PASSWORD})
+    assert "Too many failed sign-ins" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_another_customers_order_is_404(client):
+    order = guest_order("clara@example.com")
+    User.objects.create_user(email="mallory@example.com", password=PASSWORD)
+    client.post("/account/sign-in/", {"username": "mallory@example.com", "password": PASSWORD})
+    assert client.get(f"/orders/{order.number}/").status_code == 404
+    assert client.get("/orders/AK-NOTREAL/").status_code == 404
+
+
+def test_password_reset_by_email(client):
+    User.objects.create_user(email="clara@example.com", password=PASSWORD)
+    client.post("/account/password-reset/", {"email": "clara@example.com"})
+    confirm = client.get(re.search(r"(/account/password-reset/[^\s]+)", mail.outbox[-1].body).group(1), follow=True)
+    url = confirm.redirect_chain[-1][0]
+    client.post(url, {"new_password1": "another-long-passphrase", "new_password2": "another-long-passphrase"})
+    assert User.objects.get().check_password("another-long-passphrase")
+
+
+def test_change_email_needs_the_password_and_the_new_address_proven(client, django_capture_on_commit_callbacks):
+    user = User.objects.create_user(email="clara@example.com", password=PASSWORD)
+    client.force_login(user)
+    wrong = client.post("/account/email/", {"email": "new@example.com", "password": "nope"})
+    assert "not your current password" in wrong.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/account/email/", {"email": "new@example.com", "password": PASSWORD})
+    assert User.objects.get().email == "clara@example.com"
+    assert mail.outbox[-1].to == ["new@example.com"]
+    client.get(link_in(mail.outbox[-1]))
+    assert User.objects.get().email == "new@example.com"
+
+
+def test_address_book_prefills_checkout(client):
+    user = User.objects.create_user(email="clara@example.com", password=PASSWORD)
+    client.force_login(user)
+    client.post(
+        "/account/addresses/new/",
+        {
+            "name": "Clara Schumann",
+            "line1": "1 Wieck Street",
+            "city": "Leipzig",
+            "postcode": "04109",
+            "country": "DE",
+            "phone": "+49 341 0000",
+            "is_default": "on",
+        },
+    )
+    client.post("/cart/add/", {"offer": OfferFactory().pk, "quantity": 1})
+    form = client.get("/checkout/").context["form"]
+    assert form.initial["billing_line1"] == "1 Wieck Street" and form.initial["email"] == "clara@example.com"
+    other = User.objects.create_user(email="other@example.com", password=PASSWORD)
+    address = user.addresses.get()
+    client.force_login(other)
+    assert client.get(f"/account/addresses/{address.pk}/").status_code == 404
+    assert client.post(f"/account/addresses/{address.pk}/delete/").status_code == 404
+
+
+def test_account_pages_need_sign_in(client):
+    for url in ["/account/", "/account/orders/", "/account/email/", "/account/addresses/new/"]:
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/account/sign-in/")
