@@ -19,12 +19,18 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 install: $(VENV)/.installed
 
+SANDBOX_PORT ?= 12111
+
+# The shop and the payment sandbox it pays through; Ctrl-C stops both.
 run: install
 	mkdir -p var
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py load_demo_catalog
-	@echo "Arkiv is at http://$(HOST):$(PORT)/"
-	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@echo "Arkiv is at http://$(HOST):$(PORT)/ (pay with test card 4242 4242 4242 4242)"
+	DEBUG=1 $(BIN)/python manage.py run_payment_sandbox --port $(SANDBOX_PORT) \
+		--webhook-url http://$(HOST):$(PORT)/orders/webhooks/stripe/ & sandbox=$$!; \
+	trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
+	DEBUG=1 STRIPE_API_BASE=http://127.0.0.1:$(SANDBOX_PORT) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install
 	DEBUG=1 $(BIN)/python manage.py check

@@ -1,0 +1,77 @@
+"""The gateway's capture, void and refund calls checked against localstripe, an
+independent fake of Stripe's PaymentIntents API (run as its own process)."""
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import stripe
+
+from orders import gateway
+
+
+@pytest.fixture(scope="module")
+def localstripe_url():
+    command = shutil.which("localstripe") or str(Path(sys.executable).parent / "localstripe")
+    if not Path(command).exists():
+        pytest.skip("localstripe is not installed (pip install -r requirements-dev.txt)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def gateway_on_localstripe(settings, localstripe_url):
+    settings.STRIPE_API_BASE, settings.STRIPE_SECRET_KEY = localstripe_url, "sk_test_localstripe"
+    client = stripe.StripeClient("sk_test_localstripe", base_addresses={"api": localstripe_url})
+
+    def authorise(amount_cents):
+        intent = client.v1.payment_intents.create(
+            {
+                "amount": amount_cents,
+                "currency": "eur",
+                "capture_method": "manual",
+                "payment_method": "pm_card_visa",
+                "confirm": True,
+            }
+        )
+        return intent.id
+
+    return authorise
+
+
+def test_capture_then_partial_refund(gateway_on_localstripe):
+    intent_id = gateway_on_localstripe(5695)
+    intent = gateway.retrieve_intent(intent_id)
+    assert intent.status == "requires_capture" and intent.amount_capturable == Decimal("56.95")
+    gateway.capture(intent_id, Decimal("56.95"), key="capture-ls-1")
+    captured = gateway.retrieve_intent(intent_id)
+    assert captured.status == "succeeded" and captured.amount_received == Decimal("56.95")
+    gateway.refund(intent_id, Decimal("15.00"), key="refund-ls-1")
+
+
+def test_void_cancels_the_authorisation(gateway_on_localstripe):
+    intent_id = gateway_on_localstripe(1200)
+    gateway.void(intent_id, key="void-ls-1")
+    assert gateway.retrieve_intent(intent_id).status == "canceled"
+
+
+def test_capturing_an_unknown_intent_is_a_payment_error(gateway_on_localstripe):
+    with pytest.raises(gateway.PaymentError):
+        gateway.capture("pi_does_not_exist", Decimal("1.00"), key="capture-ls-missing")
