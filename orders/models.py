@@ -2,6 +2,7 @@
 
 import secrets
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -91,8 +92,11 @@ class Order(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=Status.values), name="orders_order_status_valid"),
+            # Within half a cent: SQLite does this sum in floating point.
             models.CheckConstraint(
-                condition=Q(total=F("subtotal") + F("shipping_cost")), name="orders_order_total_adds_up"
+                condition=Q(total__gte=F("subtotal") + F("shipping_cost") - Decimal("0.005"))
+                & Q(total__lte=F("subtotal") + F("shipping_cost") + Decimal("0.005")),
+                name="orders_order_total_adds_up",
             ),
             models.CheckConstraint(
                 condition=Q(amount_refunded__lte=F("amount_captured")), name="orders_order_refund_at_most_captured"

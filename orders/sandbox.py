@@ -11,6 +11,7 @@ captured money and never more than what is left.
 
 Run it with `manage.py run_payment_sandbox`; tests start it in a thread."""
 
+import base64
 import hashlib
 import hmac
 import html
@@ -68,6 +69,19 @@ def sign(payload, secret, timestamp=None):
     return f"t={timestamp},v1={digest}"
 
 
+def _api_key(header):
+    """The secret key from a Bearer header (the libraries) or Basic auth (curl -u sk_test_…:)."""
+    kind, _, value = header.partition(" ")
+    if kind == "Bearer":
+        return value
+    if kind == "Basic":
+        try:
+            return base64.b64decode(value).decode().partition(":")[0]
+        except (ValueError, UnicodeDecodeError):
+            return ""
+    return ""
+
+
 def _id(prefix):
     return f"{prefix}_test_{secrets.token_hex(12)}"
 
@@ -109,7 +123,7 @@ class PaymentSandbox:
         try:
             if path.startswith("/pay/"):
                 return self._page(method, path.removeprefix("/pay/"), body, start_response)
-            if not environ.get("HTTP_AUTHORIZATION", "").startswith("Bearer sk_test_"):
+            if not _api_key(environ.get("HTTP_AUTHORIZATION", "")).startswith("sk_test_"):
                 raise SandboxError("Invalid API Key provided.", status=401)
             status, payload, replayed = self._api(method, path, body, environ.get("HTTP_IDEMPOTENCY_KEY"))
         except SandboxError as exc:

@@ -152,7 +152,10 @@ def order_place(*, cart_lines, customer, checkout, checkout_token):
             )
     except IntegrityError:
         # The same checkout submitted twice at once: the other request made the order.
-        return Order.objects.get(checkout_token=checkout_token)
+        existing = Order.objects.filter(checkout_token=checkout_token).first()
+        if existing is None:
+            raise
+        return existing
     OrderLine.objects.bulk_create(
         [
             OrderLine(

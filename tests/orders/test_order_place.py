@@ -42,6 +42,13 @@ def test_order_place_creates_pending_order_with_copied_lines_and_reserves_stock(
     ]
 
 
+@pytest.mark.parametrize("price", ["19.99", "0.10", "7.77", "59.99"])
+def test_totals_with_awkward_cents_are_stored_exactly(price):
+    order = place([line(OfferFactory(price=Decimal(price)))])
+    order.refresh_from_db()
+    assert order.total == Decimal(price) + Decimal("4.95")
+
+
 def test_standard_shipping_is_free_from_sixty():
     order = place([line(OfferFactory(price=Decimal("30.00")), 2)])
     assert order.shipping_cost == Decimal("0.00") and order.total == Decimal("60.00")
