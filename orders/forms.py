@@ -73,6 +73,8 @@ class CheckoutForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if self.has_error("checkout_token"):
+            self.add_error(None, "This checkout page is out of date. Please check your details and submit again.")
         if not data.get("same_address"):
             for name in ADDRESS_FIELDS:
                 if name != "line2" and not data.get(f"shipping_{name}"):

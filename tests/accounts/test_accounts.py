@@ -143,3 +143,18 @@ def test_account_pages_need_sign_in(client):
     for url in ["/account/", "/account/orders/", "/account/email/", "/account/addresses/new/"]:
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/account/sign-in/")
+
+
+def test_change_password_needs_the_old_one(client):
+    user = User.objects.create_user(email="clara@example.com", password=PASSWORD)
+    client.force_login(user)
+    wrong = client.post(
+        "/account/password/",
+        {"old_password": "nope", "new_password1": "x-new-passphrase-1", "new_password2": "x-new-passphrase-1"},
+    )
+    assert "Your old password was entered incorrectly" in wrong.content.decode()
+    client.post(
+        "/account/password/",
+        {"old_password": PASSWORD, "new_password1": "x-new-passphrase-1", "new_password2": "x-new-passphrase-1"},
+    )
+    assert User.objects.get().check_password("x-new-passphrase-1")

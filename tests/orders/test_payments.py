@@ -226,3 +226,28 @@ def test_processor_outage_at_checkout_keeps_cart_and_stock(client, settings, off
     assert "could not reach our payment processor" in response.content.decode()
     assert client.session["cart_count"] == 2
     assert Offer.objects.get(pk=offers[0].pk).stock == 5
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"email": "not-an-email"}, "Enter a valid email address."),
+        ({"phone": "call me"}, "Enter a phone number"),
+        ({"billing_postcode": ""}, "This field is required."),
+        ({"shipping_method": "teleport"}, "Select a valid choice"),
+        ({"billing_country": "XX"}, "Select a valid choice"),
+        ({"same_address": ""}, "Needed when shipping"),
+        ({"checkout_token": "not-a-uuid"}, "This checkout page is out of date."),
+    ],
+)
+def test_checkout_with_bad_input_explains_and_places_nothing(client, payment_sandbox, offers, change, message):
+    client.post("/cart/add/", {"offer": offers[0].pk, "quantity": 1})
+    token = client.get("/checkout/").context["form"].initial["checkout_token"]
+    response = client.post("/checkout/", {**CHECKOUT, "checkout_token": token, **change})
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not Order.objects.exists() and client.session["cart_count"] == 1
+
+
+def test_checkout_with_an_empty_cart_sends_the_buyer_back(client):
+    response = client.get("/checkout/", follow=True)
+    assert "Your cart is empty." in response.content.decode()
