@@ -33,6 +33,7 @@ run: install
 	DEBUG=1 STRIPE_API_BASE=http://127.0.0.1:$(SANDBOX_PORT) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install
+	mkdir -p var
 	DEBUG=1 $(BIN)/python manage.py check
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	env $(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
