@@ -53,7 +53,7 @@ def _with_vector(queryset):
     if is_postgres():
         from django.contrib.postgres.search import SearchVector
 
-        return queryset.annotate(search_text_vector=SearchVector("search_text", config="simple"))
+        return queryset.alias(search_text_vector=SearchVector("search_text", config="simple"))
     return queryset
 
 
@@ -99,7 +99,7 @@ def find_composers(words):
                 canonical = _surname(found)
                 # Known misspellings ("bethoven") are aliases too, but deserve a "did you mean".
                 typo = (
-                    n == 1 and phrase != canonical and difflib.SequenceMatcher(None, phrase, canonical).ratio() >= 0.85
+                    n == 1 and phrase != canonical and difflib.SequenceMatcher(None, phrase, canonical).ratio() >= 0.9
                 )
                 matches.append(ComposerMatch(words[i : i + n], set(found), not typo, canonical))
                 i += n
