@@ -46,6 +46,7 @@ FORM = {
     "billing_country": "GB",
     "same_address": "on",
     "shipping_method": "standard",
+    "age": "adult",
 }
 
 

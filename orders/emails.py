@@ -12,6 +12,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
 
+from privacy import services as privacy
+
 from .models import OrderEmail
 
 SUBJECTS = {
@@ -23,9 +25,15 @@ SUBJECTS = {
 
 
 def queue(order, kind, *, to=None):
-    """Record an email for the order and send it once the transaction commits."""
+    """Record an email for the order and send it once the transaction commits. An
+    under-18 buyer's guardian gets a copy of the confirmation (promise P8)."""
     email = OrderEmail.objects.create(order=order, kind=kind, to=to or order.email)
     transaction.on_commit(lambda: send_order_email.enqueue(email.pk))
+    if kind == OrderEmail.Kind.CONFIRMATION and to is None:
+        guardian = privacy.guardian_email_for(order.number)
+        if guardian:
+            copy = OrderEmail.objects.create(order=order, kind=kind, to=guardian)
+            transaction.on_commit(lambda: send_order_email.enqueue(copy.pk))
     return email
 
 

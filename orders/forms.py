@@ -3,6 +3,7 @@ from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 
 from accounts.forms import COUNTRIES
+from privacy import forms as privacy_forms
 
 from .cart import MAX_QUANTITY
 from .models import ShippingMethod
@@ -56,7 +57,8 @@ class CheckoutForm(forms.Form):
                 "Delivery", "same_address", Div(*[f"shipping_{f}" for f in ADDRESS_FIELDS], css_id="shipping-address")
             ),
             Fieldset("Shipping method", "shipping_method"),
-            # Age / guardian statement and marketing opt-ins belong here (privacy app).
+            Fieldset("About you", "age", Div(*privacy_forms.GUARDIAN_FIELDS, css_id="guardian-fields")),
+            Fieldset("Offers (optional)", "promo_email", "no_postal"),
             HTML(
                 '<p class="small text-muted">Next you pay on our payment processor\'s secure page. '
                 "Your card details never reach Arkiv.</p>"
@@ -75,6 +77,7 @@ class CheckoutForm(forms.Form):
         data = super().clean()
         if self.has_error("checkout_token"):
             self.add_error(None, "This checkout page is out of date. Please check your details and submit again.")
+        privacy_forms.validate_checkout_statement(self, data)
         if not data.get("same_address"):
             for name in ADDRESS_FIELDS:
                 if name != "line2" and not data.get(f"shipping_{name}"):
@@ -87,4 +90,6 @@ class CheckoutForm(forms.Form):
         return {name: data.get(f"{source}_{name}", "") for name in ADDRESS_FIELDS}
 
 
-CheckoutForm.base_fields.update(_address_fields("billing") | _address_fields("shipping", required=False))
+CheckoutForm.base_fields.update(
+    _address_fields("billing") | _address_fields("shipping", required=False) | privacy_forms.checkout_fields()
+)

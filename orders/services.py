@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from catalog.models import Offer
 from catalog.services import catalog_changed
+from privacy import services as privacy
 
 from . import emails, gateway
 from .models import Order, OrderLine, OrderStatusChange, PaymentEvent, ShippingMethod, Status
@@ -105,10 +106,11 @@ def _release_stock(order):
 
 
 @transaction.atomic
-def order_place(*, cart_lines, customer, checkout, checkout_token):
+def order_place(*, cart_lines, customer, checkout, checkout_token, statement=None):
     """Place an order from the cart: re-read prices, lock stock rows in id order,
     refuse if anything sold out or changed price, reserve stock, and create the order
-    as awaiting payment. The same checkout token always gives the same order."""
+    as awaiting payment; record the buyer's age statement and offer choices with it.
+    The same checkout token always gives the same order."""
     existing = Order.objects.filter(checkout_token=checkout_token).first()
     if existing:
         return existing
@@ -176,6 +178,8 @@ def order_place(*, cart_lines, customer, checkout, checkout_token):
         if not offer.made_to_order:
             Offer.objects.filter(pk=offer.pk).update(stock=F("stock") - wanted[offer.pk].quantity)
     OrderStatusChange.objects.create(order=order, from_status="", to_status=Status.PENDING_PAYMENT)
+    if statement is not None:
+        privacy.checkout_record(order_number=order.number, email=order.email, statement=statement, user=order.customer)
     transaction.on_commit(catalog_changed)
     return order
 

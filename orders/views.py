@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.models import Offer
+from privacy import forms as privacy_forms
 
 from . import gateway, services
 from .cart import Cart, CartError, subtotal
@@ -149,6 +150,7 @@ def checkout(request):
                 customer=request.user,
                 checkout=details,
                 checkout_token=form.cleaned_data["checkout_token"],
+                statement=privacy_forms.statement_from(form.cleaned_data),
             )
         except services.OrderError as exc:
             messages.error(request, str(exc))

@@ -7,5 +7,10 @@ app_name = "privacy"
 urlpatterns = [
     path("privacy/", views.policy, name="policy"),
     path("terms/", views.terms, name="terms"),
+    path("policies/<slug:kind>/v<int:version>/", views.policy_version, name="policy_version"),
     path("contact/", views.contact, name="contact"),
+    path("cookies/", views.cookies, name="cookies"),
+    path("offers/confirm/<str:token>/", views.confirm_optin, name="confirm_optin"),
+    path("offers/preferences/<str:token>/", views.preferences, name="preferences"),
+    path("offers/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

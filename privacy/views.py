@@ -1,23 +1,119 @@
-"""The shop's policy pages. Versioned policy documents come with the privacy work;
-until then these pages state the promises as plain text."""
+"""The shop's policy pages, consent confirmation, and the preference and unsubscribe
+pages reachable from emails without signing in."""
 
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from . import services
+from .models import ConsentEvent, PolicyDocument, Purpose, Source
+
+
+def _policy_page(request, kind, document):
+    archive = PolicyDocument.objects.filter(kind=kind, published_at__isnull=False).order_by("-version")
+    return render(
+        request,
+        "privacy/policy.html",
+        {
+            "document": document,
+            "archive": list(archive),
+            "current": services.current_policy(kind),
+        },
+    )
 
 
 @require_GET
 def policy(request):
-    """The privacy policy."""
-    return render(request, "privacy/policy.html")
+    """The privacy policy in force."""
+    return _policy_page(request, PolicyDocument.Kind.PRIVACY, services.current_policy(PolicyDocument.Kind.PRIVACY))
 
 
 @require_GET
 def terms(request):
-    """Terms of sale."""
-    return render(request, "privacy/terms.html")
+    """The terms of sale in force."""
+    return _policy_page(request, PolicyDocument.Kind.TERMS, services.current_policy(PolicyDocument.Kind.TERMS))
+
+
+@require_GET
+def policy_version(request, kind, version):
+    """An archived (or the current) published version."""
+    if kind not in PolicyDocument.Kind.values:
+        raise Http404("No such document.")
+    document = get_object_or_404(PolicyDocument, kind=kind, version=version, published_at__isnull=False)
+    return _policy_page(request, kind, document)
 
 
 @require_GET
 def contact(request):
     """How to reach the shop."""
     return render(request, "privacy/contact.html")
+
+
+@require_GET
+def cookies(request):
+    """Which cookies the shop sets, and why."""
+    return render(request, "privacy/cookies.html")
+
+
+@require_GET
+def confirm_optin(request, token):
+    """The double opt-in link: only following it makes a promotional-email opt-in count."""
+    email = services.promo_optin_confirm(token=token)
+    return render(request, "privacy/optin_confirmed.html", {"email": email}, status=200 if email else 400)
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request, token):
+    """Change what offers an address receives, from a link in an email, no sign-in."""
+    email = services.email_from_preferences_token(token)
+    if email is None:
+        return render(request, "privacy/link_invalid.html", status=400)
+    if request.method == "POST":
+        for purpose in Purpose.values:
+            wanted = request.POST.get(purpose) == "on"
+            if wanted and purpose == Purpose.PROMO_EMAIL and not services.consent_granted(email, purpose):
+                services.promo_optin_request(email=email, source=Source.PREFERENCES_LINK)
+            elif wanted and purpose == Purpose.POSTAL and not services.consent_granted(email, purpose):
+                services.consent_record(
+                    email=email,
+                    purpose=purpose,
+                    action=ConsentEvent.Action.GRANTED,
+                    source=Source.PREFERENCES_LINK,
+                    wording="Yes, send me offers by post.",
+                )
+            elif not wanted:
+                services.consent_withdraw(
+                    email=email,
+                    purpose=purpose,
+                    source=Source.PREFERENCES_LINK,
+                    wording=f"No more {Purpose(purpose).label.lower()}.",
+                )
+        return redirect("privacy:preferences", token=token)
+    return render(
+        request,
+        "privacy/preferences.html",
+        {
+            "email": email,
+            "token": token,
+            "choices": [(p, services.consent_granted(email, p)) for p in Purpose],
+            "minor": services.is_minor(email),
+        },
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """RFC 8058 one-click unsubscribe: a POST stops promotional email at once, with no
+    sign-in and no CSRF token (mail clients send it). A plain GET, which link scanners
+    also make, only shows a button."""
+    email = services.email_from_preferences_token(token)
+    if email is None:
+        return render(request, "privacy/link_invalid.html", status=400)
+    if request.method == "POST":
+        services.consent_withdraw(
+            email=email, purpose=Purpose.PROMO_EMAIL, source=Source.UNSUBSCRIBE, wording="Unsubscribe (one click)"
+        )
+        return render(request, "privacy/unsubscribed.html", {"email": email, "token": token})
+    return render(request, "privacy/unsubscribe.html", {"email": email, "token": token})

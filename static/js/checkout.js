@@ -8,3 +8,16 @@
   box.addEventListener("change", sync);
   sync();
 })();
+
+// Show the guardian's fields only to a buyer who says they are under 18.
+(function () {
+  var fields = document.getElementById("guardian-fields");
+  if (!fields) return;
+  var radios = document.querySelectorAll("input[name=age]");
+  function sync() {
+    var minor = document.querySelector("input[name=age]:checked");
+    fields.hidden = !(minor && minor.value === "minor");
+  }
+  radios.forEach(function (radio) { radio.addEventListener("change", sync); });
+  sync();
+})();

@@ -58,6 +58,7 @@ def fill_checkout(page):
     page.fill("#id_billing_postcode", "04109")
     page.select_option("#id_billing_country", "DE")
     assert page.locator("#shipping-address").is_hidden()  # same as billing by default
+    page.get_by_label("I am 18 or over").check()
     page.get_by_role("button", name="Continue to payment").click()
 
 

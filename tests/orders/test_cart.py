@@ -112,7 +112,7 @@ def test_header_costs_at_most_one_query_and_cart_page_is_flat(client):
         client.get("/cart/")
     assert len(few) == len(many) <= 3  # session, offers with releases and labels, session save at most
     with CaptureQueriesContext(connection) as page:
-        client.get("/privacy/")
+        client.get("/cookies/")
     assert len(page) == 1  # the session: the header's count costs nothing more
 
 

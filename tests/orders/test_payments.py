@@ -27,6 +27,7 @@ CHECKOUT = {
     "billing_country": "DE",
     "same_address": "on",
     "shipping_method": "standard",
+    "age": "adult",
 }
 
 

@@ -1,0 +1,57 @@
+from django import forms
+
+from . import services
+
+AGE_CHOICES = [("adult", "I am 18 or over"), ("minor", "I am under 18")]
+GUARDIAN_FIELDS = ["guardian_name", "guardian_email", "guardian_confirms"]
+MINOR_NEEDS_GUARDIAN = (
+    "Under-18s can order only with a parent or legal guardian: give their name and email, and have them "
+    "confirm the statement."
+)
+
+
+def checkout_fields():
+    """The age statement and the offer choices that checkout asks for. The age question
+    has no default answer, so nothing hints at which one lets the order through."""
+    return {
+        "age": forms.ChoiceField(label="Your age", choices=AGE_CHOICES, widget=forms.RadioSelect),
+        "guardian_name": forms.CharField(label="Parent or guardian's full name", max_length=150, required=False),
+        "guardian_email": forms.EmailField(
+            label="Parent or guardian's email",
+            required=False,
+            help_text="They receive a copy of the order confirmation.",
+        ),
+        "guardian_confirms": forms.BooleanField(label=services.GUARDIAN_STATEMENT, required=False),
+        "promo_email": forms.BooleanField(label=services.PROMO_OPTIN_WORDING, required=False),
+        "no_postal": forms.BooleanField(
+            label=services.POSTAL_OPTOUT_WORDING, required=False, help_text=services.POSTAL_DEFAULT_WORDING
+        ),
+    }
+
+
+def validate_checkout_statement(form, data):
+    """The under-18 rule: a minor's order needs a guardian who confirms the statement."""
+    if data.get("age") != "minor":
+        return
+    if not data.get("guardian_name"):
+        form.add_error("guardian_name", "Needed for a buyer under 18.")
+    email = (data.get("guardian_email") or "").lower()
+    if not email:
+        form.add_error("guardian_email", "Needed for a buyer under 18.")
+    elif email == (data.get("email") or "").lower():
+        form.add_error("guardian_email", "This must be the parent's or guardian's own address.")
+    if not data.get("guardian_confirms"):
+        form.add_error("guardian_confirms", "The parent or guardian must confirm this.")
+    if any(form.has_error(name) for name in GUARDIAN_FIELDS):
+        form.add_error(None, MINOR_NEEDS_GUARDIAN)
+
+
+def statement_from(data):
+    adult = data.get("age") == "adult"
+    return services.CheckoutStatement(
+        is_adult=adult,
+        guardian_name="" if adult else data.get("guardian_name", ""),
+        guardian_email="" if adult else data.get("guardian_email", ""),
+        promo_email=bool(data.get("promo_email")),
+        no_postal=bool(data.get("no_postal")),
+    )

@@ -1,0 +1,165 @@
+"""The policy layer's records: published policy versions, the append-only consent log
+and the current state kept in step with it, age/guardian statements made with orders,
+and suppression entries for erased customers."""
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+def email_hash(email):
+    """A stable, non-reversible key for an address, so suppression survives erasure
+    (and key rotation: it depends on nothing but the address)."""
+    normalised = (email or "").strip().lower()
+    return hashlib.sha256(f"arkiv-suppression:{normalised}".encode()).hexdigest()
+
+
+class PolicyDocument(models.Model):
+    """A version of the privacy policy or the terms. Published versions never change:
+    a change is a new version with its own number and effective date."""
+
+    class Kind(models.TextChoices):
+        PRIVACY = "privacy", "Privacy policy"
+        TERMS = "terms", "Terms of sale"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    body = models.TextField(
+        help_text="Plain text; blank lines separate paragraphs, lines starting '- ' are list items."
+    )
+    effective_date = models.DateField()
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="privacy_policy_version_unique"),
+            models.CheckConstraint(condition=Q(kind__in=["privacy", "terms"]), name="privacy_policy_kind_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} v{self.version}"
+
+    def get_absolute_url(self):
+        return reverse("privacy:policy_version", kwargs={"kind": self.kind, "version": self.version})
+
+    @property
+    def is_published(self):
+        return self.published_at is not None
+
+
+class Purpose(models.TextChoices):
+    PROMO_EMAIL = "promo_email", "Offers by email"
+    POSTAL = "postal", "Offers by post"
+
+
+class Source(models.TextChoices):
+    SIGN_UP = "sign_up", "Sign-up form"
+    CHECKOUT = "checkout", "Checkout"
+    ACCOUNT = "account", "Account preferences"
+    PREFERENCES_LINK = "preferences_link", "Preferences link in an email"
+    CONFIRMATION_LINK = "confirmation_link", "Confirmation link (double opt-in)"
+    UNSUBSCRIBE = "unsubscribe", "Unsubscribe link or one-click"
+    SERVICE_EMAIL = "service_email", "Email to service@"
+    STAFF = "staff", "Staff, on the customer's request"
+    DEFAULT = "default", "Policy default (postal opt-out model)"
+    ERASURE = "erasure", "Account deleted"
+
+
+class ConsentEvent(models.Model):
+    """One entry of the consent log. Append-only: rows are never changed or deleted
+    (erasure replaces the address with its hash)."""
+
+    class Action(models.TextChoices):
+        REQUESTED = "requested", "Asked (awaiting confirmation)"
+        GRANTED = "granted", "Granted"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    email = models.CharField(max_length=254, db_index=True, help_text="Lower-case address, or its hash once erased.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    wording = models.TextField(help_text="What the customer was shown or wrote.")
+    policy_version = models.PositiveIntegerField(null=True, blank=True)
+    reference = models.CharField(max_length=200, blank=True, help_text="Order number, Message-ID, ...")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(purpose__in=Purpose.values), name="privacy_consent_purpose_valid"),
+            models.CheckConstraint(
+                condition=Q(action__in=["requested", "granted", "withdrawn"]), name="privacy_consent_action_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email}: {self.get_purpose_display()} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("The consent log is append-only.")
+        super().save(*args, **kwargs)
+
+
+class Consent(models.Model):
+    """The current state of one purpose for one address, kept in step with the log by
+    privacy.services.consent_record (and only there)."""
+
+    email = models.CharField(max_length=254)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    granted = models.BooleanField(default=False)
+    pending_confirmation = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["email", "purpose"], name="privacy_consent_unique")]
+        indexes = [models.Index(fields=["purpose", "granted"], name="privacy_consent_granted")]
+
+    def __str__(self):
+        return f"{self.email}: {self.get_purpose_display()} {'yes' if self.granted else 'no'}"
+
+
+class AgeDeclaration(models.Model):
+    """What the buyer stated about their age at checkout, and for an under-18 buyer
+    the parent or guardian who accompanies and authorises the order. No birth dates."""
+
+    order_number = models.CharField(max_length=20, unique=True)
+    email = models.CharField(max_length=254, db_index=True)
+    is_adult = models.BooleanField()
+    guardian_name = models.CharField(max_length=150, blank=True)
+    guardian_email = models.EmailField(blank=True)
+    statement = models.TextField(blank=True, help_text="The wording the guardian confirmed.")
+    wording_version = models.PositiveSmallIntegerField()
+    policy_version = models.PositiveIntegerField(null=True, blank=True, help_text="Privacy policy in force.")
+    declared_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_adult=True) | (~Q(guardian_name="") & ~Q(guardian_email="") & ~Q(statement="")),
+                name="privacy_minor_has_guardian",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.order_number}: {'18+' if self.is_adult else 'under 18 with guardian'}"
+
+
+class Suppression(models.Model):
+    """An address that must never be mailed again, kept only as a hash."""
+
+    email_hash = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=100)
+    at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.email_hash[:12]}… ({self.reason})"

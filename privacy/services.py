@@ -1,0 +1,254 @@
+"""The policy layer: consent (double opt-in for promotional email, opt-out for post),
+the under-18 guardian rule, policy versions and suppression. Other apps call these;
+this module imports no other app of the shop."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import AgeDeclaration, Consent, ConsentEvent, PolicyDocument, Purpose, Source, Suppression, email_hash
+
+OPTIN_SALT = "privacy.confirm-optin"
+PREFERENCES_SALT = "privacy.preferences"
+OPTIN_MAX_AGE = 60 * 60 * 24 * 14
+
+PROMO_OPTIN_WORDING = "Send me offers by email. (We will email you a link to confirm.)"
+POSTAL_OPTOUT_WORDING = "Please do not send me offers by post."
+POSTAL_DEFAULT_WORDING = (
+    "We may post our own and our partners' offers to your address; we post them ourselves and partners never "
+    "receive your details. To stop them, email service@ or change it in your account."
+)
+GUARDIAN_WORDING_VERSION = 1
+GUARDIAN_STATEMENT = (
+    "I am the parent or legal guardian of the buyer. I accompany them in this purchase and I authorise it."
+)
+
+
+def _norm(email):
+    return (email or "").strip().lower()
+
+
+def _site(path):
+    return settings.ARKIV_SITE_URL.rstrip("/") + path
+
+
+# -- policies (P9) --------------------------------------------------------------------
+
+
+def current_policy(kind=PolicyDocument.Kind.PRIVACY):
+    """The published version in force today, or None."""
+    return (
+        PolicyDocument.objects.filter(kind=kind, published_at__isnull=False, effective_date__lte=timezone.localdate())
+        .order_by("-version")
+        .first()
+    )
+
+
+def current_policy_version():
+    policy = current_policy()
+    return policy.version if policy else None
+
+
+def policy_publish(document):
+    """Publish a draft version; published versions are never changed."""
+    if document.is_published:
+        raise ValueError(f"{document} is already published and cannot change.")
+    document.published_at = timezone.now()
+    document.save(update_fields=["published_at"])
+    return document
+
+
+# -- consent (P3, P4) -----------------------------------------------------------------
+
+
+@transaction.atomic
+def consent_record(*, email, purpose, action, source, wording, user=None, reference="", by=None):
+    """Append to the consent log and bring the current state in step with it."""
+    email = _norm(email)
+    event = ConsentEvent.objects.create(
+        email=email,
+        user=user,
+        purpose=purpose,
+        action=action,
+        source=source,
+        wording=wording,
+        policy_version=current_policy_version(),
+        reference=reference[:200],
+        by=by,
+    )
+    state, _ = Consent.objects.select_for_update().get_or_create(email=email, purpose=purpose)
+    if action == ConsentEvent.Action.REQUESTED:
+        state.pending_confirmation = not state.granted
+    elif action == ConsentEvent.Action.GRANTED:
+        state.granted, state.pending_confirmation = True, False
+    else:
+        state.granted, state.pending_confirmation = False, False
+    state.save()
+    return event
+
+
+def consent_granted(email, purpose):
+    return Consent.objects.filter(email=_norm(email), purpose=purpose, granted=True).exists()
+
+
+def promo_optin_request(*, email, source, user=None, reference=""):
+    """A ticked 'offers by email' box: log the request and email a confirmation link.
+    Nothing counts until the link is followed (double opt-in). The email advertises nothing."""
+    email = _norm(email)
+    if consent_granted(email, Purpose.PROMO_EMAIL) or is_minor(email) or is_suppressed(email):
+        return None
+    event = consent_record(
+        email=email,
+        purpose=Purpose.PROMO_EMAIL,
+        action=ConsentEvent.Action.REQUESTED,
+        source=source,
+        wording=PROMO_OPTIN_WORDING,
+        user=user,
+        reference=reference,
+    )
+    token = signing.dumps({"e": email, "v": event.pk}, salt=OPTIN_SALT)
+    link = _site(reverse("privacy:confirm_optin", args=[token]))
+    body = render_to_string("privacy/email/confirm_optin.txt", {"link": link})
+    message = EmailMultiAlternatives("Please confirm: offers from Arkiv by email", body, None, [email])
+    transaction.on_commit(message.send)
+    return event
+
+
+def promo_optin_confirm(*, token):
+    """Follow a confirmation link: the opt-in counts from now. Returns the address or None."""
+    try:
+        data = signing.loads(token, salt=OPTIN_SALT, max_age=OPTIN_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    email = data["e"]
+    if is_minor(email) or is_suppressed(email):
+        return None
+    state = Consent.objects.filter(email=email, purpose=Purpose.PROMO_EMAIL).first()
+    if state is None or not (state.pending_confirmation or state.granted):
+        return None  # withdrawn since the link was sent: a stale link does not undo that
+    if not state.granted:
+        consent_record(
+            email=email,
+            purpose=Purpose.PROMO_EMAIL,
+            action=ConsentEvent.Action.GRANTED,
+            source=Source.CONFIRMATION_LINK,
+            wording=PROMO_OPTIN_WORDING,
+            reference=f"request {data['v']}",
+        )
+    return email
+
+
+def consent_withdraw(*, email, purpose, source, wording, user=None, reference="", by=None):
+    """Stop a purpose for an address (idempotent: withdrawing twice logs once)."""
+    state = Consent.objects.filter(email=_norm(email), purpose=purpose).first()
+    if state is not None and not state.granted and not state.pending_confirmation:
+        return None
+    return consent_record(
+        email=email,
+        purpose=purpose,
+        action=ConsentEvent.Action.WITHDRAWN,
+        source=source,
+        wording=wording,
+        user=user,
+        reference=reference,
+        by=by,
+    )
+
+
+def preferences_token(email):
+    """A token for the no-login preferences and unsubscribe pages (never expires)."""
+    return signing.dumps({"e": _norm(email)}, salt=PREFERENCES_SALT)
+
+
+def email_from_preferences_token(token):
+    try:
+        return signing.loads(token, salt=PREFERENCES_SALT)["e"]
+    except (signing.BadSignature, KeyError, TypeError):
+        return None
+
+
+# -- minors (P8) ----------------------------------------------------------------------
+
+
+@dataclass
+class CheckoutStatement:
+    """What the buyer said at checkout about age, guardian and offers."""
+
+    is_adult: bool
+    guardian_name: str = ""
+    guardian_email: str = ""
+    promo_email: bool = False
+    no_postal: bool = False
+
+
+def is_minor(email):
+    return AgeDeclaration.objects.filter(email=_norm(email), is_adult=False).exists()
+
+
+def is_suppressed(email):
+    return Suppression.objects.filter(email_hash=email_hash(email)).exists()
+
+
+def checkout_record(*, order_number, email, statement, user=None):
+    """Record the age statement with the order and the offer choices made at checkout.
+    An under-18 buyer gets no offers of any kind, whatever was ticked."""
+    email = _norm(email)
+    AgeDeclaration.objects.create(
+        order_number=order_number,
+        email=email,
+        is_adult=statement.is_adult,
+        guardian_name="" if statement.is_adult else statement.guardian_name,
+        guardian_email="" if statement.is_adult else _norm(statement.guardian_email),
+        statement="" if statement.is_adult else GUARDIAN_STATEMENT,
+        wording_version=GUARDIAN_WORDING_VERSION,
+        policy_version=current_policy_version(),
+    )
+    if not statement.is_adult:
+        for purpose in Purpose.values:
+            consent_withdraw(
+                email=email,
+                purpose=purpose,
+                source=Source.CHECKOUT,
+                user=user,
+                reference=order_number,
+                wording="Buyer under 18: no offers of any kind.",
+            )
+        return
+    if statement.no_postal:
+        consent_withdraw(
+            email=email,
+            purpose=Purpose.POSTAL,
+            source=Source.CHECKOUT,
+            wording=POSTAL_OPTOUT_WORDING,
+            user=user,
+            reference=order_number,
+        )
+    elif not Consent.objects.filter(email=email, purpose=Purpose.POSTAL).exists():
+        # The policy's opt-out model: postal offers start with the first order's address.
+        consent_record(
+            email=email,
+            purpose=Purpose.POSTAL,
+            action=ConsentEvent.Action.GRANTED,
+            source=Source.DEFAULT,
+            wording=POSTAL_DEFAULT_WORDING,
+            user=user,
+            reference=order_number,
+        )
+    if statement.promo_email:
+        promo_optin_request(email=email, source=Source.CHECKOUT, user=user, reference=order_number)
+
+
+def guardian_email_for(order_number):
+    """The accompanying guardian's address for an under-18 buyer's order, or ''."""
+    return (
+        AgeDeclaration.objects.filter(order_number=order_number, is_adult=False)
+        .values_list("guardian_email", flat=True)
+        .first()
+        or ""
+    )
