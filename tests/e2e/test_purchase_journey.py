@@ -102,3 +102,32 @@ def test_declined_card_shows_a_clear_message_and_keeps_the_cart(page, sandbox, r
     assert page.locator(f"#qty-{records[0].pk}").input_value() == "2"
     assert Order.objects.get().status == Status.PAYMENT_FAILED
     assert mail.outbox == []
+
+
+def test_a_minor_needs_a_guardian_and_then_completes_the_order(page, sandbox, records):
+    add_to_cart(page, records[0], 1)
+    page.goto("/cart/")
+    page.get_by_role("link", name="Check out").click()
+    page.fill("#id_email", "young@example.com")
+    page.fill("#id_phone", "+49 341 000000")
+    page.fill("#id_billing_name", "Young Listener")
+    page.fill("#id_billing_line1", "2 Wieck Street")
+    page.fill("#id_billing_city", "Leipzig")
+    page.fill("#id_billing_postcode", "04109")
+    page.select_option("#id_billing_country", "DE")
+    assert page.locator("#guardian-fields").is_hidden()  # nothing hints before the buyer answers
+    page.get_by_label("I am under 18").check()
+    assert page.locator("#guardian-fields").is_visible()
+    page.get_by_role("button", name="Continue to payment").click()
+
+    assert "Under-18s can order only with a parent or legal guardian" in page.content()
+    assert Order.objects.count() == 0
+    page.fill("#id_guardian_name", "Parent Listener")
+    page.fill("#id_guardian_email", "parent@example.com")
+    page.get_by_label("I am the parent or legal guardian of the buyer").check()
+    page.get_by_role("button", name="Continue to payment").click()
+    pay_on_sandbox(page, "4242 4242 4242 4242")
+
+    page.wait_for_selector("#order-confirmed")
+    assert Order.objects.get().status == Status.AUTHORISED
+    assert sorted(m.to[0] for m in mail.outbox) == ["parent@example.com", "young@example.com"]
