@@ -11,3 +11,15 @@ class OrdersConfig(AppConfig):
         from .services import orders_claim_for
 
         email_verified.connect(orders_claim_for, dispatch_uid="orders-claim-guest-orders")
+
+        from privacy import providers
+
+        from . import privacy_data
+
+        providers.register(
+            postal_addresses=privacy_data.postal_addresses,
+            known_emails=privacy_data.known_emails,
+            personal_data=privacy_data.personal_data,
+            erase=privacy_data.erase,
+            purge=privacy_data.purge,
+        )

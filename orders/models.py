@@ -79,6 +79,13 @@ class Order(models.Model):
     amount_refunded = models.DecimalField(max_digits=10, decimal_places=2, default=0, editable=False)
     authorised_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    erased_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Personal data removed at the customer's request."
+    )
+    retain_until = models.DateField(
+        null=True, blank=True, editable=False, help_text="After erasure, what tax law needs is kept until this date."
+    )
+
     carrier = models.CharField(max_length=60, blank=True)
     tracking_number = models.CharField(max_length=60, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -2,9 +2,22 @@
 current consents, age statements and suppressions."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 
-from . import services
-from .models import AgeDeclaration, Consent, ConsentEvent, PolicyDocument, Suppression
+from . import servicemail, services
+from .campaigns import campaign_send, mailing_export
+from .models import (
+    AgeDeclaration,
+    Consent,
+    ConsentEvent,
+    EmailCampaign,
+    MailingExport,
+    OptOutRequest,
+    PolicyDocument,
+    PostalCampaign,
+    Suppression,
+)
 
 
 @admin.register(PolicyDocument)
@@ -65,3 +78,126 @@ class AgeDeclarationAdmin(ReadOnlyAdmin):
 @admin.register(Suppression)
 class SuppressionAdmin(ReadOnlyAdmin):
     list_display = ["email_hash", "reason", "at"]
+
+
+@admin.register(EmailCampaign)
+class EmailCampaignAdmin(admin.ModelAdmin):
+    list_display = ["subject", "created_at", "last_sent_at", "recipients"]
+    readonly_fields = ["last_sent_at"]
+    actions = ["send"]
+
+    @admin.display(description="Sent to")
+    def recipients(self, campaign):
+        return campaign.deliveries.count()
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Send to confirmed opt-ins who have not had it")
+    def send(self, request, queryset):
+        for campaign in queryset:
+            sent = campaign_send(campaign)
+            self.message_user(request, f"'{campaign}' sent to {sent} new recipient(s).", messages.SUCCESS)
+
+
+@admin.register(PostalCampaign)
+class PostalCampaignAdmin(admin.ModelAdmin):
+    """Partner liaison staff see campaigns, key codes and counts; only staff with the
+    export permission get names and addresses."""
+
+    list_display = ["name", "partner", "key_code", "exports_made", "last_export_rows"]
+    search_fields = ["name", "partner", "key_code"]
+    actions = ["export"]
+
+    @admin.display(description="Exports")
+    def exports_made(self, campaign):
+        return campaign.exports.count()
+
+    @admin.display(description="Pieces in last export")
+    def last_export_rows(self, campaign):
+        last = campaign.exports.first()
+        return last.rows if last else "—"
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm("privacy.export_mailing"):
+            actions.pop("export", None)
+        return actions
+
+    @admin.action(description="Export the mailing file (CSV)")
+    def export(self, request, queryset):
+        if not request.user.has_perm("privacy.export_mailing"):
+            raise PermissionDenied
+        campaign = queryset.first()
+        content, export = mailing_export(campaign, by=request.user)
+        response = HttpResponse(content, content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="mailing-{campaign.key_code}.csv"'
+        return response
+
+
+@admin.register(MailingExport)
+class MailingExportAdmin(ReadOnlyAdmin):
+    list_display = ["at", "campaign", "by", "rows", "sha256"]
+    list_filter = ["campaign"]
+
+
+@admin.register(OptOutRequest)
+class OptOutRequestAdmin(admin.ModelAdmin):
+    """The staff queue for mail to service@ the processor could not settle alone."""
+
+    list_display = ["received_at", "sender", "subject", "channel", "state", "reason"]
+    list_filter = ["state", "channel"]
+    search_fields = ["sender", "subject", "message_id"]
+    readonly_fields = [
+        "message_id",
+        "sender",
+        "subject",
+        "received_at",
+        "body",
+        "raw",
+        "reason",
+        "handled_by",
+        "handled_at",
+        "state",
+    ]
+    fields = [
+        "state",
+        "reason",
+        "sender",
+        "subject",
+        "received_at",
+        "channel",
+        "body",
+        "raw",
+        "message_id",
+        "handled_by",
+        "handled_at",
+    ]
+    actions = ["apply_both", "apply_postal", "apply_email", "dismiss"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def _apply(self, request, queryset, channel):
+        for item in queryset.exclude(state=OptOutRequest.State.APPLIED):
+            servicemail.request_apply(item, channel=channel, by=request.user)
+        self.message_user(request, "Applied, and the senders were told.", messages.SUCCESS)
+
+    @admin.action(description="Apply: stop postal and email offers")
+    def apply_both(self, request, queryset):
+        self._apply(request, queryset, OptOutRequest.Channel.BOTH)
+
+    @admin.action(description="Apply: stop postal offers")
+    def apply_postal(self, request, queryset):
+        self._apply(request, queryset, OptOutRequest.Channel.POSTAL)
+
+    @admin.action(description="Apply: stop email offers")
+    def apply_email(self, request, queryset):
+        self._apply(request, queryset, OptOutRequest.Channel.EMAIL)
+
+    @admin.action(description="Dismiss (no action needed)")
+    def dismiss(self, request, queryset):
+        for item in queryset.filter(state=OptOutRequest.State.QUEUED):
+            servicemail.request_dismiss(item, by=request.user)

@@ -163,3 +163,102 @@ class Suppression(models.Model):
 
     def __str__(self):
         return f"{self.email_hash[:12]}… ({self.reason})"
+
+
+class EmailCampaign(models.Model):
+    """A promotional email written by staff. It is sent only through
+    privacy.campaigns.campaign_send, which decides who may receive it."""
+
+    subject = models.CharField(max_length=200)
+    body_text = models.TextField(help_text="Plain text. The unsubscribe link and our postal address are added.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self):
+        return self.subject
+
+
+class CampaignDelivery(models.Model):
+    """Who got which campaign, and when: one row per address, so nobody gets it twice."""
+
+    campaign = models.ForeignKey(EmailCampaign, on_delete=models.CASCADE, related_name="deliveries")
+    email = models.CharField(max_length=254)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "email"], name="privacy_delivery_once")]
+
+    def __str__(self):
+        return f"{self.campaign} → {self.email}"
+
+
+class PostalCampaign(models.Model):
+    """A postal mailing printed and posted by the shop: its own, or on behalf of a
+    partner, who sees counts and key codes only."""
+
+    name = models.CharField(max_length=200)
+    partner = models.CharField(max_length=200, blank=True, help_text="Empty for the shop's own mailing.")
+    key_code = models.CharField(max_length=20, unique=True, help_text="Printed on each piece to track responses.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        permissions = [("export_mailing", "Can export mailing files (names and addresses)")]
+
+    def __str__(self):
+        return f"{self.name} ({self.key_code})"
+
+
+class MailingExport(models.Model):
+    """One export of a postal campaign's mailing file: who, when, how many, which file."""
+
+    campaign = models.ForeignKey(PostalCampaign, on_delete=models.PROTECT, related_name="exports")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    rows = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.campaign}: {self.rows} rows at {self.at:%Y-%m-%d %H:%M}"
+
+
+class OptOutRequest(models.Model):
+    """A message to service@ read by the opt-out processor, with what was done about it.
+    Unclear ones wait in the staff queue with the original message."""
+
+    class State(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        QUEUED = "queued", "Waiting for staff"
+        DISMISSED = "dismissed", "Dismissed by staff"
+        IGNORED = "ignored", "Ignored (automatic or not an opt-out)"
+
+    class Channel(models.TextChoices):
+        POSTAL = "postal", "Postal offers"
+        EMAIL = "email", "Email offers"
+        BOTH = "both", "Both"
+        UNKNOWN = "", "Unclear"
+
+    message_id = models.CharField(max_length=300, unique=True)
+    sender = models.CharField(max_length=254, db_index=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True, help_text="The text as read, without quotes and signature.")
+    raw = models.TextField(blank=True, help_text="The original message (first 200 kB).")
+    received_at = models.DateTimeField(auto_now_add=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices)
+    reason = models.CharField(max_length=300)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.sender}: {self.subject or '(no subject)'}"

@@ -12,7 +12,17 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import AgeDeclaration, Consent, ConsentEvent, PolicyDocument, Purpose, Source, Suppression, email_hash
+from .models import (
+    AgeDeclaration,
+    Consent,
+    ConsentEvent,
+    OptOutRequest,
+    PolicyDocument,
+    Purpose,
+    Source,
+    Suppression,
+    email_hash,
+)
 
 OPTIN_SALT = "privacy.confirm-optin"
 PREFERENCES_SALT = "privacy.preferences"
@@ -252,3 +262,56 @@ def guardian_email_for(order_number):
         .first()
         or ""
     )
+
+
+# -- data rights ----------------------------------------------------------------------
+
+
+def personal_data_export(*, user):
+    """Everything the shop holds about a customer, as data they can download."""
+    from . import providers
+
+    email = _norm(user.email)
+    data = providers.personal_data(email, user)
+    data["consent_log"] = [
+        {
+            "at": e.at.isoformat(),
+            "purpose": e.get_purpose_display(),
+            "action": e.action,
+            "source": e.get_source_display(),
+            "wording": e.wording,
+            "policy_version": e.policy_version,
+            "reference": e.reference,
+        }
+        for e in ConsentEvent.objects.filter(email=email)
+    ]
+    data["current_choices"] = {c.get_purpose_display(): c.granted for c in Consent.objects.filter(email=email)}
+    data["age_statements"] = [
+        {"order": a.order_number, "adult": a.is_adult, "guardian": a.guardian_name, "at": a.declared_at.isoformat()}
+        for a in AgeDeclaration.objects.filter(email=email)
+    ]
+    data["opt_out_requests"] = [
+        {"received": r.received_at.isoformat(), "subject": r.subject, "state": r.get_state_display()}
+        for r in OptOutRequest.objects.filter(sender=email)
+    ]
+    return data
+
+
+@transaction.atomic
+def account_erase(*, user):
+    """Delete an account: personal data erased or pseudonymised everywhere, orders kept
+    with what tax law needs until their retention date, and a hashed suppression entry
+    so the address is never mailed again."""
+    from . import providers
+
+    email = _norm(user.email)
+    for purpose in Purpose.values:
+        consent_withdraw(email=email, purpose=purpose, source=Source.ERASURE, wording="Account deleted", user=user)
+    hashed = email_hash(email)
+    Suppression.objects.get_or_create(email_hash=hashed, defaults={"reason": "account deleted"})
+    # The log keeps its entries; the address in them becomes its hash.
+    ConsentEvent.objects.filter(email=email).update(email=hashed, user=None)
+    Consent.objects.filter(email=email).delete()
+    AgeDeclaration.objects.filter(email=email).update(email=hashed, guardian_name="", guardian_email="")
+    OptOutRequest.objects.filter(sender=email).update(sender=hashed, raw="", body="")
+    providers.erase(email, user)

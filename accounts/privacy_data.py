@@ -1,0 +1,45 @@
+"""What accounts tell the privacy app about the personal data they hold (registered in
+AccountsConfig.ready)."""
+
+from .models import User
+
+
+def known_emails(emails):
+    return {e.lower() for e in User.objects.filter(email__in=emails).values_list("email", flat=True)}
+
+
+def personal_data(email, user):
+    if user is None:
+        return {}
+    return {
+        "account": {
+            "email": user.email,
+            "name": user.full_name,
+            "joined": user.date_joined.isoformat(),
+            "email_confirmed": user.email_verified_at.isoformat() if user.email_verified_at else None,
+        },
+        "addresses": [
+            {
+                "name": a.name,
+                "line1": a.line1,
+                "line2": a.line2,
+                "city": a.city,
+                "postcode": a.postcode,
+                "country": a.country,
+                "phone": a.phone,
+                "default": a.is_default,
+            }
+            for a in user.addresses.all()
+        ],
+    }
+
+
+def erase(email, user):
+    if user is None:
+        return
+    user.addresses.all().delete()
+    user.email = f"erased-{user.pk}@invalid"
+    user.full_name = ""
+    user.is_active = False
+    user.set_unusable_password()
+    user.save()

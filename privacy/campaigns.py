@@ -1,0 +1,150 @@
+"""The one chokepoint for promotional email (promise P3) and the postal mailing export
+(promise P4)."""
+
+import csv
+import hashlib
+import io
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from . import providers, services
+from .models import (
+    AgeDeclaration,
+    CampaignDelivery,
+    Consent,
+    MailingExport,
+    Purpose,
+    Suppression,
+    email_hash,
+)
+
+BATCH = 500
+
+
+def may_receive_offers(email, *, minors, suppressed):
+    """The rule, in one place: a current consent, not a minor, not suppressed."""
+    return email not in minors and email_hash(email) not in suppressed
+
+
+def _excluded():
+    minors = set(AgeDeclaration.objects.filter(is_adult=False).values_list("email", flat=True))
+    suppressed = set(Suppression.objects.values_list("email_hash", flat=True))
+    return minors, suppressed
+
+
+def campaign_recipients(campaign):
+    """Confirmed, current opt-ins who are not minors, not suppressed and not yet sent this one."""
+    minors, suppressed = _excluded()
+    done = set(CampaignDelivery.objects.filter(campaign=campaign).values_list("email", flat=True))
+    emails = Consent.objects.filter(purpose=Purpose.PROMO_EMAIL, granted=True).values_list("email", flat=True)
+    return [
+        e
+        for e in emails.order_by("email")
+        if e not in done and may_receive_offers(e, minors=minors, suppressed=suppressed)
+    ]
+
+
+def _message(campaign, email, connection):
+    token = services.preferences_token(email)
+    unsubscribe = settings.ARKIV_SITE_URL.rstrip("/") + reverse("privacy:unsubscribe", args=[token])
+    preferences = settings.ARKIV_SITE_URL.rstrip("/") + reverse("privacy:preferences", args=[token])
+    body = render_to_string(
+        "privacy/email/campaign.txt",
+        {
+            "campaign": campaign,
+            "unsubscribe": unsubscribe,
+            "preferences": preferences,
+            "postal_address": settings.ARKIV_POSTAL_ADDRESS,
+        },
+    )
+    return EmailMultiAlternatives(
+        campaign.subject,
+        body,
+        None,
+        [email],
+        connection=connection,
+        headers={
+            # RFC 8058 one-click unsubscribe, and RFC 2369's mailto fallback.
+            "List-Unsubscribe": f"<{unsubscribe}>, <mailto:{settings.ARKIV_SERVICE_EMAIL}?subject=unsubscribe>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Precedence": "bulk",
+        },
+    )
+
+
+def campaign_send(campaign):
+    """Send a campaign to everyone who may receive it and has not yet: each address is
+    claimed (a delivery row) before its message goes, so a re-run, or two at once,
+    never emails anyone twice. Returns how many were sent."""
+    sent = 0
+    recipients = campaign_recipients(campaign)
+    connection = get_connection()
+    for start in range(0, len(recipients), BATCH):
+        batch = recipients[start : start + BATCH]
+        with transaction.atomic():
+            CampaignDelivery.objects.bulk_create(
+                [CampaignDelivery(campaign=campaign, email=e) for e in batch], ignore_conflicts=True
+            )
+        try:
+            connection.send_messages([_message(campaign, e, connection) for e in batch])
+        except Exception:
+            # Not sent: give the addresses back so the next run tries them again.
+            CampaignDelivery.objects.filter(campaign=campaign, email__in=batch).delete()
+            raise
+        sent += len(batch)
+    campaign.last_sent_at = timezone.now()
+    campaign.save(update_fields=["last_sent_at"])
+    return sent
+
+
+# -- postal mailings (P4) -------------------------------------------------------------
+
+MAILING_COLUMNS = ["name", "line1", "line2", "city", "postcode", "country", "key_code"]
+
+
+def mailing_rows(campaign):
+    """Names and addresses for the print house, decided at the moment of export:
+    postal consent in force, no minors, no suppressed or erased customers, complete
+    addresses only, one piece per household."""
+    minors, suppressed = _excluded()
+    consenting = set(Consent.objects.filter(purpose=Purpose.POSTAL, granted=True).values_list("email", flat=True))
+    seen_people, seen_households = set(), set()
+    for address in providers.postal_addresses():
+        email = (address.get("email") or "").lower()
+        if email in seen_people or email not in consenting:
+            continue
+        seen_people.add(email)
+        if not may_receive_offers(email, minors=minors, suppressed=suppressed):
+            continue
+        if not all(address.get(k) for k in ("name", "line1", "city", "postcode", "country")):
+            continue
+        household = (
+            " ".join(address["line1"].lower().split()),
+            address["postcode"].replace(" ", "").upper(),
+            address["country"],
+        )
+        if household in seen_households:
+            continue
+        seen_households.add(household)
+        yield {**{k: address.get(k, "") for k in MAILING_COLUMNS[:-1]}, "key_code": campaign.key_code}
+
+
+def mailing_export(campaign, *, by=None):
+    """Write the mailing file (CSV) and log the export. Returns (csv text, MailingExport)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=MAILING_COLUMNS)
+    writer.writeheader()
+    rows = 0
+    for row in mailing_rows(campaign):
+        writer.writerow(row)
+        rows += 1
+    content = buffer.getvalue()
+    export = MailingExport.objects.create(
+        campaign=campaign, by=by, rows=rows, sha256=hashlib.sha256(content.encode()).hexdigest()
+    )
+    return content, export

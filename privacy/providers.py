@@ -1,0 +1,54 @@
+"""What other apps tell the policy layer about personal data they hold. Each app
+registers its providers in AppConfig.ready(), so privacy never imports them and the
+list of personal data in the shop is this one registry."""
+
+_postal_addresses = []
+_known_emails = []
+_personal_data = []
+_erasers = []
+_purgers = []
+
+
+def register(*, postal_addresses=None, known_emails=None, personal_data=None, erase=None, purge=None):
+    """postal_addresses(): iterable of dicts (email, name, line1, line2, city, postcode, country), newest first.
+    known_emails(emails): the subset of emails that belong to customers.
+    personal_data(email, user): a dict section for the customer's data download.
+    erase(email, user): erase or pseudonymise what the app holds for the customer.
+    purge(today): delete records kept for the law whose retention date has passed; returns a count."""
+    for registry, provider in (
+        (_postal_addresses, postal_addresses),
+        (_known_emails, known_emails),
+        (_personal_data, personal_data),
+        (_erasers, erase),
+        (_purgers, purge),
+    ):
+        if provider is not None and provider not in registry:
+            registry.append(provider)
+
+
+def postal_addresses():
+    for provider in _postal_addresses:
+        yield from provider()
+
+
+def known_emails(emails):
+    found = set()
+    for provider in _known_emails:
+        found |= set(provider(emails))
+    return found
+
+
+def personal_data(email, user):
+    data = {}
+    for provider in _personal_data:
+        data.update(provider(email, user))
+    return data
+
+
+def erase(email, user):
+    for provider in _erasers:
+        provider(email, user)
+
+
+def purge(today):
+    return sum(provider(today) for provider in _purgers)

@@ -1,0 +1,220 @@
+"""Mail to service@: a corpus of realistic messages, each with the outcome a privacy
+officer would expect, through the same processor every inbound path uses."""
+
+import mailbox
+from email.message import EmailMessage
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from accounts.models import User
+from privacy import services
+from privacy.models import Consent, ConsentEvent, OptOutRequest, Purpose, Source
+from privacy.servicemail import process_message
+
+pytestmark = pytest.mark.django_db
+CUSTOMER = "clara@example.com"
+APPLIED, QUEUED, IGNORED = "applied", "queued", "ignored"
+
+
+def message(body="", *, sender=CUSTOMER, subject="Offers", headers=None, html=None, message_id=None, charset=None):
+    msg = EmailMessage()
+    msg["From"] = f"Clara Schumann <{sender}>"
+    msg["To"] = "service@arkiv.example"
+    msg["Subject"] = subject
+    msg["Message-ID"] = message_id or f"<{abs(hash((body, sender, subject, str(headers), html)))}@mail.example>"
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    if html is not None:
+        msg.set_content(html, subtype="html")
+    elif charset:
+        msg.set_content(body, charset=charset)
+    else:
+        msg.set_content(body)
+    return msg.as_bytes()
+
+
+def attachment_only():
+    msg = EmailMessage()
+    msg["From"], msg["Subject"], msg["Message-ID"] = CUSTOMER, "Invoice", "<attachment-only@mail.example>"
+    msg.add_attachment(b"%PDF-1.4 binary", maintype="application", subtype="pdf", filename="invoice.pdf")
+    return msg.as_bytes()
+
+
+def odd_charset():
+    return (
+        b"From: clara@example.com\r\nSubject: please\r\nMessage-ID: <odd@mail.example>\r\n"
+        b"Content-Type: text/plain; charset=x-no-such-charset\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        b"Stop sending me e-mails \xff\xfe please\r\n"
+    )
+
+
+CORPUS = [
+    ("plain postal", message("Please stop sending me your catalogue."), APPLIED, "postal"),
+    ("subject only", message("", subject="Unsubscribe"), APPLIED, "both"),
+    ("html only", message(html="<p>No more <b>catalogues</b> please.</p><p>Thanks</p>"), APPLIED, "postal"),
+    (
+        "quoted reply",
+        message(
+            "Stop the emails please.\n\nOn Mon, 2 Nov 2026 at 10:00, Arkiv <offers@arkiv.example> "
+            "wrote:\n> Do not stop reading! Our catalogue is here.\n> keep sending"
+        ),
+        APPLIED,
+        "email",
+    ),
+    (
+        "forwarded",
+        message(
+            "Please take me off this list.\n\n---------- Forwarded message ---------\nFrom: Arkiv\n"
+            "Subject: New catalogue\nKeep sending love"
+        ),
+        APPLIED,
+        "both",
+    ),
+    ("german", message("Bitte keine Kataloge mehr schicken. Danke!"), APPLIED, "postal"),
+    ("french", message("Bonjour, merci de ne plus m'envoyer de courrier publicitaire."), APPLIED, "postal"),
+    ("spanish", message("Quiero darme de baja de los correos electrónicos."), APPLIED, "email"),
+    ("latin-1 german", message("Bitte abbestellen, für immer.", charset="iso-8859-1"), APPLIED, "both"),
+    ("just stop", message("STOP"), APPLIED, "both"),
+    ("newsletter", message("No more newsletters, thank you."), APPLIED, "email"),
+    ("phone signature", message("Unsubscribe me from the post please\n\nSent from my iPhone"), APPLIED, "postal"),
+    ("negation", message("Please keep sending the catalog, I love it!"), IGNORED, "postal"),
+    ("mixed", message("Don't stop the catalogue, but unsubscribe me from the emails."), QUEUED, "both"),
+    ("unknown sender", message("Unsubscribe me from the catalogue", sender="stranger@example.net"), QUEUED, "postal"),
+    (
+        "spoofed",
+        message(
+            "Please stop the catalogue",
+            headers={
+                "Authentication-Results": "mx.arkiv.example; spf=fail smtp.mailfrom=example.com; dkim=fail; dmarc=fail"
+            },
+        ),
+        QUEUED,
+        "postal",
+    ),
+    ("other address", message("Stop posting catalogues to 12 Baker Street, my old flat."), QUEUED, "postal"),
+    ("opt-in", message("Please subscribe me to your newsletter."), QUEUED, "email"),
+    (
+        "auto-reply",
+        message("I am out of the office until Monday. Unsubscribe", headers={"Auto-Submitted": "auto-replied"}),
+        IGNORED,
+        "",
+    ),
+    ("vacation", message("Away: stop", headers={"X-Autoreply": "yes"}), IGNORED, ""),
+    ("bounce", message("Delivery failed: unsubscribe", sender="MAILER-DAEMON@mx.example.net"), IGNORED, ""),
+    ("mailing list", message("Unsubscribe", headers={"List-Id": "<music.lists.example>"}), IGNORED, ""),
+    ("bulk", message("stop sending", headers={"Precedence": "bulk"}), IGNORED, ""),
+    ("noreply", message("unsubscribe", sender="no-reply@shop.example"), IGNORED, ""),
+    (
+        "signature only",
+        message("Thanks for the fast delivery!\n-- \nClara\nTo unsubscribe from my newsletter, reply STOP"),
+        IGNORED,
+        "",
+    ),
+    ("thanks", message("The Brahms arrived today, thank you."), IGNORED, ""),
+    ("attachment only", attachment_only(), IGNORED, ""),
+    ("odd charset", odd_charset(), APPLIED, "email"),
+    ("garbage", b"\x00\xff\xfe this is not an email at all", QUEUED, ""),
+]
+
+
+@pytest.fixture(autouse=True)
+def customer():
+    user = User.objects.create_user(email=CUSTOMER, password="a-long-passphrase")
+    for purpose in Purpose.values:
+        services.consent_record(email=CUSTOMER, purpose=purpose, action="granted", source=Source.DEFAULT, wording="x")
+    return user
+
+
+@pytest.mark.parametrize(("name", "raw", "state", "channel"), CORPUS, ids=[c[0] for c in CORPUS])
+def test_corpus_message_gets_the_expected_outcome(name, raw, state, channel, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        request = process_message(raw)
+    assert (request.state, request.channel) == (state, channel), request.reason
+    granted = dict(Consent.objects.filter(email=CUSTOMER).values_list("purpose", "granted"))
+    if state == APPLIED:
+        stopped = {"postal": {"postal"}, "email": {"promo_email"}, "both": {"postal", "promo_email"}}[channel]
+        assert {p for p, g in granted.items() if not g} == stopped
+        confirmation = mail.outbox[-1]
+        assert confirmation.to == [CUSTOMER] and "/offers/preferences/" in confirmation.body  # a way to undo
+        event = ConsentEvent.objects.filter(source=Source.SERVICE_EMAIL).first()
+        assert event.reference == request.message_id and event.action == "withdrawn"
+    else:
+        assert all(granted.values()), "nothing changes until staff decide"
+        assert mail.outbox == []
+
+
+def test_corpus_is_large_enough():
+    assert len(CORPUS) >= 25
+
+
+def test_a_message_is_acted_on_once():
+    raw = message("Please stop sending me your catalogue.", message_id="<once@mail.example>")
+    assert process_message(raw).state == APPLIED
+    assert process_message(raw) is None
+    assert OptOutRequest.objects.count() == 1
+    assert ConsentEvent.objects.filter(source=Source.SERVICE_EMAIL).count() == 1
+
+
+def test_opt_ins_are_never_taken_by_email(customer):
+    services.consent_withdraw(email=CUSTOMER, purpose=Purpose.PROMO_EMAIL, source=Source.ACCOUNT, wording="no")
+    process_message(message("Please subscribe me to your newsletter again."))
+    assert not services.consent_granted(CUSTOMER, Purpose.PROMO_EMAIL)
+
+
+def test_guest_customers_are_matched_through_their_orders():
+    import uuid
+
+    from orders.cart import CartLine
+    from orders.services import order_place
+    from tests.factories import OfferFactory, checkout_details
+
+    offer = OfferFactory()
+    order_place(
+        cart_lines=[CartLine(offer, 1, offer.price)],
+        customer=None,
+        checkout=checkout_details(email="guest@example.com"),
+        checkout_token=uuid.uuid4(),
+    )
+    assert process_message(message("No more catalogues please", sender="guest@example.com")).state == APPLIED
+
+
+def test_a_huge_message_is_handled(django_capture_on_commit_callbacks):
+    raw = message("Please stop sending me your catalogue.\n" + "la " * 1_500_000)
+    request = process_message(raw)
+    assert request.state == APPLIED and len(request.raw) <= 200_000
+
+
+def test_staff_apply_or_dismiss_queued_requests_in_one_click(admin_client, django_capture_on_commit_callbacks):
+    queued = process_message(message("Don't stop the catalogue, but unsubscribe me from the emails."))
+    other = process_message(message("Unsubscribe me from the catalogue", sender="stranger@example.net"))
+    page = admin_client.get(f"/admin/privacy/optoutrequest/{queued.pk}/change/").content.decode()
+    assert "unsubscribe me from the emails" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post("/admin/privacy/optoutrequest/", {"action": "apply_email", "_selected_action": [queued.pk]})
+    admin_client.post("/admin/privacy/optoutrequest/", {"action": "dismiss", "_selected_action": [other.pk]})
+    queued.refresh_from_db()
+    other.refresh_from_db()
+    assert queued.state == APPLIED and queued.handled_by.is_superuser
+    assert not services.consent_granted(CUSTOMER, Purpose.PROMO_EMAIL)
+    assert services.consent_granted(CUSTOMER, Purpose.POSTAL)
+    assert other.state == "dismissed"
+
+
+def test_command_reads_stdin_mbox_and_maildir(tmp_path, monkeypatch, capsys):
+    import io
+    import sys
+
+    box = mailbox.mbox(tmp_path / "service.mbox")
+    box.add(message("No more catalogues please", message_id="<mbox-1@mail.example>"))
+    box.add(message("Thanks!", message_id="<mbox-2@mail.example>"))
+    box.flush()
+    call_command("process_service_mail", mbox=str(tmp_path / "service.mbox"))
+    assert "Processed 2 message(s)" in capsys.readouterr().out
+    maildir = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    maildir.add(message("Unsubscribe", message_id="<maildir-1@mail.example>"))
+    call_command("process_service_mail", maildir=str(tmp_path / "Maildir"))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(message("STOP", message_id="<stdin@mail.example>"))))
+    call_command("process_service_mail")
+    assert OptOutRequest.objects.count() == 4
