@@ -13,4 +13,7 @@ urlpatterns = [
     path("offers/confirm/<str:token>/", views.confirm_optin, name="confirm_optin"),
     path("offers/preferences/<str:token>/", views.preferences, name="preferences"),
     path("offers/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("account/privacy/", views.account_privacy, name="account"),
+    path("account/privacy/my-data.json", views.download_data, name="download_data"),
+    path("account/privacy/delete/", views.delete_account, name="delete_account"),
 ]

@@ -1,13 +1,16 @@
 """The shop's policy pages, consent confirmation, and the preference and unsubscribe
 pages reachable from emails without signing in."""
 
-from django.http import Http404
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import services
-from .models import ConsentEvent, PolicyDocument, Purpose, Source
+from .models import Consent, ConsentEvent, PolicyDocument, Purpose, Source
 
 
 def _policy_page(request, kind, document):
@@ -117,3 +120,70 @@ def unsubscribe(request, token):
         )
         return render(request, "privacy/unsubscribed.html", {"email": email, "token": token})
     return render(request, "privacy/unsubscribe.html", {"email": email, "token": token})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_privacy(request):
+    """The account's privacy page: offer choices, download my data, delete my account."""
+    email = request.user.email
+    if request.method == "POST":
+        for purpose in Purpose.values:
+            wanted = request.POST.get(purpose) == "on"
+            if wanted and not services.consent_granted(email, purpose):
+                if purpose == Purpose.PROMO_EMAIL:
+                    services.promo_optin_request(email=email, source=Source.ACCOUNT, user=request.user)
+                else:
+                    services.consent_record(
+                        email=email,
+                        purpose=purpose,
+                        action=ConsentEvent.Action.GRANTED,
+                        source=Source.ACCOUNT,
+                        wording="Yes, send me offers by post.",
+                        user=request.user,
+                    )
+            elif not wanted:
+                services.consent_withdraw(
+                    email=email,
+                    purpose=purpose,
+                    source=Source.ACCOUNT,
+                    user=request.user,
+                    wording=f"No more {Purpose(purpose).label.lower()}.",
+                )
+        messages.success(request, "Your choices are saved.")
+        return redirect("privacy:account")
+    return render(
+        request,
+        "privacy/account.html",
+        {
+            "choices": [(p, services.consent_granted(email, p)) for p in Purpose],
+            "pending": Consent.objects.filter(email=email, pending_confirmation=True).exists(),
+            "minor": services.is_minor(email),
+        },
+    )
+
+
+@login_required
+@require_GET
+def download_data(request):
+    """Everything the shop holds about the customer, as JSON."""
+    data = services.personal_data_export(user=request.user)
+    response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = 'attachment; filename="arkiv-my-data.json"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_account(request):
+    """Delete the account after the password is confirmed."""
+    error = ""
+    if request.method == "POST":
+        if request.user.check_password(request.POST.get("password", "")):
+            user = request.user
+            logout(request)
+            services.account_erase(user=user)
+            messages.success(request, "Your account is deleted. We keep only what tax law requires for past orders.")
+            return redirect("catalog:home")
+        error = "That is not your password."
+    return render(request, "privacy/delete_account.html", {"error": error}, status=400 if error else 200)
