@@ -3,6 +3,8 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, UserChangeForm
 
+from privacy.services import PROMO_OPTIN_WORDING
+
 from . import services
 from .models import Address, User
 
@@ -42,6 +44,8 @@ class StaffUserChangeForm(UserChangeForm):
 
 
 class SignUpForm(BaseUserCreationForm):
+    promo_email = forms.BooleanField(label=PROMO_OPTIN_WORDING, required=False)
+
     class Meta:
         model = User
         fields = ["email", "full_name"]

@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from privacy import services as privacy
+
 from . import services
 from .forms import AddressForm, EmailChangeForm, SignUpForm, ThrottledLoginForm
 
@@ -33,6 +35,8 @@ def sign_up(request):
             password=form.cleaned_data["password1"],
             full_name=form.cleaned_data.get("full_name", ""),
         )
+        if form.cleaned_data.get("promo_email"):
+            privacy.promo_optin_request(email=user.email, source=privacy.Source.SIGN_UP, user=user)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to Arkiv. We sent a link to {user.email} to confirm your address.")
         return redirect("accounts:overview")

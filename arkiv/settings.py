@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.sitemaps",
     "django_tasks",
+    "anymail",
     "crispy_forms",
     "crispy_bootstrap5",
     "accounts",
@@ -215,6 +216,11 @@ ARKIV_POSTAL_ADDRESS = os.environ.get(
     "ARKIV_POSTAL_ADDRESS", "Arkiv Music, 1 Example Street, London N1 1AA, United Kingdom"
 )
 ARKIV_CURRENCY = os.environ.get("ARKIV_CURRENCY", "EUR")
+
+# Mail to service@ can arrive through Mailgun's inbound routing (django-anymail), posted
+# to /inbound/mailgun/inbound_mime/; the route is on only when its signing key is set.
+MAILGUN_WEBHOOK_SIGNING_KEY = os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", "")
+ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": MAILGUN_WEBHOOK_SIGNING_KEY}
 
 # Background work through Django's Tasks API: immediate by default; a database or
 # Redis backend with its worker in production (see README).

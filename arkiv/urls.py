@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -12,3 +13,6 @@ urlpatterns = [
     path("", include("privacy.urls")),
     path("", include("catalog.urls")),
 ]
+
+if settings.MAILGUN_WEBHOOK_SIGNING_KEY:
+    urlpatterns.append(path("inbound/", include("anymail.urls")))

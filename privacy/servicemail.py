@@ -311,3 +311,8 @@ def request_dismiss(request, *, by):
     request.state, request.handled_by, request.handled_at = OptOutRequest.State.DISMISSED, by, timezone.now()
     request.save(update_fields=["state", "handled_by", "handled_at"])
     return request
+
+
+def receive_inbound(sender, event, esp_name, **kwargs):
+    """django-anymail's inbound signal: mail to service@ that the provider posted to us."""
+    process_message(event.message.as_bytes())

@@ -105,3 +105,23 @@ def test_preferences_page_changes_both_channels_without_signing_in(client, djang
     assert state.pending_confirmation and not state.granted  # still needs the link
     client.post(f"/offers/preferences/{token}/", {})
     assert not Consent.objects.filter(email="b@example.com", granted=True).exists()
+
+
+def test_sign_up_offers_an_unticked_box_that_needs_confirmation(client, django_capture_on_commit_callbacks):
+    body = client.get("/account/sign-up/").content.decode()
+    box = re.search(r'<input[^>]*name="promo_email"[^>]*>', body).group(0)
+    assert "checked" not in box
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/account/sign-up/",
+            {
+                "email": "new@example.com",
+                "password1": "a-long-passphrase",
+                "password2": "a-long-passphrase",
+                "promo_email": "on",
+            },
+        )
+    assert not services.consent_granted("new@example.com", Purpose.PROMO_EMAIL)
+    assert any(m.subject == "Please confirm: offers from Arkiv by email" for m in mail.outbox)
+    event = ConsentEvent.objects.get(email="new@example.com")
+    assert (event.action, event.source, event.user.email) == ("requested", "sign_up", "new@example.com")

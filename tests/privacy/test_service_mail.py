@@ -218,3 +218,31 @@ def test_command_reads_stdin_mbox_and_maildir(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(message("STOP", message_id="<stdin@mail.example>"))))
     call_command("process_service_mail")
     assert OptOutRequest.objects.count() == 4
+
+
+def test_mail_arriving_through_the_mailgun_inbound_webhook(client, django_capture_on_commit_callbacks):
+    import hashlib
+    import hmac
+
+    timestamp, token = "1795640000", "a" * 50
+    signature = hmac.new(b"test-only-mailgun-signing-key", f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
+    raw = message("Please stop sending me your catalogue.", message_id="<mailgun-1@mail.example>").decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/inbound/mailgun/inbound_mime/",
+            {
+                "body-mime": raw,
+                "timestamp": timestamp,
+                "token": token,
+                "signature": signature,
+                "recipient": "service@arkiv.example",
+                "sender": CUSTOMER,
+            },
+        )
+    assert response.status_code == 200
+    assert OptOutRequest.objects.get().state == APPLIED
+    forged = client.post(
+        "/inbound/mailgun/inbound_mime/",
+        {"body-mime": raw, "timestamp": timestamp, "token": token, "signature": "0" * 64},
+    )
+    assert forged.status_code == 400
