@@ -123,3 +123,14 @@ class AddressForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Save address", css_class="btn-dark"))
+
+
+class NameForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["full_name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Save", css_class="btn-dark"))

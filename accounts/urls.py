@@ -13,6 +13,7 @@ urlpatterns = [
     path("account/verify/<str:token>/", views.verify_email, name="verify"),
     path("account/verify-again/", views.resend_verification, name="resend_verification"),
     path("account/email/", views.change_email, name="change_email"),
+    path("account/name/", views.change_name, name="change_name"),
     path("account/password/", views.password_change, name="change_password"),
     path("account/addresses/new/", views.address_edit, name="address_new"),
     path("account/addresses/<int:pk>/", views.address_edit, name="address_edit"),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from privacy import services as privacy
 
 from . import services
-from .forms import AddressForm, EmailChangeForm, SignUpForm, ThrottledLoginForm
+from .forms import AddressForm, EmailChangeForm, NameForm, SignUpForm, ThrottledLoginForm
 
 ACCOUNT_NAME_KEY = "account_name"
 
@@ -95,6 +95,19 @@ def change_email(request):
         )
         return redirect("accounts:overview")
     return render(request, "accounts/form_page.html", {"form": form, "title": "Change your email address"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_name(request):
+    """Correct the name on the account."""
+    form = NameForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        request.session[ACCOUNT_NAME_KEY] = request.user.get_short_name()
+        messages.success(request, "Your name is saved.")
+        return redirect("accounts:overview")
+    return render(request, "accounts/form_page.html", {"form": form, "title": "Your name"})
 
 
 @login_required

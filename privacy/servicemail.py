@@ -193,7 +193,7 @@ def classify(subject, body):
     if out and keep:
         return "unclear", channel, "Asks to stop and to keep receiving: needs a person."
     if keep:
-        return "none", channel, "Asks to keep receiving: not an opt-out."
+        return "unclear", channel, "Negated: asks to keep receiving. Nothing stopped; check whether to reply."
     if opt_in and not out:
         return "opt_in", channel, "Asks to receive offers: opt-ins are never taken by email; reply personally."
     if out:

@@ -158,3 +158,10 @@ def test_change_password_needs_the_old_one(client):
         {"old_password": PASSWORD, "new_password1": "x-new-passphrase-1", "new_password2": "x-new-passphrase-1"},
     )
     assert User.objects.get().check_password("x-new-passphrase-1")
+
+
+def test_correct_the_name_on_the_account(client):
+    user = User.objects.create_user(email="clara@example.com", password=PASSWORD, full_name="Clara Wieck")
+    client.force_login(user)
+    client.post("/account/name/", {"full_name": "Clara Schumann"})
+    assert User.objects.get().full_name == "Clara Schumann"

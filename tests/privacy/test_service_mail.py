@@ -79,7 +79,8 @@ CORPUS = [
     ("just stop", message("STOP"), APPLIED, "both"),
     ("newsletter", message("No more newsletters, thank you."), APPLIED, "email"),
     ("phone signature", message("Unsubscribe me from the post please\n\nSent from my iPhone"), APPLIED, "postal"),
-    ("negation", message("Please keep sending the catalog, I love it!"), IGNORED, "postal"),
+    ("negation", message("Please keep sending the catalog, I love it!"), QUEUED, "postal"),
+    ("negated unsubscribe", message("Please do not unsubscribe me, I got your email by mistake"), QUEUED, "email"),
     ("mixed", message("Don't stop the catalogue, but unsubscribe me from the emails."), QUEUED, "both"),
     ("unknown sender", message("Unsubscribe me from the catalogue", sender="stranger@example.net"), QUEUED, "postal"),
     (
