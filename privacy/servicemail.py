@@ -214,11 +214,11 @@ def process_message(raw):
     raw = raw[:MAX_BYTES]
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.default)
-        sender = parseaddr(str(msg.get("From") or ""))[1].strip().lower()
+        sender = parseaddr(str(msg.get("From") or ""))[1].strip().lower().replace("\x00", "")
         subject = str(msg.get("Subject") or "")[:300]
     except Exception:  # noqa: BLE001 - a message we cannot parse must still be kept for staff
         msg, sender, subject = None, "", ""
-    message_id = _message_id(msg, raw)
+    message_id = _message_id(msg, raw).replace("\x00", "")
     if OptOutRequest.objects.filter(message_id=message_id).exists():
         return None
     record = {
@@ -269,7 +269,9 @@ def process_message(raw):
 
 
 def _saved(record, *, state, reason):
-    return _store(**record, state=state, reason=reason[:300])
+    # PostgreSQL text cannot hold NUL characters, which hostile mail may carry.
+    clean = {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in record.items()}
+    return _store(**clean, state=state, reason=reason[:300])
 
 
 def _purposes(channel):

@@ -247,3 +247,12 @@ def test_mail_arriving_through_the_mailgun_inbound_webhook(client, django_captur
         {"body-mime": raw, "timestamp": timestamp, "token": token, "signature": "0" * 64},
     )
     assert forged.status_code == 400
+
+
+def test_nul_characters_anywhere_are_stored_safely(django_capture_on_commit_callbacks):
+    raw = (
+        b"From: clara@example.com\r\nSubject: stop\x00it\r\nMessage-ID: <nul\x00@mail.example>\r\n\r\n"
+        b"Please stop sending me your catalogue.\x00\r\n"
+    )
+    request = process_message(raw)
+    assert request.state == APPLIED and "\x00" not in request.raw + request.subject + request.message_id
