@@ -171,6 +171,33 @@ def consent_withdraw(*, email, purpose, source, wording, user=None, reference=""
     )
 
 
+def offer_choices_set(*, email, wanted, source, user=None):
+    """Apply a customer's ticked boxes: stop what is unticked; start postal at once and
+    email only after its confirmation link (double opt-in)."""
+    for purpose in Purpose.values:
+        if purpose not in wanted:
+            consent_withdraw(
+                email=email,
+                purpose=purpose,
+                source=source,
+                user=user,
+                wording=f"No more {Purpose(purpose).label.lower()}.",
+            )
+        elif consent_granted(email, purpose):
+            continue
+        elif purpose == Purpose.PROMO_EMAIL:
+            promo_optin_request(email=email, source=source, user=user)
+        else:
+            consent_record(
+                email=email,
+                purpose=purpose,
+                action=ConsentEvent.Action.GRANTED,
+                source=source,
+                wording="Yes, send me offers by post.",
+                user=user,
+            )
+
+
 def preferences_token(email):
     """A token for the no-login preferences and unsubscribe pages (never expires)."""
     return signing.dumps({"e": _norm(email)}, salt=PREFERENCES_SALT)

@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import services
-from .models import Consent, ConsentEvent, PolicyDocument, Purpose, Source
+from .models import Consent, PolicyDocument, Purpose, Source
 
 
 def _policy_page(request, kind, document):
@@ -73,25 +73,8 @@ def preferences(request, token):
     if email is None:
         return render(request, "privacy/link_invalid.html", status=400)
     if request.method == "POST":
-        for purpose in Purpose.values:
-            wanted = request.POST.get(purpose) == "on"
-            if wanted and purpose == Purpose.PROMO_EMAIL and not services.consent_granted(email, purpose):
-                services.promo_optin_request(email=email, source=Source.PREFERENCES_LINK)
-            elif wanted and purpose == Purpose.POSTAL and not services.consent_granted(email, purpose):
-                services.consent_record(
-                    email=email,
-                    purpose=purpose,
-                    action=ConsentEvent.Action.GRANTED,
-                    source=Source.PREFERENCES_LINK,
-                    wording="Yes, send me offers by post.",
-                )
-            elif not wanted:
-                services.consent_withdraw(
-                    email=email,
-                    purpose=purpose,
-                    source=Source.PREFERENCES_LINK,
-                    wording=f"No more {Purpose(purpose).label.lower()}.",
-                )
+        wanted = {p for p in Purpose.values if request.POST.get(p) == "on"}
+        services.offer_choices_set(email=email, wanted=wanted, source=Source.PREFERENCES_LINK)
         return redirect("privacy:preferences", token=token)
     return render(
         request,
@@ -128,28 +111,8 @@ def account_privacy(request):
     """The account's privacy page: offer choices, download my data, delete my account."""
     email = request.user.email
     if request.method == "POST":
-        for purpose in Purpose.values:
-            wanted = request.POST.get(purpose) == "on"
-            if wanted and not services.consent_granted(email, purpose):
-                if purpose == Purpose.PROMO_EMAIL:
-                    services.promo_optin_request(email=email, source=Source.ACCOUNT, user=request.user)
-                else:
-                    services.consent_record(
-                        email=email,
-                        purpose=purpose,
-                        action=ConsentEvent.Action.GRANTED,
-                        source=Source.ACCOUNT,
-                        wording="Yes, send me offers by post.",
-                        user=request.user,
-                    )
-            elif not wanted:
-                services.consent_withdraw(
-                    email=email,
-                    purpose=purpose,
-                    source=Source.ACCOUNT,
-                    user=request.user,
-                    wording=f"No more {Purpose(purpose).label.lower()}.",
-                )
+        wanted = {p for p in Purpose.values if request.POST.get(p) == "on"}
+        services.offer_choices_set(email=email, wanted=wanted, source=Source.ACCOUNT, user=request.user)
         messages.success(request, "Your choices are saved.")
         return redirect("privacy:account")
     return render(
