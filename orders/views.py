@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.models import Offer
+from catalog.templatetags.catalog_tags import money
 from privacy import forms as privacy_forms
 
 from . import gateway, services
@@ -100,11 +101,9 @@ def _summary(lines, shipping_method=ShippingMethod.STANDARD):
 
 
 def _shipping_labels(sub):
+    costs = {method: services.shipping_cost(method, sub) for method in ShippingMethod.values}
     return [
-        (
-            method,
-            f"{label} – {'free' if not services.shipping_cost(method, sub) else services.shipping_cost(method, sub)}",
-        )
+        (method, f"{label} – {money(costs[method]) if costs[method] else 'free'}")
         for method, label in ShippingMethod.choices
     ]
 
