@@ -256,3 +256,82 @@ def test_nul_characters_anywhere_are_stored_safely(django_capture_on_commit_call
     )
     request = process_message(raw)
     assert request.state == APPLIED and "\x00" not in request.raw + request.subject + request.message_id
+
+
+class _FakeImapHandler:
+    """Just enough of IMAP4rev1 (RFC 3501) for imaplib: one mailbox of unseen messages."""
+
+    def __init__(self, messages):
+        self.messages = messages
+        self.seen = set()
+        self.logins = []
+
+    def serve(self, sock):
+        stream = sock.makefile("rwb")
+
+        def send(line):
+            stream.write(line if isinstance(line, bytes) else line.encode())
+            stream.write(b"\r\n")
+            stream.flush()
+
+        send("* OK fake IMAP ready")
+        while True:
+            line = stream.readline().decode().strip()
+            if not line:
+                return
+            tag, command, *rest = line.split(" ")
+            command = command.upper()
+            if command == "CAPABILITY":
+                send("* CAPABILITY IMAP4rev1")
+            elif command == "LOGIN":
+                self.logins.append([part.strip('"') for part in rest])
+            elif command == "SELECT":
+                send(f"* {len(self.messages)} EXISTS")
+            elif command == "SEARCH":
+                unseen = [str(n) for n in range(1, len(self.messages) + 1) if n not in self.seen]
+                send("* SEARCH " + " ".join(unseen))
+            elif command == "FETCH":
+                number = int(rest[0])
+                body = self.messages[number - 1]
+                stream.write(f"* {number} FETCH (RFC822 {{{len(body)}}}\r\n".encode() + body + b")\r\n")
+                stream.flush()
+            elif command == "STORE":
+                self.seen.add(int(rest[0]))
+            elif command == "LOGOUT":
+                send("* BYE")
+                send(f"{tag} OK LOGOUT completed")
+                return
+            send(f"{tag} OK {command} completed")
+
+
+def test_command_reads_unseen_mail_over_imap(capsys):
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    fake = _FakeImapHandler(
+        [
+            message("No more catalogues please", message_id="<imap-1@mail.example>"),
+            message("Unsubscribe", message_id="<imap-2@mail.example>"),
+        ]
+    )
+
+    def accept():
+        connection, _ = server.accept()
+        with connection:
+            fake.serve(connection)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    call_command("process_service_mail", imap=f"imap://service%40arkiv.example:s3cret@127.0.0.1:{port}/INBOX")
+    thread.join(timeout=10)
+    server.close()
+    assert "Processed 2 message(s)" in capsys.readouterr().out
+    assert set(OptOutRequest.objects.values_list("message_id", flat=True)) == {
+        "<imap-1@mail.example>",
+        "<imap-2@mail.example>",
+    }
+    assert fake.seen == {1, 2} and fake.logins == [["service@arkiv.example", "s3cret"]]
