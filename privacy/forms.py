@@ -55,3 +55,9 @@ def statement_from(data):
         promo_email=bool(data.get("promo_email")),
         no_postal=bool(data.get("no_postal")),
     )
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(max_length=150)
+    email = forms.EmailField(help_text="So we can answer you; used for nothing else.")
+    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), max_length=5000)

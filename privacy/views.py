@@ -1,15 +1,18 @@
 """The shop's policy pages, consent confirmation, and the preference and unsubscribe
 pages reachable from emails without signing in."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core.mail import EmailMessage
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import services
+from .forms import ContactForm
 from .models import Consent, PolicyDocument, Purpose, Source
 
 
@@ -47,10 +50,21 @@ def policy_version(request, kind, version):
     return _policy_page(request, kind, document)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def contact(request):
-    """How to reach the shop."""
-    return render(request, "privacy/contact.html")
+    """How to reach the shop; questions sent here go to feedback@."""
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        EmailMessage(
+            subject=f"Question from {data['name']}",
+            body=data["message"],
+            to=[settings.ARKIV_FEEDBACK_EMAIL],
+            reply_to=[data["email"]],
+        ).send()
+        messages.success(request, "Thank you. We have your message and will answer by email.")
+        return redirect("privacy:contact")
+    return render(request, "privacy/contact.html", {"form": form})
 
 
 @require_GET

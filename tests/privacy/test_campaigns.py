@@ -6,7 +6,7 @@ import io
 import uuid
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.management import call_command
 
@@ -156,7 +156,7 @@ def test_partner_liaison_sees_counts_and_key_codes_never_names(client, django_us
     campaign = PostalCampaign.objects.create(name="Partner mailing", partner="Concert Hall Leipzig", key_code="CHL1")
     mailing_export(campaign)
     liaison = django_user_model.objects.create_user(email="liaison@arkiv.example", password="x" * 12, is_staff=True)
-    liaison.user_permissions.add(Permission.objects.get(codename="view_postalcampaign"))
+    liaison.groups.add(Group.objects.get(name="Partner liaison"))
     client.force_login(liaison)
     page = client.get("/admin/privacy/postalcampaign/").content.decode()
     assert "CHL1" in page and "Clara" not in page and "Wieck" not in page
@@ -165,3 +165,17 @@ def test_partner_liaison_sees_counts_and_key_codes_never_names(client, django_us
     assert "Clara" not in response.content.decode()
     assert client.get("/admin/orders/order/").status_code == 403
     assert MailingExport.objects.count() == 1
+
+
+def test_the_privacy_officer_exports_mailings_and_works_the_service_queue(client, django_user_model):
+    buy("in@example.com")
+    campaign = PostalCampaign.objects.create(name="Spring catalogue", key_code="SPR27")
+    officer = django_user_model.objects.create_user(email="officer@arkiv.example", password="x" * 12, is_staff=True)
+    officer.groups.add(Group.objects.get(name="Privacy officer"))
+    client.force_login(officer)
+    response = client.post("/admin/privacy/postalcampaign/", {"action": "export", "_selected_action": [campaign.pk]})
+    assert response["Content-Type"] == "text/csv" and "Clara Schumann" in response.content.decode()
+    assert MailingExport.objects.get().by == officer
+    assert client.get("/admin/privacy/optoutrequest/").status_code == 200
+    assert client.get("/admin/privacy/consentevent/").status_code == 200
+    assert client.get("/admin/orders/order/").status_code == 403

@@ -95,3 +95,17 @@ def test_published_versions_are_read_only_in_the_admin(admin_client):
     policy.refresh_from_db()
     assert "Rewritten" not in policy.body
     assert admin_client.post(f"/admin/privacy/policydocument/{policy.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_questions_from_the_contact_page_go_to_feedback(client):
+    from django.core import mail
+
+    response = client.post(
+        "/contact/",
+        {"name": "Clara", "email": "clara@example.com", "message": "Which policy version did I agree to?"},
+        follow=True,
+    )
+    assert "We have your message" in response.content.decode()
+    assert mail.outbox[-1].to == ["feedback@arkiv.example"] and mail.outbox[-1].reply_to == ["clara@example.com"]
+    bad = client.post("/contact/", {"name": "", "email": "not-an-email", "message": ""})
+    assert bad.status_code == 200 and "Enter a valid email address." in bad.content.decode()
