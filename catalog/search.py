@@ -181,6 +181,9 @@ def _search_works(matches, words, parsed, *, limit):
     score = _points(Q(popular=True), 3) + _points(Q(recommended=True), 2)
     if parsed.numbers:
         score += _points(Q(number=parsed.numbers[0]), 6)
+        if not words:
+            # "Beethoven 9" means the Ninth Symphony to a classical buyer.
+            score += _points(Q(number=parsed.numbers[0], form__iexact="Symphony"), 2)
     if words:
         nickname_words = Q()
         for word in words:
