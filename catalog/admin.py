@@ -1,4 +1,5 @@
-"""The staff's working screens for the catalog."""
+"""The staff's working screens for the catalog. Saving or deleting a row refreshes cached
+pages through catalog.caching's signals; bulk actions call services.catalog_changed."""
 
 from django.contrib import admin, messages
 
@@ -20,11 +21,6 @@ from .models import (
 from .text import catalogue_token
 
 
-class CatalogAdmin(admin.ModelAdmin):
-    """Row saves and deletes invalidate cached pages through signals (catalog.caching);
-    bulk updates in actions say so themselves."""
-
-
 class ComposerAliasInline(admin.TabularInline):
     model = ComposerAlias
     fields = ["name"]
@@ -32,7 +28,7 @@ class ComposerAliasInline(admin.TabularInline):
 
 
 @admin.register(Composer)
-class ComposerAdmin(CatalogAdmin):
+class ComposerAdmin(admin.ModelAdmin):
     list_display = ["sort_name", "birth_year", "death_year", "period", "popular"]
     list_filter = ["period", "popular", "recommended"]
     search_fields = ["name", "full_name", "sort_name", "aliases__folded"]
@@ -56,7 +52,7 @@ class MovementInline(admin.TabularInline):
 
 
 @admin.register(Work)
-class WorkAdmin(CatalogAdmin):
+class WorkAdmin(admin.ModelAdmin):
     list_display = ["title", "composer", "genre", "key", "recording_count", "popular"]
     list_filter = ["genre", "popular", "recommended", "composer__period"]
     search_fields = ["title", "nickname", "composer__name", "catalogue_numbers__token"]
@@ -81,7 +77,7 @@ class WorkAdmin(CatalogAdmin):
 
 
 @admin.register(Artist)
-class ArtistAdmin(CatalogAdmin):
+class ArtistAdmin(admin.ModelAdmin):
     list_display = ["sort_name", "kind", "instrument", "is_demo"]
     list_filter = ["kind", "is_demo"]
     search_fields = ["name", "sort_name"]
@@ -89,7 +85,7 @@ class ArtistAdmin(CatalogAdmin):
 
 
 @admin.register(Label)
-class LabelAdmin(CatalogAdmin):
+class LabelAdmin(admin.ModelAdmin):
     list_display = ["name", "is_demo"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -123,7 +119,7 @@ class OfferInline(admin.TabularInline):
 
 
 @admin.register(Release)
-class ReleaseAdmin(CatalogAdmin):
+class ReleaseAdmin(admin.ModelAdmin):
     list_display = ["title", "label", "catalog_number", "format", "release_date", "min_price", "featured", "is_demo"]
     list_filter = ["format", "featured", "is_demo", "label"]
     search_fields = ["title", "catalog_number", "barcode"]
@@ -162,7 +158,7 @@ class CreditInline(admin.TabularInline):
 
 
 @admin.register(Recording)
-class RecordingAdmin(CatalogAdmin):
+class RecordingAdmin(admin.ModelAdmin):
     list_display = ["work", "release", "year"]
     search_fields = ["work__title", "release__title", "release__catalog_number"]
     autocomplete_fields = ["work", "release"]
@@ -171,7 +167,7 @@ class RecordingAdmin(CatalogAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(CatalogAdmin):
+class OfferAdmin(admin.ModelAdmin):
     list_display = ["sku", "release", "price", "stock", "made_to_order", "lead_time_days", "is_active"]
     list_filter = ["made_to_order", "is_active"]
     list_editable = ["price", "stock", "is_active"]

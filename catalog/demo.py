@@ -135,13 +135,8 @@ CHOIRS = [
     "Capella Nova",
     "Old Town Singers",
 ]
-SOLO_INSTRUMENT = {
-    "piano": "piano",
-    "violin": "violin",
-    "cello": "cello",
-    "flute": "flute",
-    "harpsichord": "harpsichord",
-}
+# Instruments a title can name for its soloist ("Violin Concerto", "Cello Sonata").
+SOLO_INSTRUMENTS = ("piano", "violin", "cello", "flute", "harpsichord")
 
 
 def _ean13(seed):
@@ -207,7 +202,7 @@ def _weighted_works(works):
 def _performers(rng, work, pool):
     """(artist, role, instrument) credits that make sense for the work's genre."""
     title = work.title.lower()
-    soloist_instrument = next((i for i in SOLO_INSTRUMENT if i in title), None)
+    soloist_instrument = next((i for i in SOLO_INSTRUMENTS if i in title), None)
     credits = []
     if work.genre in (Genre.ORCHESTRAL, Genre.CONCERTO):
         if soloist_instrument:

@@ -193,7 +193,7 @@ class OrderAdmin(admin.ModelAdmin):
     def _back(self, order):
         return redirect("admin:orders_order_change", order.pk)
 
-    def _form_page(self, request, order, form, title, button):
+    def _form_page(self, request, order, form, title, button, lines=None):
         context = {
             **self.admin_site.each_context(request),
             "order": order,
@@ -201,34 +201,45 @@ class OrderAdmin(admin.ModelAdmin):
             "title": title,
             "button": button,
             "opts": self.model._meta,
-            "lines": list(order.lines.all()),
+            "lines": lines if lines is not None else list(order.lines.all()),
         }
         return render(request, "admin/orders/order/action.html", context)
+
+    def _perform(self, request, order, action, *, done, refused):
+        """Run a service on the order and say how it went; the processor's refusals are
+        messages, never error pages."""
+        try:
+            action()
+        except (services.OrderError, gateway.PaymentError) as exc:
+            messages.error(request, f"{refused}: {exc}")
+        else:
+            messages.success(request, done)
+        return self._back(order)
 
     def ship_view(self, request, pk):
         order = self._order(request, pk, "ship_order")
         form = ShipForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            try:
-                services.order_ship(order, by=request.user, **form.cleaned_data)
-            except (services.OrderError, gateway.PaymentError) as exc:
-                messages.error(request, f"Not shipped: {exc}")
-            else:
-                messages.success(request, f"{order.number} shipped; payment captured and customer emailed.")
-            return self._back(order)
+            return self._perform(
+                request,
+                order,
+                lambda: services.order_ship(order, by=request.user, **form.cleaned_data),
+                done=f"{order.number} shipped; payment captured and customer emailed.",
+                refused="Not shipped",
+            )
         return self._form_page(request, order, form, f"Ship {order.number}", "Mark shipped and capture payment")
 
     def cancel_view(self, request, pk):
         order = self._order(request, pk, "cancel_order")
         form = NoteForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            try:
-                services.order_cancel(order, by=request.user, note=form.cleaned_data["note"])
-            except (services.OrderError, gateway.PaymentError) as exc:
-                messages.error(request, f"Not cancelled: {exc}")
-            else:
-                messages.success(request, f"{order.number} cancelled; authorisation voided, customer emailed.")
-            return self._back(order)
+            return self._perform(
+                request,
+                order,
+                lambda: services.order_cancel(order, by=request.user, note=form.cleaned_data["note"]),
+                done=f"{order.number} cancelled; authorisation voided, customer emailed.",
+                refused="Not cancelled",
+            )
         return self._form_page(request, order, form, f"Cancel {order.number}", "Cancel order and void payment")
 
     def refund_view(self, request, pk):
@@ -236,20 +247,17 @@ class OrderAdmin(admin.ModelAdmin):
         lines = list(order.lines.all())
         form = RefundForm(request.POST or None, lines=lines, refundable=order.refundable)
         if request.method == "POST" and form.is_valid():
-            try:
-                services.order_refund(
-                    order,
-                    amount=form.refund_amount(),
-                    lines=form.line_quantities(),
-                    by=request.user,
-                    note=form.cleaned_data["note"],
-                )
-            except (services.OrderError, gateway.PaymentError) as exc:
-                messages.error(request, f"Not refunded: {exc}")
-            else:
-                messages.success(request, f"Refunded {form.refund_amount()} on {order.number}; customer emailed.")
-            return self._back(order)
-        return self._form_page(request, order, form, f"Refund {order.number}", "Refund")
+            amount = form.refund_amount()
+            return self._perform(
+                request,
+                order,
+                lambda: services.order_refund(
+                    order, amount=amount, lines=form.line_quantities(), by=request.user, note=form.cleaned_data["note"]
+                ),
+                done=f"Refunded {amount} on {order.number}; customer emailed.",
+                refused="Not refunded",
+            )
+        return self._form_page(request, order, form, f"Refund {order.number}", "Refund", lines=lines)
 
     def resend_view(self, request, pk, email_id):
         order = self._order(request, pk, "change_order")

@@ -40,7 +40,6 @@ class Intent:
     status: str  # requires_payment_method, requires_capture, succeeded, canceled, ...
     amount_capturable: Decimal
     amount_received: Decimal
-    failure_message: str = ""
 
 
 def to_cents(amount):
@@ -128,7 +127,6 @@ def payment_intent_of_session(session_id):
 
 def retrieve_intent(intent_id):
     intent = _call(_client().v1.payment_intents.retrieve, intent_id)
-    error = getattr(intent, "last_payment_error", None)
     # Stripe always sends both amounts; older API versions and some fakes only `amount`.
     amount = getattr(intent, "amount", 0) or 0
     capturable = getattr(intent, "amount_capturable", amount if intent.status == "requires_capture" else 0)
@@ -138,7 +136,6 @@ def retrieve_intent(intent_id):
         status=intent.status,
         amount_capturable=from_cents(capturable),
         amount_received=from_cents(received),
-        failure_message=(getattr(error, "message", "") or "") if error else "",
     )
 
 

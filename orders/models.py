@@ -120,10 +120,6 @@ class Order(models.Model):
     def refundable(self):
         return self.amount_captured - self.amount_refunded
 
-    @property
-    def has_made_to_order_lines(self):
-        return any(line.made_to_order for line in self.lines.all())
-
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")

@@ -47,16 +47,20 @@ def add_to_cart(page, offer, quantity):
     page.wait_for_selector(".alert-success")
 
 
-def fill_checkout(page):
+def fill_contact_and_address(page, *, email, name, line1):
     page.goto("/cart/")
     page.get_by_role("link", name="Check out").click()
-    page.fill("#id_email", "clara@example.com")
+    page.fill("#id_email", email)
     page.fill("#id_phone", "+49 341 000000")
-    page.fill("#id_billing_name", "Clara Schumann")
-    page.fill("#id_billing_line1", "1 Wieck Street")
+    page.fill("#id_billing_name", name)
+    page.fill("#id_billing_line1", line1)
     page.fill("#id_billing_city", "Leipzig")
     page.fill("#id_billing_postcode", "04109")
     page.select_option("#id_billing_country", "DE")
+
+
+def fill_checkout(page):
+    fill_contact_and_address(page, email="clara@example.com", name="Clara Schumann", line1="1 Wieck Street")
     assert page.locator("#shipping-address").is_hidden()  # same as billing by default
     page.get_by_label("I am 18 or over").check()
     page.get_by_role("button", name="Continue to payment").click()
@@ -106,15 +110,7 @@ def test_declined_card_shows_a_clear_message_and_keeps_the_cart(page, sandbox, r
 
 def test_a_minor_needs_a_guardian_and_then_completes_the_order(page, sandbox, records):
     add_to_cart(page, records[0], 1)
-    page.goto("/cart/")
-    page.get_by_role("link", name="Check out").click()
-    page.fill("#id_email", "young@example.com")
-    page.fill("#id_phone", "+49 341 000000")
-    page.fill("#id_billing_name", "Young Listener")
-    page.fill("#id_billing_line1", "2 Wieck Street")
-    page.fill("#id_billing_city", "Leipzig")
-    page.fill("#id_billing_postcode", "04109")
-    page.select_option("#id_billing_country", "DE")
+    fill_contact_and_address(page, email="young@example.com", name="Young Listener", line1="2 Wieck Street")
     assert page.locator("#guardian-fields").is_hidden()  # nothing hints before the buyer answers
     page.get_by_label("I am under 18").check()
     assert page.locator("#guardian-fields").is_visible()
