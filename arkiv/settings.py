@@ -222,6 +222,9 @@ ARKIV_CURRENCY = os.environ.get("ARKIV_CURRENCY", "EUR")
 MAILGUN_WEBHOOK_SIGNING_KEY = os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", "")
 ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": MAILGUN_WEBHOOK_SIGNING_KEY}
 
+# Inbound mail posts signed longer ago (or further ahead) than this are refused as replays.
+INBOUND_MAX_AGE_SECONDS = int(os.environ.get("INBOUND_MAX_AGE_SECONDS", "300"))
+
 # Background work through Django's Tasks API: immediate by default; a database or
 # Redis backend with its worker in production (see README).
 TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")}}
