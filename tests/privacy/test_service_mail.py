@@ -416,3 +416,140 @@ def test_command_reads_unseen_mail_over_imap(capsys):
         "<imap-2@mail.example>",
     }
     assert fake.seen == {1, 2} and fake.logins == [["service@arkiv.example", "s3cret"]]
+
+
+def test_the_confirmation_is_an_automatic_reply_that_answers_to_service(django_capture_on_commit_callbacks):
+    raw = message("Please stop sending me your catalogue.", message_id="<ask-1@mail.example>")
+    with django_capture_on_commit_callbacks(execute=True):
+        process_message(raw)
+    (reply,) = mail.outbox
+    headers = reply.message()
+    assert headers["Auto-Submitted"] == "auto-replied"  # RFC 3834: their autoresponder must not answer it
+    assert reply.reply_to == ["service@arkiv.example"]
+    assert headers["In-Reply-To"] == "<ask-1@mail.example>"
+    assert "stopped offers by post" in reply.body
+
+
+def test_a_second_identical_opt_out_gets_no_second_reply(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = process_message(message("No more catalogues please.", message_id="<first@mail.example>"))
+        second = process_message(message("No more catalogues please.", message_id="<second@mail.example>"))
+    assert (first.state, second.state) == (APPLIED, APPLIED)
+    assert len(mail.outbox) == 1
+    assert "nothing changed" in second.reason
+    assert ConsentEvent.objects.filter(source=Source.SERVICE_EMAIL).count() == 1
+
+
+def test_staff_applying_a_request_that_changes_nothing_send_no_reply(admin_client, django_capture_on_commit_callbacks):
+    services.consent_withdraw(email=CUSTOMER, purpose=Purpose.PROMO_EMAIL, source=Source.ACCOUNT, wording="no")
+    queued = process_message(message("Don't stop the catalogue, but unsubscribe me from the emails."))
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post("/admin/privacy/optoutrequest/", {"action": "apply_email", "_selected_action": [queued.pk]})
+    queued.refresh_from_db()
+    assert queued.state == APPLIED and mail.outbox == []
+
+
+def test_a_bare_unsubscribe_stops_everything_when_no_email_opt_in_was_confirmed(django_capture_on_commit_callbacks):
+    services.consent_withdraw(email=CUSTOMER, purpose=Purpose.PROMO_EMAIL, source=Source.ACCOUNT, wording="no")
+    services.promo_optin_request(email=CUSTOMER, source=Source.ACCOUNT)  # asked again, never confirmed
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        request = process_message(message("", subject="Unsubscribe"))
+    assert request.state == APPLIED
+    assert not services.consent_granted(CUSTOMER, Purpose.POSTAL)
+    assert not Consent.objects.get(email=CUSTOMER, purpose=Purpose.PROMO_EMAIL).pending_confirmation
+    (reply,) = mail.outbox
+    assert "left those on" not in reply.body
+
+
+def test_staff_finish_a_request_whose_channel_was_unclear(admin_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        request = process_message(message("STOP"))
+    assert request.state == QUEUED and not services.consent_granted(CUSTOMER, Purpose.POSTAL)
+    assert services.consent_granted(CUSTOMER, Purpose.PROMO_EMAIL)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post("/admin/privacy/optoutrequest/", {"action": "apply_both", "_selected_action": [request.pk]})
+    request.refresh_from_db()
+    assert request.state == APPLIED and not services.consent_granted(CUSTOMER, Purpose.PROMO_EMAIL)
+    assert [m.subject for m in mail.outbox] == ["We have stopped the offers you asked about"] * 2
+    assert "stopped offers by email." in mail.outbox[1].body
+
+
+def test_an_account_that_never_proved_its_address_is_not_a_known_sender():
+    """Anyone can sign up with someone else's address; until it is proven, mail from that
+    address must not change that person's offers."""
+    victim = "ann.archer@example.com"
+    User.objects.create_user(email=victim, password="a-long-passphrase")
+    services.consent_record(email=victim, purpose=Purpose.POSTAL, action="granted", source=Source.DEFAULT, wording="x")
+    request = process_message(message("No more catalogues please.", sender=victim))
+    assert request.state == QUEUED and "not a known customer" in request.reason
+    assert services.consent_granted(victim, Purpose.POSTAL)
+
+
+def place_guest_order(email):
+    import uuid
+
+    from orders.cart import CartLine
+    from orders.services import order_place
+    from tests.factories import OfferFactory, checkout_details
+
+    offer = OfferFactory()
+    return order_place(
+        cart_lines=[CartLine(offer, 1, offer.price)],
+        customer=None,
+        checkout=checkout_details(email=email),
+        checkout_token=uuid.uuid4(),
+    )
+
+
+def test_a_guest_whose_order_kept_the_capitals_they_typed_is_recognised(django_capture_on_commit_callbacks):
+    place_guest_order("Ann.Archer@Example.COM")  # as older orders were stored
+    services.consent_record(
+        email="ann.archer@example.com", purpose=Purpose.POSTAL, action="granted", source=Source.DEFAULT, wording="x"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        request = process_message(message("No more catalogues please.", sender="ANN.ARCHER@example.com"))
+    assert request.state == APPLIED and request.sender == "ann.archer@example.com"
+    assert not services.consent_granted("Ann.Archer@Example.COM", Purpose.POSTAL)
+    assert mail.outbox[-1].to == ["ann.archer@example.com"]
+
+
+def test_older_order_emails_are_lower_cased_by_the_data_migration():
+    import importlib
+
+    from django.apps import apps
+
+    from orders.models import Order
+
+    order = place_guest_order("Ann.Archer@Example.COM")
+    migration = importlib.import_module("orders.migrations.0005_lower_case_order_emails")
+    migration.lower_case_order_emails(apps, None)
+    order.refresh_from_db()
+    assert order.email == "ann.archer@example.com"
+    assert Order.objects.filter(email="ann.archer@example.com").count() == 1
+
+
+def test_checkout_stores_the_email_as_lower_case(client, payment_sandbox):
+    from decimal import Decimal
+
+    from orders.models import Order
+    from tests.factories import OfferFactory
+
+    offer = OfferFactory(price=Decimal("15.00"), stock=5)
+    client.post("/cart/add/", {"offer": offer.pk, "quantity": 1})
+    token = client.get("/checkout/").context["form"].initial["checkout_token"]
+    details = {
+        "email": " Ann.Archer@Example.COM ",
+        "phone": "+44 20 7946 0000",
+        "billing_name": "Ann Archer",
+        "billing_line1": "4 Ambridge Road",
+        "billing_city": "Borchester",
+        "billing_postcode": "BO1 1AA",
+        "billing_country": "GB",
+        "same_address": "on",
+        "shipping_method": "standard",
+        "age": "adult",
+    }
+    response = client.post("/checkout/", {**details, "checkout_token": token})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Order.objects.get().email == "ann.archer@example.com"
