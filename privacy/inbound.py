@@ -4,9 +4,10 @@ captured post cannot be replayed later to act on someone's offers again."""
 
 import time
 
-from anymail.exceptions import AnymailWebhookValidationFailure
+from anymail.exceptions import AnymailConfigurationError, AnymailWebhookValidationFailure
 from anymail.webhooks.mailgun import MailgunInboundWebhookView
 from django.conf import settings
+from django.core.exceptions import BadRequest
 
 
 class ServiceMailInboundView(MailgunInboundWebhookView):
@@ -19,3 +20,12 @@ class ServiceMailInboundView(MailgunInboundWebhookView):
             raise AnymailWebhookValidationFailure("Mailgun inbound post without a valid timestamp") from None
         if abs(time.time() - timestamp) > settings.INBOUND_MAX_AGE_SECONDS:
             raise AnymailWebhookValidationFailure("Mailgun inbound post is stale (timestamp too old or in the future)")
+
+    def parse_events(self, request):
+        # A correctly signed post we cannot read (no message, a tracking event, a store()
+        # route) is answered 400, so the provider reports it instead of retrying forever;
+        # failures while acting on a readable message stay 5xx and are retried.
+        try:
+            return super().parse_events(request)
+        except (AnymailConfigurationError, KeyError, ValueError, TypeError) as exc:
+            raise BadRequest(f"Not an inbound message this route can read: {exc.__class__.__name__}") from exc

@@ -120,6 +120,7 @@ _QUOTE_HEADERS = re.compile(
     r"^(?:on .{0,200}wrote:|am .{0,200}schrieb .{0,100}:|le .{0,200}a ecrit :?|-{2,} ?original message ?-{2,}|"
     r"_{5,}|from: .+|sent from my .+)$",
 )
+_REPLY_SUBJECT = re.compile(r"^(?:(?:re|aw|sv|vs|antw|ref|rif|fwd?|wg|tr|rv|doorst)\s?:\s?)+")
 _AUTOMATIC_SENDERS = re.compile(r"^(?:mailer-daemon|postmaster|no-?reply|noreply|bounces?|auto-?reply)\b")
 
 
@@ -209,7 +210,10 @@ def classify(subject, body):
     out, keep, opt_in = _has(_OPT_OUT, folded), _has(_KEEP, folded), _has(_OPT_IN, folded)
     # A message that says nothing but "stop" (as people answer an SMS) means it.
     out = out or bool(re.fullmatch(r"\W*(?:stop|unsubscribe)\W*", fold_text(body)))
-    postal, mail = bool(re.search(_POSTAL, folded)), bool(re.search(_EMAIL, folded))
+    # The subject of a reply or forward is usually ours ("Re: Our new catalogue"): it says
+    # nothing about which offers the sender means.
+    worded = fold_text(body) if _REPLY_SUBJECT.match(fold_text(subject)) else folded
+    postal, mail = bool(re.search(_POSTAL, worded)), bool(re.search(_EMAIL, worded))
     someone_else = _has(_SOMEONE_ELSE, folded)
     if re.search(_BOTH, folded) or (postal and mail):
         channel = OptOutRequest.Channel.BOTH

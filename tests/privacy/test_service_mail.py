@@ -107,7 +107,7 @@ CORPUS = [
     ("all your mail", message("No more of all your mail, thank you.", subject="Mail"), APPLIED, POST),
     (
         "to our address",
-        message("We moved in last year. Please don't send anything more to our address.", subject="Post"),
+        message("We moved in last year. Please don't send anything more to our address.", subject="Moving"),
         APPLIED,
         POST,
     ),
@@ -115,6 +115,12 @@ CORPUS = [
         "email address in passing",
         message("Please stop the catalogues. My e-mail address stays the same for my orders."),
         APPLIED,
+        POST,
+    ),
+    (
+        "reply to a catalogue email",
+        message("Unsubscribe me please.", subject="Re: Our new catalogue is out"),
+        QUEUED,
         POST,
     ),
     ("letters but emails fine", message("Please stop the letters, emails are fine."), QUEUED, NOTHING),
@@ -322,6 +328,25 @@ def test_an_inbound_post_with_a_malformed_timestamp_is_refused_not_a_server_erro
     raw = message("Please stop sending me your catalogue.")
     for timestamp in ["yesterday", "", "1e9"]:
         assert mailgun_post(client, raw, timestamp=timestamp).status_code == 400
+    assert not OptOutRequest.objects.exists()
+
+
+def test_a_signed_post_that_carries_no_readable_message_is_refused_not_a_server_error(client):
+    timestamp, token = str(int(time.time())), "b" * 50
+    signed = {
+        "timestamp": timestamp,
+        "token": token,
+        "signature": hmac.new(
+            b"test-only-mailgun-signing-key", f"{timestamp}{token}".encode(), hashlib.sha256
+        ).hexdigest(),
+    }
+    for url, extra in [
+        ("/inbound/mailgun/inbound_mime/", {}),  # no message at all
+        ("/inbound/mailgun/inbound_mime/", {"event": "delivered"}),  # a tracking event on the inbound route
+        ("/inbound/mailgun/inbound/", {"attachment-count": "two", "from": CUSTOMER, "subject": "stop"}),
+        ("/inbound/mailgun/inbound/", {"attachment-count": "1", "content-id-map": "{not json"}),
+    ]:
+        assert client.post(url, {**signed, **extra}).status_code == 400, extra
     assert not OptOutRequest.objects.exists()
 
 
