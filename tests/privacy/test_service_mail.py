@@ -578,3 +578,53 @@ def test_checkout_stores_the_email_as_lower_case(client, payment_sandbox):
     response = client.post("/checkout/", {**details, "checkout_token": token})
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Order.objects.get().email == "ann.archer@example.com"
+
+
+def test_command_gives_up_on_an_imap_server_that_never_answers(settings):
+    import socket
+
+    from django.core.management.base import CommandError
+
+    settings.SERVICE_MAIL_IMAP_TIMEOUT_SECONDS = 0.5
+    silent = socket.socket()  # accepts the connection (backlog) and never sends a greeting
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+    port = silent.getsockname()[1]
+    try:
+        with pytest.raises(CommandError, match="Could not reach the IMAP server"):
+            call_command("process_service_mail", imap=f"imap://service:s3cret@127.0.0.1:{port}/INBOX")
+    finally:
+        silent.close()
+    assert not OptOutRequest.objects.exists()
+
+
+def test_command_reports_a_refused_imap_login_clearly():
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def refuse_login():
+        connection, _ = server.accept()
+        with connection, connection.makefile("rwb") as stream:
+            stream.write(b"* OK ready\r\n")
+            stream.flush()
+            while line := stream.readline():
+                tag, command = line.decode().split(" ")[:2]
+                if command.upper().strip() == "CAPABILITY":
+                    stream.write(f"* CAPABILITY IMAP4rev1\r\n{tag} OK done\r\n".encode())
+                elif command.upper().strip() == "LOGIN":
+                    stream.write(f"{tag} NO [AUTHENTICATIONFAILED] Invalid credentials\r\n".encode())
+                else:
+                    stream.write(f"{tag} OK done\r\n".encode())
+                stream.flush()
+
+    thread = threading.Thread(target=refuse_login, daemon=True)
+    thread.start()
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="Invalid credentials"):
+        call_command("process_service_mail", imap=f"imap://service:wrong@127.0.0.1:{server.getsockname()[1]}/INBOX")
+    server.close()
