@@ -120,6 +120,7 @@ _QUOTE_HEADERS = re.compile(
     r"^(?:on .{0,200}wrote:|am .{0,200}schrieb .{0,100}:|le .{0,200}a ecrit :?|-{2,} ?original message ?-{2,}|"
     r"_{5,}|from: .+|sent from my .+)$",
 )
+_PLAIN_MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
 _REPLY_SUBJECT = re.compile(r"^(?:(?:re|aw|sv|vs|antw|ref|rif|fwd?|wg|tr|rv|doorst)\s?:\s?)+")
 _AUTOMATIC_SENDERS = re.compile(r"^(?:mailer-daemon|postmaster|no-?reply|noreply|bounces?|auto-?reply)\b")
 
@@ -292,11 +293,11 @@ def process_message(raw):
             return _saved(
                 record, state=queued, reason="Sender is not a known customer (no proven account, no past order)."
             )
-        if not channel:
-            return _apply_unclear_channel(record, by_default=reason)
-        request = _saved(record, state=OptOutRequest.State.APPLIED, reason=reason)
-        request_apply(request, channel=channel)
-        return request
+        with transaction.atomic():  # the record, the consent changes and the reply, or none of them
+            if not channel:
+                return _apply_unclear_channel(record, by_default=reason)
+            request = _saved(record, state=OptOutRequest.State.APPLIED, reason=reason)
+            return request_apply(request, channel=channel)
     except IntegrityError:
         return None  # the same message, processed at the same moment elsewhere
 
@@ -370,7 +371,7 @@ def _confirm(request, stopped, *, email_kept=False):
         },
     )
     headers = {"Auto-Submitted": "auto-replied"}
-    if not request.message_id.startswith("sha256:"):
+    if _PLAIN_MESSAGE_ID.fullmatch(request.message_id):
         headers |= {"In-Reply-To": request.message_id, "References": request.message_id}
     message = EmailMessage(
         "We have stopped the offers you asked about",
@@ -383,6 +384,7 @@ def _confirm(request, stopped, *, email_kept=False):
     transaction.on_commit(message.send)
 
 
+@transaction.atomic
 def request_apply(request, *, channel=None, by=None):
     """Stop the offers the request names, log it, and confirm to the address on file
     when something changed."""
