@@ -1,11 +1,17 @@
 """What accounts tell the privacy app about the personal data they hold (registered in
 AccountsConfig.ready)."""
 
+from django.db.models.functions import Lower
+
 from .models import User
 
 
 def known_emails(emails):
-    return {e.lower() for e in User.objects.filter(email__in=emails).values_list("email", flat=True)}
+    """Addresses of accounts that have proven them (an unproven sign-up is not yet anyone's
+    identity), matched without regard to case."""
+    wanted = {e.strip().lower() for e in emails}
+    accounts = User.objects.annotate(address=Lower("email")).filter(address__in=wanted, email_verified_at__isnull=False)
+    return set(accounts.values_list("address", flat=True))
 
 
 def personal_data(email, user):

@@ -222,6 +222,11 @@ ARKIV_CURRENCY = os.environ.get("ARKIV_CURRENCY", "EUR")
 MAILGUN_WEBHOOK_SIGNING_KEY = os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", "")
 ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": MAILGUN_WEBHOOK_SIGNING_KEY}
 
+# Inbound mail posts signed longer ago (or further ahead) than this are refused as replays.
+INBOUND_MAX_AGE_SECONDS = int(os.environ.get("INBOUND_MAX_AGE_SECONDS", "300"))
+# process_service_mail --imap gives up on a mail server that does not answer within this.
+SERVICE_MAIL_IMAP_TIMEOUT_SECONDS = float(os.environ.get("SERVICE_MAIL_IMAP_TIMEOUT_SECONDS", "30"))
+
 # Background work through Django's Tasks API: immediate by default; a database or
 # Redis backend with its worker in production (see README).
 TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")}}

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from privacy.inbound import ServiceMailInboundView
 
 admin.site.site_header = "Arkiv staff"
 admin.site.site_title = "Arkiv staff"
@@ -15,4 +17,7 @@ urlpatterns = [
 ]
 
 if settings.MAILGUN_WEBHOOK_SIGNING_KEY:
-    urlpatterns.append(path("inbound/", include("anymail.urls")))
+    # Only the inbound route to service@: no other provider's webhooks are exposed.
+    urlpatterns.append(
+        re_path(r"^inbound/mailgun/inbound(_mime)?/$", ServiceMailInboundView.as_view(), name="mailgun_inbound_webhook")
+    )

@@ -66,6 +66,10 @@ class CheckoutForm(forms.Form):
             Submit("submit", "Continue to payment", css_class="btn-dark btn-lg"),
         )
 
+    def clean_email(self):
+        # Stored lower-case, so the customer is recognised however they type it next time.
+        return self.cleaned_data["email"].strip().lower()
+
     def clean_phone(self):
         phone = self.cleaned_data["phone"].strip()
         digits = sum(ch.isdigit() for ch in phone)

@@ -4,6 +4,7 @@ OrdersConfig.ready)."""
 import datetime
 
 from django.conf import settings
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .models import Order, Status
@@ -21,7 +22,11 @@ def postal_addresses():
 
 
 def known_emails(emails):
-    return {e.lower() for e in Order.objects.filter(email__in=emails).values_list("email", flat=True)}
+    """Addresses that placed an order, matched without regard to case (older rows kept
+    the capitals the guest typed)."""
+    wanted = {e.strip().lower() for e in emails}
+    orders = Order.objects.annotate(address=Lower("email")).filter(address__in=wanted)
+    return set(orders.values_list("address", flat=True).distinct())
 
 
 def personal_data(email, user):

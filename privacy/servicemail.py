@@ -2,10 +2,13 @@
 them (promise P4). Every way mail arrives (MTA pipe, mbox, Maildir, IMAP, the inbound
 webhook) feeds process_message.
 
-Clear requests from known senders are applied at once and confirmed by email with a
-way to undo; anything unclear waits for staff with the original message. Automatic
-mail (auto-replies, bounces, lists) is ignored, so no mail loops. Opt-ins are never
-taken by email."""
+Clear requests from known senders (a proven account or a past order) are applied at
+once and confirmed by email with a way to undo, only when something changed. Every
+other message written by a person waits for staff with the original message: unclear
+wording or language, an attachment only, a request about someone else, a stranger.
+Only automatic mail (auto-replies, bounces, lists) is ignored, so no mail loops. A
+confirmed email opt-in is never withdrawn on a guess about the channel, and opt-ins
+are never taken by email."""
 
 import email
 import email.policy
@@ -15,7 +18,7 @@ import re
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -41,6 +44,7 @@ _OPT_OUT = [
     r"\bcancel (?:my|the) (?:subscription|mailing)\b",
     r"\bstop (?:it|them|this)\b",
     r"\bdelete me\b",
+    r"\b(?:remove|take)\b.{0,40}\b(?:off|from)\b.{0,20}\b(?:list|lists|mailing list|database|records)\b",
     # German, French, Spanish, Dutch, Swedish, Italian
     r"\babmelden\b",
     r"\babbestellen\b",
@@ -68,6 +72,7 @@ _KEEP = [
     r"\b(?:still|really) (?:want|like|enjoy)\b",
     r"\bby mistake\b",
     r"\bwrong(?:ly)? unsubscribed\b",
+    r"\b(?:are|is) (?:fine|ok|okay|welcome)\b",
 ]
 _OPT_IN = [
     r"\b(?:subscribe|sign) me\b(?! off| out)",
@@ -75,15 +80,38 @@ _OPT_IN = [
     r"\bsend me (?:your|the|a) (?:catalogu?e|newsletter|offers)",
     r"\bi(?:'d| would) like to (?:receive|get)\b",
 ]
+# "Mail" on its own, letters, catalogues and "to our address" mean post. ("Mails", as
+# in German, could be either, so it names no channel.)
 _POSTAL = (
-    r"\b(?:post|postal|by mail|in the mail|snail ?mail|catalogu?e?s?|brochures?|letters?|leaflets?|flyers?|"
+    r"\b(?:post|postal|snail ?mail|catalogu?e?s?|brochures?|letters?|leaflets?|flyers?|"
     r"paper|mailings?|printed|letterbox|mailbox|briefe?|kataloge?|courrier|catalogus|katalog)\b"
+    r"|(?<!e-)(?<!\be )\bmail\b(?!-)"
+    r"|\b(?:to|at) (?:our|my|this|the) (?:home |house |postal )?address\b"
 )
-_EMAIL = r"\b(?:e-?mails?|newsletters?|inbox|spam|correos? electronicos?|e-?post|courriels?)\b"
+# An email address mentioned in passing ("my e-mail address is...") names no channel.
+_EMAIL = r"\b(?:e-?mails?(?! address)|newsletters?|inbox|spam|correos? electronicos?|e-?post|courriels?)\b"
 _BOTH = (
-    r"\b(?:all|everything|any kind of|both|all kinds? of|any) (?:of )?(?:your )?(?:mail|marketing|offers|advertising|"
+    r"\b(?:all|everything|any kind of|both|all kinds? of|any) (?:of )?(?:your )?(?:marketing|offers|advertising|"
     r"communications?|correspondence)\b"
 )
+# A request about another person (a relative, a former occupant, someone who died) is
+# for a person to handle: whose data it is must be checked before anything changes.
+_SOMEONE_ELSE = [
+    r"\bmy (?:late |elderly |ex-?)?(?:mother|mum|mom|mummy|father|dad|daddy|wife|husband|partner|son|daughter|"
+    r"child|children|kids?|parents?|brother|sister|grand(?:mother|father|ma|pa|parents?|son|daughter)|aunt|uncle|"
+    r"neighbou?rs?|tenants?|flatmates?|lodgers?|friend|colleague|client|patient)\b",
+    r"\b(?:remove|unsubscribe|take off) (?:him|her)\b",
+    r"\bon behalf of\b",
+    r"\b(?:deceased|passed away|has died|died)\b",
+    r"\bprevious (?:owners?|occupants?|tenants?|residents?)\b",
+    r"\b(?:no longer lives?|(?:does not|doesn'?t) live) (?:here|at)\b",
+    r"\bmeine?[nmr]? (?:mutter|vater|frau|mann|ehemann|ehefrau|sohn|tochter|eltern|schwester|bruder|nachbarn?)\b",
+    r"\bverstorben",
+    r"\b(?:ma|mon|mes) (?:mere|pere|femme|mari|fils|fille|parents|voisins?)\b",
+    r"\bdecede",
+    r"\bmis? (?:madre|padre|esposa|esposo|marido|hij[oa]s?|padres|vecin[oa]s?)\b",
+    r"\bfallecid",
+]
 _ADDRESS = re.compile(
     r"\b\d{1,5}[a-z]?\s+(?:[a-z]+\s){0,3}(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|close|way|place|square|"
     r"strasse|str|weg|gasse|platz|allee|rue|calle|via|gatan|vagen)\b|\b(?:strasse|str|weg|rue|calle|via)\s+\d{1,5}\b",
@@ -92,6 +120,8 @@ _QUOTE_HEADERS = re.compile(
     r"^(?:on .{0,200}wrote:|am .{0,200}schrieb .{0,100}:|le .{0,200}a ecrit :?|-{2,} ?original message ?-{2,}|"
     r"_{5,}|from: .+|sent from my .+)$",
 )
+_PLAIN_MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
+_REPLY_SUBJECT = re.compile(r"^(?:(?:re|aw|sv|vs|antw|ref|rif|fwd?|wg|tr|rv|doorst)\s?:\s?)+")
 _AUTOMATIC_SENDERS = re.compile(r"^(?:mailer-daemon|postmaster|no-?reply|noreply|bounces?|auto-?reply)\b")
 
 
@@ -181,7 +211,11 @@ def classify(subject, body):
     out, keep, opt_in = _has(_OPT_OUT, folded), _has(_KEEP, folded), _has(_OPT_IN, folded)
     # A message that says nothing but "stop" (as people answer an SMS) means it.
     out = out or bool(re.fullmatch(r"\W*(?:stop|unsubscribe)\W*", fold_text(body)))
-    postal, mail = bool(re.search(_POSTAL, folded)), bool(re.search(_EMAIL, folded))
+    # The subject of a reply or forward is usually ours ("Re: Our new catalogue"): it says
+    # nothing about which offers the sender means.
+    worded = fold_text(body) if _REPLY_SUBJECT.match(fold_text(subject)) else folded
+    postal, mail = bool(re.search(_POSTAL, worded)), bool(re.search(_EMAIL, worded))
+    someone_else = _has(_SOMEONE_ELSE, folded)
     if re.search(_BOTH, folded) or (postal and mail):
         channel = OptOutRequest.Channel.BOTH
     elif postal:
@@ -190,6 +224,8 @@ def classify(subject, body):
         channel = OptOutRequest.Channel.EMAIL
     else:
         channel = OptOutRequest.Channel.UNKNOWN
+    if someone_else:
+        return "unclear", channel, "About someone else: check whose data it is before anything changes."
     if out and keep:
         return "unclear", channel, "Asks to stop and to keep receiving: needs a person."
     if keep:
@@ -198,7 +234,7 @@ def classify(subject, body):
         return "opt_in", channel, "Asks to receive offers: opt-ins are never taken by email; reply personally."
     if out:
         return "opt_out", channel, "Clear opt-out request."
-    return "none", channel, "No opt-out request found."
+    return "none", channel, "No request recognised (other wording or language): a person should read it."
 
 
 @transaction.atomic
@@ -243,27 +279,25 @@ def process_message(raw):
         record["body"] = body
         intent, channel, reason = classify(subject, body)
         record["channel"] = channel
-        if intent == "none":
-            return _saved(record, state=OptOutRequest.State.IGNORED, reason=reason)
-        if intent in {"unclear", "opt_in"}:
-            return _saved(record, state=OptOutRequest.State.QUEUED, reason=reason)
+        queued = OptOutRequest.State.QUEUED
+        # Everything a person wrote reaches a person unless it is a clear opt-out we can apply.
+        if intent == "none" and not body.strip() and _has_attachments(msg):
+            return _saved(record, state=queued, reason="Only an attachment, no text: a person should read it.")
+        if intent != "opt_out":
+            return _saved(record, state=queued, reason=reason)
         if _authentication_failed(msg):
-            return _saved(record, state=OptOutRequest.State.QUEUED, reason="Sender authentication failed.")
+            return _saved(record, state=queued, reason="Sender authentication failed.")
         if _ADDRESS.search(fold_text(body)):
-            return _saved(
-                record,
-                state=OptOutRequest.State.QUEUED,
-                reason="Names a postal address: check whose it is before applying.",
-            )
+            return _saved(record, state=queued, reason="Names a postal address: check whose it is before applying.")
         if sender not in providers.known_emails([sender]):
-            return _saved(record, state=OptOutRequest.State.QUEUED, reason="Sender is not a known customer.")
-        request = _saved(
-            record,
-            state=OptOutRequest.State.APPLIED,
-            reason=reason if channel else "Clear opt-out naming no channel: both stopped.",
-        )
-        request_apply(request, channel=channel or OptOutRequest.Channel.BOTH)
-        return request
+            return _saved(
+                record, state=queued, reason="Sender is not a known customer (no proven account, no past order)."
+            )
+        with transaction.atomic():  # the record, the consent changes and the reply, or none of them
+            if not channel:
+                return _apply_unclear_channel(record, by_default=reason)
+            request = _saved(record, state=OptOutRequest.State.APPLIED, reason=reason)
+            return request_apply(request, channel=channel)
     except IntegrityError:
         return None  # the same message, processed at the same moment elsewhere
 
@@ -274,17 +308,40 @@ def _saved(record, *, state, reason):
     return _store(**clean, state=state, reason=reason[:300])
 
 
+def _has_attachments(msg):
+    return msg.is_multipart() and any(True for _ in msg.iter_attachments())
+
+
+def _apply_unclear_channel(record, *, by_default):
+    """A clear opt-out that names no channel: stop post at once; a confirmed email opt-in
+    is kept until staff have read the message, since it cannot be restored without the
+    customer confirming again."""
+    sender = record["sender"]
+    if not services.consent_granted(sender, Purpose.PROMO_EMAIL):
+        request = _saved(record, state=OptOutRequest.State.APPLIED, reason=by_default + " No channel named: both.")
+        return request_apply(request, channel=OptOutRequest.Channel.BOTH)
+    record["channel"] = OptOutRequest.Channel.POSTAL
+    request = _saved(
+        record,
+        state=OptOutRequest.State.QUEUED,
+        reason="No channel named: postal offers stopped; the confirmed email opt-in is kept until staff decide.",
+    )
+    stopped = _withdraw(request, [Purpose.POSTAL], by=None)
+    _confirm(request, stopped, email_kept=True)
+    return request
+
+
 def _purposes(channel):
     return {OptOutRequest.Channel.POSTAL: [Purpose.POSTAL], OptOutRequest.Channel.EMAIL: [Purpose.PROMO_EMAIL]}.get(
         channel, [Purpose.POSTAL, Purpose.PROMO_EMAIL]
     )
 
 
-def request_apply(request, *, channel=None, by=None):
-    """Stop the offers the request names, log it, and confirm to the address on file."""
-    channel = channel or request.channel or OptOutRequest.Channel.BOTH
-    for purpose in _purposes(channel):
-        services.consent_withdraw(
+def _withdraw(request, purposes, *, by):
+    """Withdraw each purpose for the sender; returns those that were still on."""
+    stopped = []
+    for purpose in purposes:
+        event = services.consent_withdraw(
             email=request.sender,
             purpose=purpose,
             source=Source.SERVICE_EMAIL,
@@ -292,20 +349,53 @@ def request_apply(request, *, channel=None, by=None):
             reference=request.message_id,
             by=by,
         )
-    request.state, request.channel = OptOutRequest.State.APPLIED, channel
-    request.handled_by, request.handled_at = by, timezone.now()
-    request.save(update_fields=["state", "channel", "handled_by", "handled_at"])
+        if event is not None:
+            stopped.append(purpose)
+    return stopped
+
+
+def _confirm(request, stopped, *, email_kept=False):
+    """Tell the sender what changed, as an automatic reply (RFC 3834) that answers to
+    service@; nothing changed, nothing sent."""
+    if not stopped:
+        return
     link = settings.ARKIV_SITE_URL.rstrip("/") + reverse(
         "privacy:preferences", args=[services.preferences_token(request.sender)]
     )
     body = render_to_string(
         "privacy/email/optout_confirmed.txt",
         {
-            "channel": OptOutRequest.Channel(channel).label.lower(),
+            "stopped": " and ".join(Purpose(p).label.lower() for p in stopped),
+            "email_kept": email_kept,
             "link": link,
         },
     )
-    transaction.on_commit(lambda: send_mail("We have stopped the offers you asked about", body, None, [request.sender]))
+    headers = {"Auto-Submitted": "auto-replied"}
+    if _PLAIN_MESSAGE_ID.fullmatch(request.message_id):
+        headers |= {"In-Reply-To": request.message_id, "References": request.message_id}
+    message = EmailMessage(
+        "We have stopped the offers you asked about",
+        body,
+        None,
+        [request.sender],
+        reply_to=[settings.ARKIV_SERVICE_EMAIL],
+        headers=headers,
+    )
+    transaction.on_commit(message.send)
+
+
+@transaction.atomic
+def request_apply(request, *, channel=None, by=None):
+    """Stop the offers the request names, log it, and confirm to the address on file
+    when something changed."""
+    channel = channel or request.channel or OptOutRequest.Channel.BOTH
+    stopped = _withdraw(request, _purposes(channel), by=by)
+    request.state, request.channel = OptOutRequest.State.APPLIED, channel
+    request.handled_by, request.handled_at = by, timezone.now()
+    if not stopped:
+        request.reason = f"{request.reason} Already stopped: nothing changed, no reply sent."[:300]
+    request.save(update_fields=["state", "channel", "handled_by", "handled_at", "reason"])
+    _confirm(request, stopped)
     return request
 
 

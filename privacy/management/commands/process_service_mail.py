@@ -1,9 +1,11 @@
+import contextlib
 import imaplib
 import mailbox
 import sys
 import time
 from urllib.parse import unquote, urlsplit
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from privacy.models import OptOutRequest
@@ -47,7 +49,14 @@ class Command(BaseCommand):
         if parts.scheme not in {"imap", "imaps"} or not parts.hostname:
             raise CommandError("--imap takes imap[s]://user:password@host[:port]/MAILBOX")
         client_class = imaplib.IMAP4_SSL if parts.scheme == "imaps" else imaplib.IMAP4
-        client = client_class(parts.hostname, parts.port or (993 if parts.scheme == "imaps" else 143))
+        port = parts.port or (993 if parts.scheme == "imaps" else 143)
+        timeout = settings.SERVICE_MAIL_IMAP_TIMEOUT_SECONDS
+        try:
+            client = client_class(parts.hostname, port, timeout=timeout)
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise CommandError(
+                f"Could not reach the IMAP server {parts.hostname}:{port} within {timeout} s: {exc}"
+            ) from exc
         try:
             client.login(unquote(parts.username or ""), unquote(parts.password or ""))
             client.select(parts.path.strip("/") or "INBOX")
@@ -56,5 +65,9 @@ class Command(BaseCommand):
                 _, data = client.fetch(number, "(RFC822)")
                 yield data[0][1]
                 client.store(number, "+FLAGS", "\\Seen")
+        except (OSError, imaplib.IMAP4.error) as exc:
+            # What was read so far is kept and marked seen; the rest waits for the next run.
+            raise CommandError(f"The IMAP server {parts.hostname}:{port} failed or stopped answering: {exc}") from exc
         finally:
-            client.logout()
+            with contextlib.suppress(OSError, imaplib.IMAP4.error):
+                client.logout()
