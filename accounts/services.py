@@ -83,8 +83,10 @@ def email_change_request(*, user, email):
     email = email.lower()
     if not User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
         return send_verification(user=user, email=email)
+    # The account looks exactly as after a real request (the account page shows the
+    # address waiting for confirmation), but no link exists that could prove it.
     user = User.objects.select_for_update().get(pk=user.pk)
-    user.pending_email, user.email_link_nonce = "", secrets.token_hex(16)
+    user.pending_email, user.email_link_nonce = email, secrets.token_hex(16)
     user.save(update_fields=["pending_email", "email_link_nonce"])
     _tell_owner(email=email, template="accounts/email/email_change_existing.txt")
     return user

@@ -248,3 +248,17 @@ def test_a_link_for_an_address_another_account_took_meanwhile_is_refused(client,
         response = client.post(last_link_to("new@example.com"))
     assert response.status_code == 400 and "belongs to another account" in response.content.decode()
     assert User.objects.get(pk=user.pk).email == "clara@example.com"
+
+
+def test_proving_a_new_address_while_signed_out_asks_to_sign_in(client, django_capture_on_commit_callbacks):
+    user = User.objects.create_user(email="clara@example.com", password=PASSWORD)
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/account/email/", {"email": "new@example.com", "password": PASSWORD})
+    assert "Waiting for you to confirm" in client.get("/account/").content.decode()
+    client.post("/account/sign-out/")
+    response = prove(client, django_capture_on_commit_callbacks, last_link_to("new@example.com"))
+    assert response.redirect_chain[-1][0].startswith("/account/sign-in/")
+    assert "Sign in with your new address" in response.content.decode()
+    assert signed_in_user_id(client) is None
+    assert User.objects.get().email == "new@example.com" and User.objects.get().email_is_proven
