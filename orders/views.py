@@ -257,6 +257,9 @@ def attach_guest_orders(request):
         shown = {order.number for order in orders}
         chosen = [number for number in request.POST.getlist("order") if number in shown]
         attached = services.orders_claim_for(user=request.user, numbers=chosen)
-        messages.success(request, f"{attached} order{'s' if attached != 1 else ''} added to your account.")
+        if attached:
+            messages.success(request, f"{attached} order{'s' if attached != 1 else ''} added to your account.")
+        else:
+            messages.info(request, "No orders were added: they are in your account already or no longer waiting.")
         return redirect("orders:history")
     return render(request, "orders/attach_guest_orders.html", {"orders": orders})
