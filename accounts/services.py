@@ -126,28 +126,46 @@ def email_link_user(*, uidb64, token):
     return user if user is not None and email_link_token.check_token(user, token) else None
 
 
-@transaction.atomic
 def email_prove(*, uidb64, token):
     """Use an emailed link (the page's button): the address it was sent to becomes the
     account's proven address. Returns (user, changed) where changed says the sign-in
     address changed; raises EmailLinkError for a used, superseded or stale link.
     Guest orders with the address are attached in a separate step."""
-    user = _user_from_uid(uidb64, lock=True)
-    if user is None or not email_link_token.check_token(user, token):
-        raise EmailLinkError(LINK_NOT_VALID)
-    email, changed = user.pending_email, user.pending_email != user.email
-    taken = "This address now belongs to another account, so it cannot be added to this one."
-    if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
-        raise EmailLinkError(taken)
-    user.email, user.email_verified_at = email, timezone.now()
-    user.pending_email, user.email_link_nonce = "", secrets.token_hex(16)
-    try:
-        with transaction.atomic():
-            user.save(update_fields=["email", "email_verified_at", "pending_email", "email_link_nonce"])
-    except IntegrityError:
-        raise EmailLinkError(taken) from None
-    email_verified.send(sender=User, user=user, email=email)
+    with transaction.atomic():
+        user = _user_from_uid(uidb64, lock=True)
+        if user is None or not email_link_token.check_token(user, token):
+            raise EmailLinkError(LINK_NOT_VALID)
+        email, changed = user.pending_email, user.pending_email != user.email
+        user.pending_email, user.email_link_nonce = "", secrets.token_hex(16)
+        taken = User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
+        if not taken:
+            user.email, user.email_verified_at = email, timezone.now()
+            try:
+                with transaction.atomic():
+                    user.save(update_fields=["email", "email_verified_at", "pending_email", "email_link_nonce"])
+            except IntegrityError:
+                taken = True
+        if taken:
+            # The link is used up either way: it must not start working later, should the
+            # other account give the address up.
+            user.refresh_from_db(fields=["email", "email_verified_at"])
+            user.save(update_fields=["pending_email", "email_link_nonce"])
+        else:
+            email_verified.send(sender=User, user=user, email=email)
+    if taken:
+        raise EmailLinkError("This address now belongs to another account, so it cannot be added to this one.")
     return user, changed
+
+
+@transaction.atomic
+def password_reset_done(*, user):
+    """A password reset link was followed: it went to the current address, so that address
+    is proven now (and every older email link ends with the new password)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+    return user
 
 
 def _throttle_keys(email, ip):

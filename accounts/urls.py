@@ -37,7 +37,7 @@ urlpatterns = [
     ),
     path(
         "account/password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        views.PasswordResetConfirmView.as_view(
             template_name="accounts/form_page.html",
             success_url=reverse_lazy("accounts:sign_in"),
             extra_context={"title": "Choose a new password"},

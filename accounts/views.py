@@ -172,6 +172,15 @@ def address_delete(request, pk):
     return redirect("accounts:overview")
 
 
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Choose a new password from the emailed link; the link also proves the address."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_reset_done(user=self.user)
+        return response
+
+
 password_change = auth_views.PasswordChangeView.as_view(
     template_name="accounts/form_page.html",
     success_url=reverse_lazy("accounts:overview"),

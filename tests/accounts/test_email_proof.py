@@ -3,9 +3,12 @@ emails are doors (a GET shows a page, only its button acts), work once, and stop
 when the account changed; guest orders are attached only by a deliberate step of the
 signed-in account that proved the address."""
 
+import re
 import uuid
 
 import pytest
+from django.core import mail
+from django.test import Client
 
 from accounts.models import User
 from orders.cart import CartLine
@@ -262,3 +265,33 @@ def test_proving_a_new_address_while_signed_out_asks_to_sign_in(client, django_c
     assert "Sign in with your new address" in response.content.decode()
     assert signed_in_user_id(client) is None
     assert User.objects.get().email == "new@example.com" and User.objects.get().email_is_proven
+
+
+def test_a_link_refused_because_the_address_was_taken_stays_used_up(client, django_capture_on_commit_callbacks):
+    user = User.objects.create_user(email="clara@example.com", password=PASSWORD)
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/account/email/", {"email": "new@example.com", "password": PASSWORD})
+    link = last_link_to("new@example.com")
+    other = User.objects.create_user(email="new@example.com", password=PASSWORD)
+    assert client.post(link).status_code == 400
+    other.email = "elsewhere@example.com"
+    other.save()
+    assert_refused(client, django_capture_on_commit_callbacks, link)
+    assert User.objects.get(pk=user.pk).email == "clara@example.com"
+
+
+def test_the_owner_of_a_squatted_address_takes_the_account_back_by_password_reset(
+    client, django_capture_on_commit_callbacks
+):
+    squatter = Client()
+    sign_up(squatter, django_capture_on_commit_callbacks, "clara@example.com")
+    sign_in(squatter, "clara@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/account/password-reset/", {"email": "clara@example.com"})
+    reset = re.search(r"(/account/password-reset/[^\s]+)", mail.outbox[-1].body).group(1)
+    form = client.get(reset, follow=True).redirect_chain[-1][0]
+    client.post(form, {"new_password1": "the-owners-passphrase", "new_password2": "the-owners-passphrase"})
+    owner = User.objects.get()
+    assert owner.check_password("the-owners-passphrase") and owner.email_is_proven
+    assert squatter.get("/account/").status_code == 302  # the squatter is signed out
