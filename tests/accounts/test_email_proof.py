@@ -8,7 +8,9 @@ import uuid
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from orders.cart import CartLine
@@ -295,3 +297,18 @@ def test_the_owner_of_a_squatted_address_takes_the_account_back_by_password_rese
     owner = User.objects.get()
     assert owner.check_password("the-owners-passphrase") and owner.email_is_proven
     assert squatter.get("/account/").status_code == 302  # the squatter is signed out
+
+
+def test_the_attach_page_costs_the_same_queries_for_one_order_or_many(client, django_capture_on_commit_callbacks):
+    guest_order("clara@example.com")
+    sign_up(client, django_capture_on_commit_callbacks, "clara@example.com")
+    prove(client, django_capture_on_commit_callbacks, last_link_to("clara@example.com"))
+    with CaptureQueriesContext(connection) as one:
+        client.get(ATTACH)
+    for _ in range(5):
+        guest_order("clara@example.com")
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(ATTACH)
+    assert "Add 6 orders to my account" in page.content.decode()
+    # Session, user, the guest orders: no query per listed order.
+    assert len(one) == len(many) <= 3
