@@ -56,10 +56,13 @@ class SignUpForm(BaseUserCreationForm):
         self.helper.add_input(Submit("submit", "Create account", css_class="btn-dark"))
 
     def clean_email(self):
-        email = self.cleaned_data["email"].lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email already exists. Sign in or reset your password.")
-        return email
+        return self.cleaned_data["email"].lower()
+
+    def _get_validation_exclusions(self):
+        # A taken address is not an error here (neither the unique field nor the
+        # case-insensitive constraint): saying so would tell anyone who has an account.
+        # The sign-up service emails the owner instead.
+        return {*super()._get_validation_exclusions(), "email"}
 
 
 class ThrottledLoginForm(AuthenticationForm):
@@ -107,10 +110,8 @@ class EmailChangeForm(forms.Form):
         return self.cleaned_data["password"]
 
     def clean_email(self):
-        email = self.cleaned_data["email"].lower()
-        if User.objects.filter(email__iexact=email).exclude(pk=self.user.pk).exists():
-            raise forms.ValidationError("Another account uses this address.")
-        return email
+        # Whether another account has it is not said here (see email_change_request).
+        return self.cleaned_data["email"].lower()
 
 
 class AddressForm(forms.ModelForm):

@@ -37,7 +37,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the admin.")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
-    email_verified_at = models.DateTimeField(null=True, blank=True, help_text="When the address was proven ours.")
+    email_verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the account holder proved the current address (cleared when it changes)."
+    )
+    # The address the newest emailed link would prove (the sign-up address or a new one).
+    pending_email = models.EmailField(blank=True)
+    # Changes with every link sent, so a newer link makes the older ones useless.
+    email_link_nonce = models.CharField(max_length=32, blank=True)
 
     objects = UserManager()
 
@@ -48,8 +54,38 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique")]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._remember_proof()
+
+    def _remember_proof(self):
+        # Read from __dict__ so a deferred field is not loaded just for this.
+        self._loaded_proof = (self.__dict__.get("email"), self.__dict__.get("email_verified_at"))
+
+    def save(self, *args, **kwargs):
+        loaded_email, loaded_verified = self._loaded_proof
+        changed_unproven = (
+            loaded_email is not None
+            and self.email != loaded_email
+            and self.email_verified_at is not None
+            and self.email_verified_at == loaded_verified
+        )
+        if changed_unproven:
+            # A proof is for one address: a new address (admin edit, erasure) starts unproven.
+            self.email_verified_at = None
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "email_verified_at"}
+        super().save(*args, **kwargs)
+        self._remember_proof()
+
     def __str__(self):
         return self.email
+
+    @property
+    def email_is_proven(self):
+        """Whether the holder proved the current address: only then does anything matched
+        by that address (guest orders, consents, exports) count for this account."""
+        return self.email_verified_at is not None
 
     def get_full_name(self):
         return self.full_name or self.email

@@ -23,6 +23,7 @@ def personal_data(email, user):
             "name": user.full_name,
             "joined": user.date_joined.isoformat(),
             "email_confirmed": user.email_verified_at.isoformat() if user.email_verified_at else None,
+            "email_waiting_for_confirmation": user.pending_email or None,
         },
         "addresses": [
             {
@@ -46,6 +47,9 @@ def erase(email, user):
     user.addresses.all().delete()
     user.email = f"erased-{user.pk}@invalid"
     user.full_name = ""
+    # Saving a new address also drops its proof; emptying these ends every emailed link.
+    user.pending_email = ""
+    user.email_link_nonce = ""
     user.is_active = False
     user.set_unusable_password()
     user.save()

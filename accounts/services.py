@@ -1,62 +1,170 @@
 """Account rules: sign-up, proving an email address, throttling failed sign-ins."""
 
+import secrets
+
 from django.conf import settings
-from django.core import signing
+from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from .models import User
 from .signals import email_verified
+from .tokens import email_link_token
 
-VERIFY_SALT = "accounts.verify-email"
-VERIFY_MAX_AGE = 60 * 60 * 24 * 3
 # Failed sign-ins allowed per address and per network address in the window.
 FAILED_LOGIN_LIMITS = (5, 20)
 FAILED_LOGIN_WINDOW = 15 * 60
 
 
-def verification_link(*, user, email):
-    token = signing.dumps({"user": user.pk, "email": email}, salt=VERIFY_SALT)
-    return settings.ARKIV_SITE_URL.rstrip("/") + reverse("accounts:verify", args=[token])
+class EmailLinkError(Exception):
+    """An emailed link that cannot be used (any more); the message says what to do."""
 
 
-def send_verification(*, user, email):
-    """Email a link that proves the address belongs to the account holder."""
-    body = render_to_string(
-        "accounts/email/verify.txt", {"user": user, "link": verification_link(user=user, email=email)}
-    )
-    transaction.on_commit(lambda: send_mail("Confirm your email address for Arkiv", body, None, [email]))
+LINK_NOT_VALID = (
+    "This link is not valid any more: it was used already, a newer link was sent, or the account "
+    "changed since. Sign in and ask for a new link from your account page."
+)
+
+
+def _mail_after_commit(*, subject, template, context, to):
+    body = render_to_string(template, context)
+    transaction.on_commit(lambda: send_mail(subject, body, None, [to]))
+
+
+def _site(path):
+    return settings.ARKIV_SITE_URL.rstrip("/") + path
+
+
+def verification_link(user):
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return _site(reverse("accounts:verify", args=[uid, email_link_token.make_token(user)]))
 
 
 @transaction.atomic
-def email_verify(*, token):
-    """Apply a verification link: set (or change to) the proven address and announce it.
-    Returns the user, or None for a bad or stale link."""
-    try:
-        data = signing.loads(token, salt=VERIFY_SALT, max_age=VERIFY_MAX_AGE)
-    except signing.BadSignature:
-        return None
-    user = User.objects.select_for_update().filter(pk=data.get("user")).first()
-    if user is None:
-        return None
-    email = data["email"].lower()
-    if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
-        return None
-    user.email, user.email_verified_at = email, timezone.now()
-    user.save(update_fields=["email", "email_verified_at"])
-    # Other apps attach what belongs to a proven address (orders: guest orders).
-    email_verified.send(sender=User, user=user, email=email)
+def send_verification(*, user, email):
+    """Email a link that proves `email` belongs to the account holder. Every earlier link
+    of the account stops working."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.pending_email = email.lower()
+    user.email_link_nonce = secrets.token_hex(16)
+    user.save(update_fields=["pending_email", "email_link_nonce"])
+    _mail_after_commit(
+        subject="Confirm your email address for Arkiv",
+        template="accounts/email/verify.txt",
+        context={"user": user, "link": verification_link(user), "change": user.pending_email != user.email},
+        to=user.pending_email,
+    )
+    return user
+
+
+def _tell_owner(*, email, template):
+    _mail_after_commit(
+        subject="Someone used your email address at Arkiv",
+        template=template,
+        context={
+            "sign_in": _site(reverse("accounts:sign_in")),
+            "password_reset": _site(reverse("accounts:password_reset")),
+        },
+        to=email,
+    )
+
+
+@transaction.atomic
+def email_change_request(*, user, email):
+    """Start changing the sign-in address; it changes when the link sent to it is used.
+    The visible outcome is the same when another account has the address (its owner is
+    told instead), so the form cannot be used to find out who has an account."""
+    email = email.lower()
+    if not User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        return send_verification(user=user, email=email)
+    # The account looks exactly as after a real request (the account page shows the
+    # address waiting for confirmation), but no link exists that could prove it.
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.pending_email, user.email_link_nonce = email, secrets.token_hex(16)
+    user.save(update_fields=["pending_email", "email_link_nonce"])
+    _tell_owner(email=email, template="accounts/email/email_change_existing.txt")
     return user
 
 
 @transaction.atomic
 def user_sign_up(*, email, password, full_name=""):
-    user = User.objects.create_user(email=email, password=password, full_name=full_name)
-    send_verification(user=user, email=user.email)
+    """Create an unproven account and email the link that proves its address. Returns the
+    new user, or None when the address already has an account: its owner gets an email
+    instead, and the visitor sees the same "check your inbox" page either way."""
+    email = User.objects.normalize_email(email).lower()
+    if not User.objects.filter(email__iexact=email).exists():
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(email=email, password=password, full_name=full_name)
+        except IntegrityError:  # the same address signed up a moment ago
+            pass
+        else:
+            return send_verification(user=user, email=user.email)
+    make_password(password)  # the same hashing work either way: no timing difference to read
+    _tell_owner(email=email, template="accounts/email/sign_up_existing.txt")
+    return None
+
+
+def _user_from_uid(uidb64, *, lock=False):
+    try:
+        pk = int(urlsafe_base64_decode(uidb64).decode())
+    except (ValueError, TypeError, OverflowError, UnicodeDecodeError):
+        return None
+    users = User.objects.select_for_update() if lock else User.objects
+    return users.filter(pk=pk, is_active=True).first()
+
+
+def email_link_user(*, uidb64, token):
+    """The account an emailed link is for, if the link still works; reads only (a GET)."""
+    user = _user_from_uid(uidb64)
+    return user if user is not None and email_link_token.check_token(user, token) else None
+
+
+def email_prove(*, uidb64, token):
+    """Use an emailed link (the page's button): the address it was sent to becomes the
+    account's proven address. Returns (user, changed) where changed says the sign-in
+    address changed; raises EmailLinkError for a used, superseded or stale link.
+    Guest orders with the address are attached in a separate step."""
+    with transaction.atomic():
+        user = _user_from_uid(uidb64, lock=True)
+        if user is None or not email_link_token.check_token(user, token):
+            raise EmailLinkError(LINK_NOT_VALID)
+        email, changed = user.pending_email, user.pending_email != user.email
+        user.pending_email, user.email_link_nonce = "", secrets.token_hex(16)
+        taken = User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
+        if not taken:
+            user.email, user.email_verified_at = email, timezone.now()
+            try:
+                with transaction.atomic():
+                    user.save(update_fields=["email", "email_verified_at", "pending_email", "email_link_nonce"])
+            except IntegrityError:
+                taken = True
+        if taken:
+            # The link is used up either way: it must not start working later, should the
+            # other account give the address up.
+            user.refresh_from_db(fields=["email", "email_verified_at"])
+            user.save(update_fields=["pending_email", "email_link_nonce"])
+        else:
+            email_verified.send(sender=User, user=user, email=email)
+    if taken:
+        raise EmailLinkError("This address now belongs to another account, so it cannot be added to this one.")
+    return user, changed
+
+
+@transaction.atomic
+def password_reset_done(*, user):
+    """A password reset link was followed: it went to the current address, so that address
+    is proven now (and every older email link ends with the new password)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
     return user
 
 

@@ -10,7 +10,9 @@ urlpatterns = [
     path("account/sign-up/", views.sign_up, name="sign_up"),
     path("account/sign-in/", views.SignInView.as_view(), name="sign_in"),
     path("account/sign-out/", views.sign_out, name="sign_out"),
-    path("account/verify/<str:token>/", views.verify_email, name="verify"),
+    path("account/sign-up/sent/", views.sign_up_sent, name="sign_up_sent"),
+    path("account/verify/<str:uidb64>/<str:token>/", views.verify_email, name="verify"),
+    path("account/verify/<str:token>/", views.old_verify_link),
     path("account/verify-again/", views.resend_verification, name="resend_verification"),
     path("account/email/", views.change_email, name="change_email"),
     path("account/name/", views.change_name, name="change_name"),
@@ -35,7 +37,7 @@ urlpatterns = [
     ),
     path(
         "account/password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        views.PasswordResetConfirmView.as_view(
             template_name="accounts/form_page.html",
             success_url=reverse_lazy("accounts:sign_in"),
             extra_context={"title": "Choose a new password"},

@@ -8,8 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from privacy import services as privacy
 
@@ -27,7 +27,8 @@ def _remember_name(sender, request, user, **kwargs):
 
 @require_http_methods(["GET", "POST"])
 def sign_up(request):
-    """Create an account; a link proves the email address (and brings guest orders)."""
+    """Create an account. The answer is the same "check your inbox" page whether or not
+    the address already has an account; the link in the email proves it and signs in."""
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = services.user_sign_up(
@@ -35,12 +36,15 @@ def sign_up(request):
             password=form.cleaned_data["password1"],
             full_name=form.cleaned_data.get("full_name", ""),
         )
-        if form.cleaned_data.get("promo_email"):
+        if user is not None and form.cleaned_data.get("promo_email"):
             privacy.promo_optin_request(email=user.email, source=privacy.Source.SIGN_UP, user=user)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome to Arkiv. We sent a link to {user.email} to confirm your address.")
-        return redirect("accounts:overview")
+        return redirect("accounts:sign_up_sent")
     return render(request, "accounts/sign_up.html", {"form": form})
+
+
+@require_GET
+def sign_up_sent(request):
+    return render(request, "accounts/sign_up_sent.html")
 
 
 class SignInView(auth_views.LoginView):
@@ -59,14 +63,44 @@ def sign_out(request):
     return redirect("catalog:home")
 
 
-def verify_email(request, token):
-    """Apply an emailed verification link."""
-    user = services.email_verify(token=token)
-    if user is None:
-        messages.error(request, "That link is not valid any more. Ask for a new one from your account page.")
-    else:
-        messages.success(request, f"{user.email} is confirmed. Orders you placed with it are in your account.")
-    return redirect("accounts:overview" if request.user.is_authenticated else "accounts:sign_in")
+def _link_not_valid(request, reason=services.LINK_NOT_VALID):
+    return render(request, "accounts/link_not_valid.html", {"reason": reason}, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def verify_email(request, uidb64, token):
+    """An emailed link proving an address. Opening it (as mail scanners and link previews
+    do) only shows a page; its button proves the address, and signs in a new account."""
+    if request.method == "GET":
+        user = services.email_link_user(uidb64=uidb64, token=token)
+        if user is None:
+            return _link_not_valid(request)
+        return render(request, "accounts/verify.html", {"email": user.pending_email})
+    try:
+        user, changed = services.email_prove(uidb64=uidb64, token=token)
+    except services.EmailLinkError as error:
+        return _link_not_valid(request, str(error))
+    if request.user.is_authenticated and request.user.pk != user.pk:
+        messages.warning(
+            request,
+            f"{user.email} is confirmed. You are signed in with another account: sign out and sign in "
+            f"as {user.email} to see its orders.",
+        )
+        return redirect("accounts:overview")
+    messages.success(request, f"{user.email} is confirmed.")
+    if not request.user.is_authenticated:
+        if changed:
+            # A new address proves the mailbox, not who asked for the change: sign in as usual.
+            messages.info(request, "Sign in with your new address to continue.")
+            return redirect(f"{reverse('accounts:sign_in')}?next={reverse('orders:attach_guest_orders')}")
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("orders:attach_guest_orders")
+
+
+@require_GET
+def old_verify_link(request, token):
+    """Links from before single-use links: they no longer work."""
+    return _link_not_valid(request)
 
 
 @login_required
@@ -78,6 +112,9 @@ def overview(request):
 @login_required
 @require_POST
 def resend_verification(request):
+    if request.user.email_is_proven:
+        messages.info(request, f"{request.user.email} is confirmed already.")
+        return redirect("accounts:overview")
     services.send_verification(user=request.user, email=request.user.email)
     messages.success(request, f"We sent a new confirmation link to {request.user.email}.")
     return redirect("accounts:overview")
@@ -89,7 +126,7 @@ def change_email(request):
     """Change the sign-in address: it changes only when the link sent to it is followed."""
     form = EmailChangeForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        services.send_verification(user=request.user, email=form.cleaned_data["email"])
+        services.email_change_request(user=request.user, email=form.cleaned_data["email"])
         messages.success(
             request, f"We sent a link to {form.cleaned_data['email']}. Your address changes when you follow it."
         )
@@ -133,6 +170,15 @@ def address_delete(request, pk):
     get_object_or_404(request.user.addresses, pk=pk).delete()
     messages.success(request, "Address removed.")
     return redirect("accounts:overview")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Choose a new password from the emailed link; the link also proves the address."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_reset_done(user=self.user)
+        return response
 
 
 password_change = auth_views.PasswordChangeView.as_view(

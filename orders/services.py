@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -325,6 +326,13 @@ def orders_expire_unpaid(*, now=None):
     return expired
 
 
-def orders_claim_for(*, user, email, **kwargs):
-    """Guest orders placed with an address the customer has now proven: theirs now."""
-    return Order.objects.filter(customer__isnull=True, email__iexact=email).update(customer=user)
+@transaction.atomic
+def orders_claim_for(*, user, numbers):
+    """Attach the guest orders the customer chose (from the list they were shown), only
+    while the account's current address is proven and is the one the orders were placed
+    with. Returns how many were attached."""
+    user = get_user_model().objects.select_for_update().get(pk=user.pk)
+    if not (user.is_active and user.email_is_proven):
+        return 0
+    guest_orders = Order.objects.filter(customer__isnull=True, email__iexact=user.email, number__in=list(numbers))
+    return guest_orders.update(customer=user)

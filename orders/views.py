@@ -21,7 +21,7 @@ from . import gateway, services
 from .cart import Cart, CartError, subtotal
 from .forms import ADDRESS_FIELDS, CartAddForm, CartUpdateForm, CheckoutForm
 from .models import Order, ShippingMethod, Status
-from .selectors import orders_of
+from .selectors import guest_orders_for, orders_of
 
 PLACED_KEY = "placed_orders"
 
@@ -245,3 +245,21 @@ def order_history(request):
     """A customer's orders, newest first."""
     page = Paginator(orders_of(user=request.user), 20).get_page(request.GET.get("page"))
     return render(request, "orders/order_history.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attach_guest_orders(request):
+    """Orders placed as a guest with the account's proven address: the page lists them and
+    only its button attaches them, to the signed-in account and no other."""
+    orders = list(guest_orders_for(user=request.user))
+    if request.method == "POST":
+        shown = {order.number for order in orders}
+        chosen = [number for number in request.POST.getlist("order") if number in shown]
+        attached = services.orders_claim_for(user=request.user, numbers=chosen)
+        if attached:
+            messages.success(request, f"{attached} order{'s' if attached != 1 else ''} added to your account.")
+        else:
+            messages.info(request, "No orders were added: they are in your account already or no longer waiting.")
+        return redirect("orders:history")
+    return render(request, "orders/attach_guest_orders.html", {"orders": orders})
