@@ -29,7 +29,8 @@ def send_verification(*, user, email):
     body = render_to_string(
         "accounts/email/verify.txt", {"user": user, "link": verification_link(user=user, email=email)}
     )
-    transaction.on_commit(lambda: send_mail("Confirm your email address for Arkiv", body, None, [email]))
+    # Queued in the outbox within the caller's transaction; the worker delivers it.
+    send_mail("Confirm your email address for Arkiv", body, None, [email])
 
 
 @transaction.atomic

@@ -1,0 +1,242 @@
+"""A mail server that is down or hangs never costs a visitor a 500 or a message: every
+email waits in the outbox and the task worker delivers it, once, when the server is back.
+
+These tests run the production path: the queueing EMAIL_BACKEND, the database task
+queue, the worker as its real command, and real sockets (a closed port, a server that
+accepts and never speaks, and a real SMTP server)."""
+
+import socket
+import threading
+from decimal import Decimal
+from email import message_from_bytes
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.core.mail import send_mail
+from django.core.management import call_command
+from django.db import transaction
+from django_tasks_db.models import DBTaskResult
+from mailer.models import Message
+
+from accounts.models import User
+from orders.models import Order
+from tests.factories import OfferFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class HangingServer:
+    """Accepts TCP connections and never says a word (no SMTP greeting)."""
+
+    def __init__(self, port):
+        self.sock = socket.create_server(("127.0.0.1", port), reuse_port=False)
+        self.sock.settimeout(0.2)
+        self.connections, self.stopped = [], threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections.append(conn)
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join()
+        for conn in self.connections:
+            conn.close()
+        self.sock.close()
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def mail_server_port():
+    return free_port()
+
+
+@pytest.fixture
+def smtp_up(mail_server_port):
+    """Bring a real SMTP server up on the shop's mail port; returns its inbox."""
+    controllers = []
+
+    def start():
+        inbox = Inbox()
+        controller = Controller(inbox, hostname="127.0.0.1", port=mail_server_port)
+        controller.start()
+        controllers.append(controller)
+        return inbox
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+@pytest.fixture
+def queued_mail(settings, mail_server_port):
+    """Production's mail path: the outbox backend, the database task queue and SMTP."""
+    settings.EMAIL_BACKEND = "arkiv.mail.QueueBackend"
+    settings.MAILER_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", mail_server_port
+    settings.EMAIL_TIMEOUT = 1  # the worker's wait on a silent server; keeps the test short
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def run_worker():
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--queue-name", "*", verbosity=0)
+
+
+def retry_deferred_mail():
+    """What the cron line does: give deferred messages another go, then deliver."""
+    call_command("retry_deferred")
+    call_command("send_mail")
+
+
+def sign_up(client):
+    return client.post(
+        "/account/sign-up/",
+        {
+            "email": "ann@example.com",
+            "full_name": "Ann Archer",
+            "password1": "Gould-1955-bach",
+            "password2": "Gould-1955-bach",
+        },
+    )
+
+
+def contact(client):
+    return client.post(
+        "/contact/", {"name": "Ann Archer", "email": "ann@example.com", "message": "Is the Gould box back in stock?"}
+    )
+
+
+CHECKOUT = {
+    "email": "clara@example.com",
+    "phone": "+49 341 000000",
+    "billing_name": "Clara Schumann",
+    "billing_line1": "1 Wieck Street",
+    "billing_city": "Leipzig",
+    "billing_postcode": "04109",
+    "billing_country": "DE",
+    "same_address": "on",
+    "shipping_method": "standard",
+    "age": "adult",
+    "promo_email": "on",
+}
+
+
+def checkout_with_offers_ticked(client):
+    offer = OfferFactory(price=Decimal("15.00"), stock=5)
+    client.post("/cart/add/", {"offer": offer.pk, "quantity": 1})
+    token = client.get("/checkout/").context["form"].initial["checkout_token"]
+    return client.post("/checkout/", {**CHECKOUT, "checkout_token": token})
+
+
+def test_sign_up_succeeds_while_the_mail_server_refuses_and_the_proof_arrives_once_it_is_up(
+    client, queued_mail, smtp_up
+):
+    response = sign_up(client)
+    assert response.status_code == 302 and response["Location"].endswith("/account/")
+    assert User.objects.filter(email="ann@example.com").exists()
+    assert Message.objects.count() == 1  # waiting in the outbox
+
+    run_worker()  # nothing listens on the mail port: refused, deferred, kept
+    assert Message.objects.deferred().count() == 1
+
+    inbox = smtp_up()
+    retry_deferred_mail()
+    run_worker()
+    retry_deferred_mail()
+    assert len(inbox.messages) == 1
+    recipients, message = inbox.messages[0]
+    assert recipients == ["ann@example.com"] and message["Subject"] == "Confirm your email address for Arkiv"
+    assert "/account/verify/" in message.get_payload()
+    assert Message.objects.count() == 0
+
+
+def test_contact_form_answers_at_once_while_the_mail_server_hangs_and_the_question_is_delivered_later(
+    client, queued_mail, mail_server_port, smtp_up
+):
+    silent = HangingServer(mail_server_port)
+    response = contact(client)
+    assert response.status_code == 302
+    assert "Thank you" in client.get(response["Location"]).content.decode()
+    assert silent.connections == []  # the request never waited on the mail server
+    assert Message.objects.count() == 1
+
+    run_worker()  # connects, hears nothing, gives up after EMAIL_TIMEOUT, defers
+    assert len(silent.connections) == 1
+    assert Message.objects.deferred().count() == 1
+    silent.stop()
+
+    inbox = smtp_up()
+    retry_deferred_mail()
+    retry_deferred_mail()
+    assert len(inbox.messages) == 1
+    recipients, message = inbox.messages[0]
+    assert recipients == ["feedback@arkiv.example"] and message["Reply-To"] == "ann@example.com"
+    assert "Gould box" in message.get_payload()
+
+
+@pytest.mark.parametrize("outage", ["refused", "hanging"])
+def test_checkout_with_offers_ticked_goes_to_payment_during_a_mail_outage_and_the_confirmation_link_follows(
+    client, queued_mail, mail_server_port, smtp_up, payment_sandbox, outage
+):
+    silent = HangingServer(mail_server_port) if outage == "hanging" else None
+    response = checkout_with_offers_ticked(client)
+    assert response.status_code == 302 and response["Location"].startswith(payment_sandbox.public_url + "/pay/")
+    assert Order.objects.count() == 1
+    assert Message.objects.count() == 1
+    if silent:
+        assert silent.connections == []
+
+    run_worker()
+    assert Message.objects.deferred().count() == 1
+    if silent:
+        silent.stop()
+
+    inbox = smtp_up()
+    retry_deferred_mail()
+    run_worker()
+    retry_deferred_mail()
+    assert [(m[0], m[1]["Subject"]) for m in inbox.messages] == [
+        (["clara@example.com"], "Please confirm: offers from Arkiv by email")
+    ]
+
+
+def test_the_worker_delivers_queued_mail_to_a_running_server_exactly_once(client, queued_mail, smtp_up):
+    inbox = smtp_up()
+    sign_up(client)
+    assert inbox.messages == []  # the request only queued it
+    assert DBTaskResult.objects.count() == 1  # and asked the worker to deliver
+
+    run_worker()
+    run_worker()
+    retry_deferred_mail()
+    assert len(inbox.messages) == 1 and inbox.messages[0][0] == ["ann@example.com"]
+
+
+def test_a_rolled_back_transaction_queues_no_mail(queued_mail, smtp_up):
+    inbox = smtp_up()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        send_mail("Your order", "Thank you", None, ["ann@example.com"])
+        raise RuntimeError("the order could not be placed")
+    assert Message.objects.count() == 0 and DBTaskResult.objects.count() == 0
+    run_worker()
+    assert inbox.messages == []
