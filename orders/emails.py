@@ -1,9 +1,11 @@
 """Order-status emails (promise P5): confirmation, shipped, cancelled, refunded.
 
 Purely transactional: they say what happened to the order and nothing else. Each is
-recorded as an OrderEmail row in the same transaction as the status move, and sent by
-a task after commit; a failure to send is recorded and retried, never lost, and never
-blocks or undoes the order."""
+recorded as an OrderEmail row in the same transaction as the status move; after commit
+a task renders it and hands it to the outbox (arkiv/mail.py), which the worker delivers
+with retries. "Sent" on the row means handed to the outbox; a failure to get that far
+is recorded and retried (`retry_order_emails`), never lost, and never blocks or undoes
+the order."""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -53,7 +55,7 @@ def render(email):
 
 
 def send(email):
-    """Send one recorded email; on failure keep it for a retry."""
+    """Hand one recorded email to the outbox; on failure keep it for a retry."""
     subject, text, html = render(email)
     message = EmailMultiAlternatives(
         subject, text, settings.DEFAULT_FROM_EMAIL, [email.to], reply_to=[settings.ARKIV_SERVICE_EMAIL]

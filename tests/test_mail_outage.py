@@ -7,6 +7,7 @@ accepts and never speaks, and a real SMTP server)."""
 
 import socket
 import threading
+import uuid
 from decimal import Decimal
 from email import message_from_bytes
 
@@ -14,13 +15,17 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core.mail import send_mail
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django_tasks_db.models import DBTaskResult
 from mailer.models import Message
 
 from accounts.models import User
-from orders.models import Order
-from tests.factories import OfferFactory
+from orders.cart import CartLine
+from orders.models import Order, OrderEmail, Status
+from orders.services import order_place, order_transition
+from privacy import services as privacy
+from privacy.models import EmailCampaign, Purpose, Source
+from tests.factories import OfferFactory, checkout_details
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -232,6 +237,43 @@ def test_the_worker_delivers_queued_mail_to_a_running_server_exactly_once(client
     assert len(inbox.messages) == 1 and inbox.messages[0][0] == ["ann@example.com"]
 
 
+def test_an_order_confirmed_during_a_mail_outage_gets_its_confirmation_once_the_server_is_up(queued_mail, smtp_up):
+    offer = OfferFactory(price=Decimal("19.99"), stock=3)
+    order = order_place(
+        cart_lines=[CartLine(offer, 1, offer.price)],
+        customer=None,
+        checkout=checkout_details(),
+        checkout_token=uuid.uuid4(),
+    )
+    order_transition(order, Status.AUTHORISED)
+    order.refresh_from_db()
+    assert order.status == Status.AUTHORISED
+
+    run_worker()  # renders the email into the outbox, then fails to reach the server
+    assert OrderEmail.objects.get(order=order).state == OrderEmail.State.SENT  # handed to the outbox
+    assert Message.objects.deferred().count() == 1
+
+    inbox = smtp_up()
+    retry_deferred_mail()
+    retry_deferred_mail()
+    assert [(m[0], m[1]["Subject"]) for m in inbox.messages] == [
+        (["clara@example.com"], f"Your Arkiv order {order.number} is confirmed")
+    ]
+
+
+def test_password_reset_answers_during_a_mail_outage_and_the_link_follows(client, queued_mail, smtp_up):
+    User.objects.create_user(email="ann@example.com", password="Gould-1955-bach")
+    response = client.post("/account/password-reset/", {"email": "ann@example.com"})
+    assert response.status_code == 302
+    assert Message.objects.count() == 1
+
+    run_worker()
+    inbox = smtp_up()
+    retry_deferred_mail()
+    assert len(inbox.messages) == 1 and inbox.messages[0][0] == ["ann@example.com"]
+    assert "/account/password-reset/" in inbox.messages[0][1].get_payload()
+
+
 def test_a_rolled_back_transaction_queues_no_mail(queued_mail, smtp_up):
     inbox = smtp_up()
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -240,3 +282,55 @@ def test_a_rolled_back_transaction_queues_no_mail(queued_mail, smtp_up):
     assert Message.objects.count() == 0 and DBTaskResult.objects.count() == 0
     run_worker()
     assert inbox.messages == []
+
+
+def test_a_campaign_never_holds_up_a_customers_sign_up_link(client, queued_mail, smtp_up):
+    for n in range(3):
+        privacy.consent_record(
+            email=f"p{n}@example.com",
+            purpose=Purpose.PROMO_EMAIL,
+            action="granted",
+            source=Source.CONFIRMATION_LINK,
+            wording="yes",
+        )
+    campaign = EmailCampaign.objects.create(subject="New Brahms recordings", body_text="Three new Brahms cycles.")
+    call_command("send_email_campaign", campaign.pk)
+    sign_up(client)  # queued after the campaign
+    inbox = smtp_up()
+    run_worker()
+    assert [m[0] for m in inbox.messages] == [
+        ["ann@example.com"],
+        ["p0@example.com"],
+        ["p1@example.com"],
+        ["p2@example.com"],
+    ]
+    assert all(m[1]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" for m in inbox.messages[1:])
+
+
+@pytest.mark.postgres
+def test_two_workers_side_by_side_deliver_every_message_exactly_once(postgres, queued_mail, smtp_up):
+    for n in range(40):
+        send_mail(f"Order {n}", "Thank you", None, [f"c{n}@example.com"])
+    inbox = smtp_up()
+    workers = 2
+    barrier = threading.Barrier(workers)
+    errors = []
+
+    def work():
+        try:
+            barrier.wait()
+            call_command("send_mail")
+        except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    subjects = sorted(m[1]["Subject"] for m in inbox.messages)
+    assert subjects == sorted(f"Order {n}" for n in range(40))
+    assert Message.objects.count() == 0
