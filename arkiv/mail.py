@@ -5,26 +5,71 @@ caller's transaction and delivered by the task worker through the real transport
 (settings.MAILER_EMAIL_BACKEND, with EMAIL_TIMEOUT).
 
 A transaction that rolls back takes its messages with it; a mail server that is down or
-hangs costs the worker a timeout, never a visitor. Undelivered messages are deferred,
-kept, and sent again by `manage.py retry_deferred` followed by a delivery run."""
+hangs costs the worker one timeout, never a visitor. Two kinds of failure:
+
+- the server cannot be reached (refused, silent, disconnected, bad login): the run
+  stops, every message stays queued as it was, and the worker tries again after
+  MAIL_RETRY_SECONDS. An outage says nothing about the messages, so none is marked.
+- the server refuses one message (an address, the content): that message is deferred
+  and the rest go on; deferred messages get MAILER_EMAIL_MAX_RETRIES more tries.
+
+`manage.py retry_deferred` and `manage.py send_mail` (django-mailer) do the same from
+cron, for sites that want a schedule beside the worker's own retries."""
 
 import logging
+import smtplib
+from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.utils import timezone
 from django_tasks import task
 from mailer.engine import send_all
 from mailer.models import PRIORITY_LOW, PRIORITY_MEDIUM, RESULT_FAILURE, Message, MessageLog
 
 logger = logging.getLogger(__name__)
 
+# Refusals of one message; any other OSError means the server itself is unavailable.
+MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+RETRY_SCHEDULED_KEY = "arkiv:mail:retry-scheduled"
+
+
+class MailServerUnavailable(Exception):
+    pass
+
 
 @task()
-def deliver_mail():
+def deliver_mail(*, retry_deferred=False):
     """Deliver what waits in the outbox. Idempotent: each message is locked
     (select_for_update nowait on PostgreSQL), sent and removed in one transaction, so
     runs side by side never send a message twice."""
-    send_all()
+    if retry_deferred:
+        Message.objects.retry_deferred()
+    try:
+        send_all()
+    except MailServerUnavailable as exc:
+        logger.warning("Mail server unavailable (%s); delivery will be retried", exc)
+        retry_later()
+        return
+    if _deferred_with_tries_left().exists():
+        retry_later()
+
+
+def _deferred_with_tries_left():
+    return Message.objects.deferred().filter(retry_count__lt=settings.MAILER_EMAIL_MAX_RETRIES)
+
+
+def retry_later():
+    """One delivery run after MAIL_RETRY_SECONDS; however many runs failed meanwhile,
+    only one retry is scheduled per interval (the cache is shared by every worker)."""
+    delay = settings.MAIL_RETRY_SECONDS
+    if not deliver_mail.get_backend().supports_defer:
+        logger.warning("The task backend cannot schedule; run `manage.py send_mail` to retry")
+        return
+    if cache.add(RETRY_SCHEDULED_KEY, True, timeout=max(delay - 1, 1)):
+        deliver_mail.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(retry_deferred=True)
 
 
 def deliver_soon():
@@ -56,11 +101,14 @@ class QueueBackend(BaseEmailBackend):
         return len(queued)
 
 
-def defer_on_error(connection, message, exc):
-    """MAILER_ERROR_HANDLER: any failure to hand a message over (refused, timed out,
-    rejected by an email service's API) defers it for a retry instead of stopping the
-    run. The log names the error, never the address or the content."""
+def handle_delivery_error(connection, message, exc):
+    """MAILER_ERROR_HANDLER. A server that cannot be reached stops the run with the
+    message untouched (its transaction rolls back); a refusal of this one message (or
+    an email service's API rejecting it) defers it and the run goes on. Logs name the
+    error, never the address or the content."""
+    if isinstance(exc, OSError) and not isinstance(exc, MESSAGE_REFUSED):
+        raise MailServerUnavailable(exc.__class__.__name__) from exc
     message.defer()
-    MessageLog.objects.log(message, RESULT_FAILURE, log_message=f"{exc.__class__.__name__}")
-    logger.warning("Mail delivery deferred (%s); it will be retried", exc.__class__.__name__)
+    MessageLog.objects.log(message, RESULT_FAILURE, log_message=exc.__class__.__name__)
+    logger.warning("A message was refused (%s); it is kept and will be retried", exc.__class__.__name__)
     return None, "deferred"

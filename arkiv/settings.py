@@ -214,12 +214,12 @@ EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 # outlives a killed worker, so it is off unless asked for (a SQLite run has one worker).
 MAILER_USE_FILE_LOCK = env_bool("MAILER_USE_FILE_LOCK", False)
 MAILER_LOCK_PATH = str(BASE_DIR / "var" / "send_mail")
-# A failed hand-over defers the message (kept, retried); a run gives up after this many
-# deferrals so an outage costs the worker a few timeouts, not one per queued message.
-MAILER_ERROR_HANDLER = "arkiv.mail.defer_on_error"
-MAILER_EMAIL_MAX_DEFERRED = int(os.environ.get("MAIL_MAX_DEFERRED_PER_RUN", "5"))
-# `retry_deferred` (cron) gives a deferred message this many more tries; after that it
-# stays in the outbox, visible in the admin, for staff to look at.
+# A mail server that cannot be reached stops a delivery run with every message kept
+# as it was; the worker tries again after MAIL_RETRY_SECONDS. A message the server
+# refuses is deferred and retried as often as MAIL_MAX_RETRIES; after that it stays in
+# the outbox, visible in the admin, for staff to look at.
+MAILER_ERROR_HANDLER = "arkiv.mail.handle_delivery_error"
+MAIL_RETRY_SECONDS = int(os.environ.get("MAIL_RETRY_SECONDS", "300"))
 MAILER_EMAIL_MAX_RETRIES = int(os.environ.get("MAIL_MAX_RETRIES", "100"))
 # The delivery log keeps when and whether, never a copy of the message (erasure, P1).
 MAILER_EMAIL_LOG_MESSAGE_DATA = False
