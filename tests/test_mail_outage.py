@@ -22,6 +22,7 @@ from mailer.models import Message
 
 from accounts.models import User
 from orders.cart import CartLine
+from orders.emails import retry_unsent
 from orders.models import Order, OrderEmail, Status
 from orders.services import order_place, order_transition
 from privacy import services as privacy
@@ -380,3 +381,36 @@ def test_an_address_the_server_refuses_is_kept_for_a_retry_and_holds_up_no_one_e
     run_worker()
     assert [m[0] for m in inbox.messages] == [["ann@example.com"]]
     assert Message.objects.deferred().get().retry_count == 1
+
+
+@pytest.mark.postgres
+def test_an_order_email_retried_while_its_task_runs_is_queued_once(postgres, queued_mail):
+    offer = OfferFactory(price=Decimal("19.99"), stock=3)
+    order = order_place(
+        cart_lines=[CartLine(offer, 1, offer.price)],
+        customer=None,
+        checkout=checkout_details(),
+        checkout_token=uuid.uuid4(),
+    )
+    order_transition(order, Status.AUTHORISED)  # its email waits for the worker
+    runs = 4
+    barrier = threading.Barrier(runs)
+    errors = []
+
+    def retry():  # the worker's task and `retry_order_emails` from cron, all at once
+        try:
+            barrier.wait()
+            retry_unsent()
+        except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=retry) for _ in range(runs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert [m.email.subject for m in Message.objects.all()] == [f"Your Arkiv order {order.number} is confirmed"]
+    assert OrderEmail.objects.get(order=order).state == OrderEmail.State.SENT
