@@ -31,8 +31,8 @@ from mailer.models import PRIORITY_LOW, PRIORITY_MEDIUM, RESULT_FAILURE, Message
 
 logger = logging.getLogger(__name__)
 
-# Refusals of one message; any other OSError means the server itself is unavailable.
-MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+# HTTP statuses of an email service's API that say "not now" rather than "not this one".
+SERVICE_UNAVAILABLE_STATUSES = {401, 403, 408, 429}
 RETRY_SCHEDULED_KEY = "arkiv:mail:retry-scheduled"
 
 
@@ -101,12 +101,23 @@ class QueueBackend(BaseEmailBackend):
         return len(queued)
 
 
+def server_unavailable(exc):
+    """Whether a failure says the mail server (or email service) cannot take mail now,
+    as opposed to refusing this one message."""
+    if isinstance(exc, (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)):
+        return getattr(exc, "smtp_code", None) == 421  # "service not available, closing"
+    status = getattr(exc, "status_code", None)  # anymail's API errors (also OSErrors)
+    if status is not None and 400 <= status < 500:
+        return status in SERVICE_UNAVAILABLE_STATUSES
+    return isinstance(exc, OSError)  # refused, timed out, disconnected, TLS, login, 5xx
+
+
 def handle_delivery_error(connection, message, exc):
     """MAILER_ERROR_HANDLER. A server that cannot be reached stops the run with the
     message untouched (its transaction rolls back); a refusal of this one message (or
     an email service's API rejecting it) defers it and the run goes on. Logs name the
     error, never the address or the content."""
-    if isinstance(exc, OSError) and not isinstance(exc, MESSAGE_REFUSED):
+    if server_unavailable(exc):
         raise MailServerUnavailable(exc.__class__.__name__) from exc
     message.defer()
     MessageLog.objects.log(message, RESULT_FAILURE, log_message=exc.__class__.__name__)

@@ -65,10 +65,12 @@ class HangingServer:
 
 
 class Inbox:
-    """A mail server that accepts everything except mail to bounce@example.com."""
+    """A mail server that accepts everything except mail to bounce@example.com; while
+    busy, it answers the message with 421 (service not available)."""
 
     def __init__(self):
         self.messages = []
+        self.busy = False
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address == "bounce@example.com":
@@ -77,6 +79,8 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.busy:
+            return "421 Too busy, try again later"
         self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
         return "250 Message accepted for delivery"
 
@@ -414,3 +418,18 @@ def test_an_order_email_retried_while_its_task_runs_is_queued_once(postgres, que
     assert errors == []
     assert [m.email.subject for m in Message.objects.all()] == [f"Your Arkiv order {order.number} is confirmed"]
     assert OrderEmail.objects.get(order=order).state == OrderEmail.State.SENT
+
+
+def test_a_busy_server_keeps_every_message_queued_without_spending_its_retries(queued_mail, smtp_up):
+    inbox = smtp_up()
+    inbox.busy = True
+    send_mail("Your order", "Thank you", None, ["ann@example.com"])
+    send_mail("Your order", "Thank you", None, ["bob@example.com"])
+    run_worker()
+    assert_kept_for_a_retry(2)
+    assert not Message.objects.filter(retry_count__gt=0).exists()
+
+    inbox.busy = False
+    retry_interval_passes()
+    run_worker()
+    assert sorted(m[0][0] for m in inbox.messages) == ["ann@example.com", "bob@example.com"]
