@@ -93,6 +93,10 @@ class QueueBackend(BaseEmailBackend):
     rollback queues nothing) and ask the worker for a delivery run after commit."""
 
     def send_messages(self, email_messages):
+        for message in email_messages:
+            # Build each message now, as an inline backend would: a malformed one (a
+            # newline in a header) fails in its caller, not in the worker forever.
+            message.message()
         queued = Message.objects.bulk_create(
             [Message(email=message, priority=_priority(message)) for message in email_messages]
         )

@@ -13,7 +13,7 @@ from email import message_from_bytes
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.core.mail import send_mail
+from django.core.mail import BadHeaderError, send_mail
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
@@ -433,3 +433,9 @@ def test_a_busy_server_keeps_every_message_queued_without_spending_its_retries(q
     retry_interval_passes()
     run_worker()
     assert sorted(m[0][0] for m in inbox.messages) == ["ann@example.com", "bob@example.com"]
+
+
+def test_a_malformed_message_fails_its_sender_and_is_never_queued(queued_mail):
+    with pytest.raises(BadHeaderError):
+        send_mail("Question from Ann\nBcc: everyone@example.com", "Hello", None, ["feedback@arkiv.example"])
+    assert Message.objects.count() == 0 and DBTaskResult.objects.count() == 0
