@@ -21,7 +21,8 @@ install: $(VENV)/.installed
 
 SANDBOX_PORT ?= 12111
 
-# The shop and the payment sandbox it pays through; Ctrl-C stops both.
+# The shop, the task worker that sends its mail, and the payment sandbox it pays
+# through; Ctrl-C stops all three.
 run: install
 	mkdir -p var
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
@@ -29,7 +30,8 @@ run: install
 	@echo "Arkiv is at http://$(HOST):$(PORT)/ (pay with test card 4242 4242 4242 4242)"
 	DEBUG=1 $(BIN)/python manage.py run_payment_sandbox --port $(SANDBOX_PORT) \
 		--webhook-url http://$(HOST):$(PORT)/orders/webhooks/stripe/ & sandbox=$$!; \
-	trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
+	DEBUG=1 $(BIN)/python manage.py db_worker --queue-name '*' --no-reload & worker=$$!; \
+	trap 'kill $$sandbox $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 STRIPE_API_BASE=http://127.0.0.1:$(SANDBOX_PORT) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install

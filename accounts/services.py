@@ -32,9 +32,9 @@ LINK_NOT_VALID = (
 )
 
 
-def _mail_after_commit(*, subject, template, context, to):
-    body = render_to_string(template, context)
-    transaction.on_commit(lambda: send_mail(subject, body, None, [to]))
+def _mail(*, subject, template, context, to):
+    # Queued in the outbox within the caller's transaction; the task worker delivers it.
+    send_mail(subject, render_to_string(template, context), None, [to])
 
 
 def _site(path):
@@ -54,7 +54,7 @@ def send_verification(*, user, email):
     user.pending_email = email.lower()
     user.email_link_nonce = secrets.token_hex(16)
     user.save(update_fields=["pending_email", "email_link_nonce"])
-    _mail_after_commit(
+    _mail(
         subject="Confirm your email address for Arkiv",
         template="accounts/email/verify.txt",
         context={"user": user, "link": verification_link(user), "change": user.pending_email != user.email},
@@ -64,7 +64,7 @@ def send_verification(*, user, email):
 
 
 def _tell_owner(*, email, template):
-    _mail_after_commit(
+    _mail(
         subject="Someone used your email address at Arkiv",
         template=template,
         context={

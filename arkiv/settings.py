@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.sitemaps",
     "django_tasks",
+    "django_tasks_db",
+    "mailer",
     "anymail",
     "crispy_forms",
     "crispy_bootstrap5",
@@ -197,10 +199,31 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
+# -- Outgoing mail: queued in the request, delivered by the task worker (arkiv/mail.py) --
+# EMAIL_BACKEND is where Django's send calls land: the outbox. EMAIL_DELIVERY_BACKEND is
+# the real transport the worker hands messages to (SMTP, an anymail backend, the console).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "arkiv.mail.QueueBackend")
+MAILER_EMAIL_BACKEND = os.environ.get(
+    "EMAIL_DELIVERY_BACKEND",
     "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
+# Seconds the worker waits on a mail server that does not answer.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+# Messages are locked row by row (select_for_update nowait) on PostgreSQL, so any number
+# of workers may deliver side by side; django-mailer's file lock is per machine and
+# outlives a killed worker, so it is off unless asked for (a SQLite run has one worker).
+MAILER_USE_FILE_LOCK = env_bool("MAILER_USE_FILE_LOCK", False)
+MAILER_LOCK_PATH = str(BASE_DIR / "var" / "send_mail")
+# A mail server that cannot be reached stops a delivery run with every message kept
+# as it was; the worker tries again after MAIL_RETRY_SECONDS. A message the server
+# refuses is deferred and retried as often as MAIL_MAX_RETRIES; after that it stays in
+# the outbox, visible in the admin, for staff to look at.
+MAILER_ERROR_HANDLER = "arkiv.mail.handle_delivery_error"
+MAIL_RETRY_SECONDS = int(os.environ.get("MAIL_RETRY_SECONDS", "300"))
+MAILER_EMAIL_MAX_RETRIES = int(os.environ.get("MAIL_MAX_RETRIES", "100"))
+# The delivery log keeps when and whether, never a copy of the message (erasure, P1).
+MAILER_EMAIL_LOG_MESSAGE_DATA = False
+# -- end of outgoing mail --
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -227,9 +250,10 @@ INBOUND_MAX_AGE_SECONDS = int(os.environ.get("INBOUND_MAX_AGE_SECONDS", "300"))
 # process_service_mail --imap gives up on a mail server that does not answer within this.
 SERVICE_MAIL_IMAP_TIMEOUT_SECONDS = float(os.environ.get("SERVICE_MAIL_IMAP_TIMEOUT_SECONDS", "30"))
 
-# Background work through Django's Tasks API: immediate by default; a database or
-# Redis backend with its worker in production (see README).
-TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")}}
+# Background work through Django's Tasks API: a database queue served by
+# `manage.py db_worker` (django-tasks-db) unless TASKS_BACKEND names another (RQ for
+# Redis users); the immediate backend, which runs tasks inside the request, is for tests.
+TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 # Payments: Stripe's API, or the local payment sandbox when STRIPE_API_BASE points at it.
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_sandbox" if DEBUG else "")
@@ -246,5 +270,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # django-mailer names each recipient at INFO; addresses stay out of the logs.
+        "mailer": {"level": "WARNING"},
+    },
 }

@@ -1,9 +1,11 @@
 """Order-status emails (promise P5): confirmation, shipped, cancelled, refunded.
 
 Purely transactional: they say what happened to the order and nothing else. Each is
-recorded as an OrderEmail row in the same transaction as the status move, and sent by
-a task after commit; a failure to send is recorded and retried, never lost, and never
-blocks or undoes the order."""
+recorded as an OrderEmail row in the same transaction as the status move; after commit
+a task renders it and hands it to the outbox (arkiv/mail.py), which the worker delivers
+with retries. "Sent" on the row means handed to the outbox; a failure to get that far
+is recorded and retried (`retry_order_emails`), never lost, and never blocks or undoes
+the order."""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -53,21 +55,29 @@ def render(email):
 
 
 def send(email):
-    """Send one recorded email; on failure keep it for a retry."""
-    subject, text, html = render(email)
-    message = EmailMultiAlternatives(
-        subject, text, settings.DEFAULT_FROM_EMAIL, [email.to], reply_to=[settings.ARKIV_SERVICE_EMAIL]
-    )
-    message.attach_alternative(html, "text/html")
-    email.attempts += 1
+    """Hand one recorded email to the outbox, once: the row is locked and re-read, and
+    the outbox message and the 'sent' mark commit together, so the task and a
+    `retry_order_emails` run at the same moment never queue it twice. On failure keep
+    it for a retry. Returns whether this call handed it over."""
     try:
-        message.send()
-    except Exception as exc:  # noqa: BLE001 - any transport failure must leave the order alone
+        with transaction.atomic():
+            if not OrderEmail.objects.select_for_update().filter(pk=email.pk).exclude(state=OrderEmail.State.SENT):
+                return False  # handed over meanwhile by another run
+            subject, text, html = render(email)
+            message = EmailMultiAlternatives(
+                subject, text, settings.DEFAULT_FROM_EMAIL, [email.to], reply_to=[settings.ARKIV_SERVICE_EMAIL]
+            )
+            message.attach_alternative(html, "text/html")
+            message.send()
+            email.state, email.sent_at, email.last_error = OrderEmail.State.SENT, timezone.now(), ""
+            email.attempts += 1
+            email.save(update_fields=["state", "attempts", "sent_at", "last_error"])
+    except Exception as exc:  # noqa: BLE001 - any failure must leave the order alone
+        email.refresh_from_db(fields=["attempts"])
         email.state, email.last_error = OrderEmail.State.FAILED, f"{exc.__class__.__name__}: {exc}"[:300]
+        email.attempts += 1
         email.save(update_fields=["state", "attempts", "last_error"])
         return False
-    email.state, email.sent_at, email.last_error = OrderEmail.State.SENT, timezone.now(), ""
-    email.save(update_fields=["state", "attempts", "sent_at", "last_error"])
     return True
 
 
