@@ -187,7 +187,7 @@ def test_sign_up_succeeds_while_the_mail_server_refuses_and_the_proof_arrives_on
     client, queued_mail, smtp_up
 ):
     response = sign_up(client)
-    assert response.status_code == 302 and response["Location"].endswith("/account/")
+    assert response.status_code == 302 and response["Location"].endswith("/account/sign-up/sent/")
     assert User.objects.filter(email="ann@example.com").exists()
     assert Message.objects.count() == 1  # waiting in the outbox
 
