@@ -49,6 +49,7 @@ def silent_processor(settings):
     settings.STRIPE_CONNECT_TIMEOUT_SECONDS = 0.5
     settings.STRIPE_TIMEOUT_SECONDS = 0.5
     settings.STRIPE_MAX_RETRIES = 1
+    settings.STRIPE_SECRET_KEY = settings.STRIPE_SECRET_KEY or "sk_test_arkiv"
     server = SilentServer()
     yield server
     server.close()
