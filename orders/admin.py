@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from . import emails, gateway, services
-from .models import Order, OrderEmail, OrderLine, OrderStatusChange, PaymentEvent, Status
+from .models import Order, OrderEmail, OrderLine, OrderStatusChange, PaymentAction, PaymentEvent, Status
 
 # Card authorisations lapse after about seven days; warn two days ahead.
 AUTHORISATION_DAYS = 7
@@ -83,6 +83,12 @@ class OrderLineInline(ReadOnlyInline):
     ]
 
 
+class PaymentActionInline(ReadOnlyInline):
+    model = PaymentAction
+    fields = readonly_fields = ["at", "kind", "amount", "by", "idempotency_key"]
+    verbose_name_plural = "money moved by staff"
+
+
 class StatusHistoryInline(ReadOnlyInline):
     model = OrderStatusChange
     fields = readonly_fields = ["at", "from_status", "to_status", "by", "note"]
@@ -132,7 +138,7 @@ class OrderAdmin(admin.ModelAdmin):
         ("Money", {"fields": ["subtotal", "shipping_cost", "total", "currency", "payment"]}),
         ("Shipping", {"fields": ["carrier", "tracking_number", "shipped_at"]}),
     ]
-    inlines = [OrderLineInline, StatusHistoryInline, OrderEmailInline]
+    inlines = [OrderLineInline, StatusHistoryInline, PaymentActionInline, OrderEmailInline]
     change_form_template = "admin/orders/order/change_form.html"
 
     def has_add_permission(self, request):
@@ -338,14 +344,20 @@ class MoneyActionForm(forms.Form):
     """A form that moves money. Its one-time token, made when the form is shown, names
     the one action it asks for: the same form sent twice acts once."""
 
-    token = forms.UUIDField(
-        widget=forms.HiddenInput,
-        error_messages={"required": STALE_FORM, "invalid": STALE_FORM},
-    )
+    token = forms.UUIDField(widget=forms.HiddenInput)
+    # Hidden fields staff cannot fix: if they are missing or altered, the whole form is
+    # out of date, said once at the top.
+    stale_if_invalid = {"token"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["token"].initial = uuid.uuid4()
+
+    def add_error(self, field, error):
+        if field not in self.stale_if_invalid:
+            return super().add_error(field, error)
+        if STALE_FORM not in self.non_field_errors():
+            super().add_error(None, STALE_FORM)
 
 
 class ShipForm(MoneyActionForm):
@@ -368,12 +380,8 @@ class RefundForm(MoneyActionForm):
     note = forms.CharField(max_length=300, required=False)
     # What had been refunded when the form was shown: if that changed meanwhile (another
     # refund went through), this one is refused rather than added on top.
-    refunded_when_shown = forms.DecimalField(
-        max_digits=10,
-        decimal_places=2,
-        widget=forms.HiddenInput,
-        error_messages={"required": STALE_FORM, "invalid": STALE_FORM},
-    )
+    refunded_when_shown = forms.DecimalField(max_digits=10, decimal_places=2, widget=forms.HiddenInput)
+    stale_if_invalid = {"token", "refunded_when_shown"}
 
     def __init__(self, *args, lines, refundable, refunded, **kwargs):
         super().__init__(*args, **kwargs)

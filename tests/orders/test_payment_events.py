@@ -5,11 +5,13 @@ The payment-cancelled page says only what is true."""
 import json
 
 import pytest
+from django.core import mail
 from django.db import connection
 
 from catalog.models import Offer
 from orders.models import PaymentEvent, Status
 from orders.sandbox import sign
+from orders.services import payment_abandon
 from tests.orders.helpers import deliver, pay
 from tests.orders.test_payments import checkout
 
@@ -152,3 +154,17 @@ def test_a_correctly_signed_event_older_than_five_minutes_is_refused(client, pay
     assert response.status_code == 400
     order.refresh_from_db()
     assert order.status == Status.PENDING_PAYMENT and not PaymentEvent.objects.exists()
+
+
+def test_a_buyer_who_paid_just_before_the_page_was_abandoned_keeps_the_order(
+    client, payment_sandbox, offers, django_capture_on_commit_callbacks
+):
+    # The card went through on the payment page while the shop was closing it (e.g. the
+    # buyer paid in another tab as the cancel page or a declined-card path ran).
+    payment_url, order = checkout(client, offers)
+    pay(payment_url)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = payment_abandon(order, reason="Buyer left the payment page")
+    assert order.status == Status.AUTHORISED
+    assert Offer.objects.get(pk=offers[0].pk).stock == 3  # still reserved for the paid order
+    assert [m.subject for m in mail.outbox] == [f"Your Arkiv order {order.number} is confirmed"]
