@@ -223,9 +223,12 @@ class OrderAdmin(admin.ModelAdmin):
         except services.OrderError as exc:
             messages.error(request, f"{refused}: {exc}")
         except gateway.PaymentError as exc:
+            if not exc.unreachable:
+                messages.error(request, f"{refused}: the payment processor refused: {exc}")
+                return self._back(order)
             messages.error(
                 request,
-                f"{refused}: {exc} Nothing was recorded. Sending this form again is safe: "
+                f"{refused}: {exc} Nothing was recorded here. Sending this form again is safe: "
                 "the payment processor never acts twice on it.",
             )
             return retry()

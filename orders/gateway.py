@@ -31,7 +31,13 @@ PROCESSOR_FIELDS = {
 
 
 class PaymentError(Exception):
-    """The processor refused or could not be reached; the message is safe to show staff."""
+    """The processor refused or could not be reached; the message is safe to show staff.
+    `unreachable` when the outcome is unknown (no answer in time, connection refused,
+    the processor's own failure): the same call with the same key may be tried again."""
+
+    def __init__(self, message, *, unreachable=False):
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 @dataclass
@@ -66,9 +72,13 @@ def _client():
 def _call(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
+    except stripe.APIConnectionError as exc:
+        raise PaymentError(
+            "The payment processor could not be reached or did not answer in time.", unreachable=True
+        ) from exc
     except stripe.StripeError as exc:
         message = getattr(exc, "user_message", None) or str(exc) or exc.__class__.__name__
-        raise PaymentError(message) from exc
+        raise PaymentError(message, unreachable=(exc.http_status or 0) >= 500) from exc
 
 
 def checkout_session_params(order, *, success_url, cancel_url):

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
 
+from orders import gateway
 from orders.models import PaymentAction, Status
 from orders.services import order_ship, payment_sync
 from tests.orders.helpers import action_form, pay, staff_client
@@ -107,3 +108,18 @@ def test_a_form_token_used_for_one_action_does_nothing_for_another(shipped_order
     page = staff.post(url, action_form(staff, url, amount="5.00", token=used), follow=True).content.decode()
     assert "already used for another action" in page
     assert refunds(payment_sandbox, shipped_order) == []
+
+
+def test_a_capture_the_processor_refuses_is_reported_and_nothing_is_recorded(
+    client, offers, payment_sandbox, fulfilment
+):
+    payment_url, order = checkout(client, offers)
+    pay(payment_url)
+    order = payment_sync(order)
+    gateway.void(order.payment_intent_id, key="voided-in-the-processor-dashboard")
+    staff = staff_client(fulfilment("clara"))
+    url = f"/admin/orders/order/{order.pk}/ship/"
+    page = staff.post(url, action_form(staff, url, tracking_number="JD9"), follow=True).content.decode()
+    assert "Not shipped: the payment processor refused:" in page and "status of canceled" in page
+    order.refresh_from_db()
+    assert order.status == Status.AUTHORISED and not order.payment_actions.exists()
