@@ -101,18 +101,18 @@ def test_resend_an_email_and_print_a_packing_slip(client, staff, paid_order, dja
 
 
 def test_catalog_editors_never_see_orders_and_fulfilment_cannot_edit_the_catalog(client, staff, paid_order):
-    client.force_login(staff("Catalog editors"))
+    client = staff_client(staff("Catalog editors"))
     assert client.get("/admin/orders/order/").status_code == 403
     assert client.get(f"/admin/orders/order/{paid_order.pk}/change/").status_code == 403
     assert client.get(f"/admin/orders/order/{paid_order.pk}/packing-slip/").status_code == 403
     assert client.get("/admin/catalog/release/add/").status_code == 200
-    client.force_login(staff("Fulfilment"))
+    client = staff_client(staff("Fulfilment"))
     assert client.get("/admin/catalog/release/add/").status_code == 403
     assert client.post(f"/admin/orders/order/{paid_order.pk}/change/", {}).status_code in (200, 302)
 
 
 def test_orders_list_filters_and_search(client, staff, paid_order):
-    client.force_login(staff("Fulfilment"))
+    client = staff_client(staff("Fulfilment"))
     Order.objects.filter(pk=paid_order.pk).update(authorised_at=timezone.now() - datetime.timedelta(days=6))
     expiring = client.get("/admin/orders/order/?authorisation=expiring").content.decode()
     assert paid_order.number in expiring and "expires in 1 day" in expiring
