@@ -2,6 +2,7 @@
 (ship, cancel, refund, resend an email, print a packing slip)."""
 
 import datetime
+import uuid
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from . import emails, gateway, services
-from .models import Order, OrderEmail, OrderLine, OrderStatusChange, PaymentEvent, Status
+from .models import Order, OrderEmail, OrderLine, OrderStatusChange, PaymentAction, PaymentEvent, Status
 
 # Card authorisations lapse after about seven days; warn two days ahead.
 AUTHORISATION_DAYS = 7
@@ -82,6 +83,12 @@ class OrderLineInline(ReadOnlyInline):
     ]
 
 
+class PaymentActionInline(ReadOnlyInline):
+    model = PaymentAction
+    fields = readonly_fields = ["at", "kind", "amount", "by", "idempotency_key"]
+    verbose_name_plural = "money moved by staff"
+
+
 class StatusHistoryInline(ReadOnlyInline):
     model = OrderStatusChange
     fields = readonly_fields = ["at", "from_status", "to_status", "by", "note"]
@@ -131,7 +138,7 @@ class OrderAdmin(admin.ModelAdmin):
         ("Money", {"fields": ["subtotal", "shipping_cost", "total", "currency", "payment"]}),
         ("Shipping", {"fields": ["carrier", "tracking_number", "shipped_at"]}),
     ]
-    inlines = [OrderLineInline, StatusHistoryInline, OrderEmailInline]
+    inlines = [OrderLineInline, StatusHistoryInline, PaymentActionInline, OrderEmailInline]
     change_form_template = "admin/orders/order/change_form.html"
 
     def has_add_permission(self, request):
@@ -205,13 +212,26 @@ class OrderAdmin(admin.ModelAdmin):
         }
         return render(request, "admin/orders/order/action.html", context)
 
-    def _perform(self, request, order, action, *, done, refused):
-        """Run a service on the order and say how it went; the processor's refusals are
-        messages, never error pages."""
+    def _perform(self, request, order, action, *, done, refused, retry):
+        """Run a money action and say how it went; the processor's refusals are
+        messages, never error pages. When the processor failed, the same form (same
+        token) comes back, so sending it again cannot move money twice."""
         try:
             action()
-        except (services.OrderError, gateway.PaymentError) as exc:
+        except services.AlreadyDone as exc:
+            messages.warning(request, str(exc))
+        except services.OrderError as exc:
             messages.error(request, f"{refused}: {exc}")
+        except gateway.PaymentError as exc:
+            if not exc.unreachable:
+                messages.error(request, f"{refused}: the payment processor refused: {exc}")
+                return self._back(order)
+            messages.error(
+                request,
+                f"{refused}: {exc} Nothing was recorded here. Sending this form again is safe: "
+                "the payment processor never acts twice on it.",
+            )
+            return retry()
         else:
             messages.success(request, done)
         return self._back(order)
@@ -219,45 +239,77 @@ class OrderAdmin(admin.ModelAdmin):
     def ship_view(self, request, pk):
         order = self._order(request, pk, "ship_order")
         form = ShipForm(request.POST or None)
+
+        def page():
+            return self._form_page(request, order, form, f"Ship {order.number}", "Mark shipped and capture payment")
+
         if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
             return self._perform(
                 request,
                 order,
-                lambda: services.order_ship(order, by=request.user, **form.cleaned_data),
+                lambda: services.order_ship(
+                    order,
+                    carrier=data["carrier"],
+                    tracking_number=data["tracking_number"],
+                    by=request.user,
+                    token=data["token"],
+                ),
                 done=f"{order.number} shipped; payment captured and customer emailed.",
                 refused="Not shipped",
+                retry=page,
             )
-        return self._form_page(request, order, form, f"Ship {order.number}", "Mark shipped and capture payment")
+        return page()
 
     def cancel_view(self, request, pk):
         order = self._order(request, pk, "cancel_order")
-        form = NoteForm(request.POST or None)
+        form = CancelForm(request.POST or None)
+
+        def page():
+            return self._form_page(request, order, form, f"Cancel {order.number}", "Cancel order and void payment")
+
         if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
             return self._perform(
                 request,
                 order,
-                lambda: services.order_cancel(order, by=request.user, note=form.cleaned_data["note"]),
+                lambda: services.order_cancel(order, by=request.user, note=data["note"], token=data["token"]),
                 done=f"{order.number} cancelled; authorisation voided, customer emailed.",
                 refused="Not cancelled",
+                retry=page,
             )
-        return self._form_page(request, order, form, f"Cancel {order.number}", "Cancel order and void payment")
+        return page()
 
     def refund_view(self, request, pk):
         order = self._order(request, pk, "refund_order")
         lines = list(order.lines.all())
-        form = RefundForm(request.POST or None, lines=lines, refundable=order.refundable)
+        form = RefundForm(
+            request.POST or None, lines=lines, refundable=order.refundable, refunded=order.amount_refunded
+        )
+
+        def page():
+            return self._form_page(request, order, form, f"Refund {order.number}", "Refund", lines=lines)
+
         if request.method == "POST" and form.is_valid():
             amount = form.refund_amount()
+            data = form.cleaned_data
             return self._perform(
                 request,
                 order,
                 lambda: services.order_refund(
-                    order, amount=amount, lines=form.line_quantities(), by=request.user, note=form.cleaned_data["note"]
+                    order,
+                    amount=amount,
+                    lines=form.line_quantities(),
+                    by=request.user,
+                    note=data["note"],
+                    token=data["token"],
+                    refunded_when_shown=data["refunded_when_shown"],
                 ),
                 done=f"Refunded {amount} on {order.number}; customer emailed.",
                 refused="Not refunded",
+                retry=page,
             )
-        return self._form_page(request, order, form, f"Refund {order.number}", "Refund", lines=lines)
+        return page()
 
     def resend_view(self, request, pk, email_id):
         order = self._order(request, pk, "change_order")
@@ -283,21 +335,44 @@ class OrderAdmin(admin.ModelAdmin):
         )
 
 
+STALE_FORM = "This form is out of date; open it again from the order."
+
+
 def _address(order, prefix):
     parts = [getattr(order, f"{prefix}_{f}") for f in ("name", "line1", "line2", "city", "postcode", "country")]
     return ", ".join(p for p in parts if p)
 
 
-class ShipForm(forms.Form):
+class MoneyActionForm(forms.Form):
+    """A form that moves money. Its one-time token, made when the form is shown, names
+    the one action it asks for: the same form sent twice acts once."""
+
+    token = forms.UUIDField(widget=forms.HiddenInput)
+    # Hidden fields staff cannot fix: if they are missing or altered, the whole form is
+    # out of date, said once at the top.
+    stale_if_invalid = {"token"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["token"].initial = uuid.uuid4()
+
+    def add_error(self, field, error):
+        if field not in self.stale_if_invalid:
+            return super().add_error(field, error)
+        if STALE_FORM not in self.non_field_errors():
+            super().add_error(None, STALE_FORM)
+
+
+class ShipForm(MoneyActionForm):
     carrier = forms.CharField(max_length=60, initial="DHL")
     tracking_number = forms.CharField(max_length=60)
 
 
-class NoteForm(forms.Form):
+class CancelForm(MoneyActionForm):
     note = forms.CharField(max_length=300, required=False, help_text="Why (kept in the order's history).")
 
 
-class RefundForm(forms.Form):
+class RefundForm(MoneyActionForm):
     amount = forms.DecimalField(
         max_digits=10,
         decimal_places=2,
@@ -306,10 +381,15 @@ class RefundForm(forms.Form):
         help_text="Leave empty to refund the lines chosen below.",
     )
     note = forms.CharField(max_length=300, required=False)
+    # What had been refunded when the form was shown: if that changed meanwhile (another
+    # refund went through), this one is refused rather than added on top.
+    refunded_when_shown = forms.DecimalField(max_digits=10, decimal_places=2, widget=forms.HiddenInput)
+    stale_if_invalid = {"token", "refunded_when_shown"}
 
-    def __init__(self, *args, lines, refundable, **kwargs):
+    def __init__(self, *args, lines, refundable, refunded, **kwargs):
         super().__init__(*args, **kwargs)
         self.lines, self.refundable = lines, refundable
+        self.fields["refunded_when_shown"].initial = refunded
         for line in lines:
             self.fields[f"line_{line.pk}"] = forms.IntegerField(
                 label=f"{line.title} ({line.unit_price} each)",

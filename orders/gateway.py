@@ -31,7 +31,13 @@ PROCESSOR_FIELDS = {
 
 
 class PaymentError(Exception):
-    """The processor refused or could not be reached; the message is safe to show staff."""
+    """The processor refused or could not be reached; the message is safe to show staff.
+    `unreachable` when the outcome is unknown (no answer in time, connection refused,
+    the processor's own failure): the same call with the same key may be tried again."""
+
+    def __init__(self, message, *, unreachable=False):
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 @dataclass
@@ -51,16 +57,28 @@ def from_cents(cents):
 
 
 def _client():
+    """A client whose every call ends within the timeouts named in settings: a processor
+    that accepts connections and never answers fails like one that refuses them."""
     base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
-    return stripe.StripeClient(settings.STRIPE_SECRET_KEY, base_addresses=base, max_network_retries=2)
+    http = stripe.RequestsClient(timeout=(settings.STRIPE_CONNECT_TIMEOUT_SECONDS, settings.STRIPE_TIMEOUT_SECONDS))
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        base_addresses=base,
+        max_network_retries=settings.STRIPE_MAX_RETRIES,
+        http_client=http,
+    )
 
 
 def _call(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
+    except stripe.APIConnectionError as exc:
+        raise PaymentError(
+            "The payment processor could not be reached or did not answer in time.", unreachable=True
+        ) from exc
     except stripe.StripeError as exc:
         message = getattr(exc, "user_message", None) or str(exc) or exc.__class__.__name__
-        raise PaymentError(message) from exc
+        raise PaymentError(message, unreachable=(exc.http_status or 0) >= 500) from exc
 
 
 def checkout_session_params(order, *, success_url, cancel_url):
@@ -109,10 +127,20 @@ def create_checkout_session(order, *, success_url, cancel_url):
 
 
 def expire_checkout_session(session_id):
-    """Close an unpaid payment page so it cannot be paid any more."""
-    session = _call(_client().v1.checkout.sessions.retrieve, session_id)
+    """Close an unpaid payment page so it cannot be paid any more. Returns the page's
+    status afterwards: "expired", or "complete" when the buyer paid first. PaymentError
+    when the processor cannot say (then the page may still be payable)."""
+    client = _client()
+    session = _call(client.v1.checkout.sessions.retrieve, session_id)
     if session.status == "open":
-        _call(_client().v1.checkout.sessions.expire, session_id)
+        try:
+            session = _call(client.v1.checkout.sessions.expire, session_id)
+        except PaymentError:
+            # Paid or expired in the meantime: the processor's word decides.
+            session = _call(client.v1.checkout.sessions.retrieve, session_id)
+            if session.status == "open":
+                raise
+    return session.status
 
 
 def payment_intent_of_session(session_id):
@@ -161,11 +189,43 @@ def refund(intent_id, amount, *, key):
     )
 
 
+class MalformedEvent(ValueError):
+    """A correctly signed event that lacks what we act on, or has it in the wrong shape."""
+
+
 def parse_webhook(payload, signature):
     """A verified webhook event as plain data, or ValueError when the signature does not
-    check out (or is older than Stripe's five-minute tolerance)."""
+    check out (or is older than Stripe's five-minute tolerance); MalformedEvent when it
+    is signed but not shaped like an event."""
     try:
-        stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
-        return json.loads(payload)
+        # Only the signature: the library's own event parsing fails on signed payloads
+        # that are not shaped like an event, which are ours to answer with a 400.
+        stripe.WebhookSignature.verify_header(
+            payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=stripe.Webhook.DEFAULT_TOLERANCE
+        )
     except (stripe.SignatureVerificationError, ValueError) as exc:
         raise ValueError("invalid webhook") from exc
+    try:
+        event = json.loads(payload)
+    except ValueError as exc:
+        raise MalformedEvent("not JSON") from exc
+    return _checked_event(event)
+
+
+def _checked_event(event):
+    """The event if it has the keys and types the shop reads, else MalformedEvent."""
+    if not isinstance(event, dict):
+        raise MalformedEvent("an event is an object")
+    for key in ("id", "type"):
+        if not isinstance(event.get(key), str) or not 0 < len(event[key]) <= 100:
+            raise MalformedEvent(f"{key} must be a string of 1 to 100 characters")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise MalformedEvent("data.object must be an object")
+    obj = data["object"]
+    if not isinstance(obj.get("metadata") or {}, dict):
+        raise MalformedEvent("metadata must be an object")
+    number = (obj.get("metadata") or {}).get("order") or obj.get("client_reference_id")
+    if number is not None and not isinstance(number, str):
+        raise MalformedEvent("the order number must be a string")
+    return event

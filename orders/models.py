@@ -210,3 +210,38 @@ class OrderEmail(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} to {self.to}"
+
+
+class PaymentAction(models.Model):
+    """A staff action that moved money (capture, void, refund), kept under the one-time
+    token of the form that asked for it: the same form submitted again finds this row and
+    does nothing twice. The token also names the action at the processor."""
+
+    class Kind(models.TextChoices):
+        CAPTURE = "capture", "Capture"
+        VOID = "void", "Void"
+        REFUND = "refund", "Refund"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payment_actions")
+    token = models.UUIDField(unique=True, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["capture", "void", "refund"]), name="orders_action_kind_valid"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="orders_action_amount_not_negative"),
+            # An authorisation is captured or voided once, whatever the form.
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(kind__in=["capture", "void"]), name="orders_one_capture_or_void"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount} on {self.order}"

@@ -2,6 +2,7 @@
 payment (authorise at checkout, capture when shipped, void on cancel, refunds)."""
 
 import datetime
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ from catalog.services import catalog_changed
 from privacy import services as privacy
 
 from . import emails, gateway
-from .models import Order, OrderLine, OrderStatusChange, PaymentEvent, ShippingMethod, Status
+from .models import Order, OrderLine, OrderStatusChange, PaymentAction, PaymentEvent, ShippingMethod, Status
 
 # Every legal move of an order's status. Nothing else assigns order.status.
 TRANSITIONS = {
@@ -224,11 +225,13 @@ def payment_sync(order):
 
 def payment_abandon(order, *, reason):
     """The buyer left the payment page or the card was refused: close the page at the
-    processor and release the stock. The cart stays as it was."""
+    processor and release the stock. The cart stays as it was. If the buyer paid
+    meanwhile, the order is authorised instead; if the processor cannot be asked,
+    PaymentError and nothing changes (the page may still be payable)."""
     if order.status != Status.PENDING_PAYMENT:
         return order
-    if order.payment_session_id:
-        gateway.expire_checkout_session(order.payment_session_id)
+    if order.payment_session_id and gateway.expire_checkout_session(order.payment_session_id) == "complete":
+        return payment_sync(order)
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status == Status.PENDING_PAYMENT:
@@ -237,77 +240,167 @@ def payment_abandon(order, *, reason):
 
 
 def webhook_handle(event):
-    """Act on a verified processor event once; a replayed event changes nothing."""
+    """Act on a verified processor event, then record it as handled: an event is kept
+    only once it was processed, so a failure (processor unreachable, database error)
+    raises, the processor retries, and the retry does the work. Processing is
+    idempotent, so a replay or two deliveries at once change nothing twice."""
+    if PaymentEvent.objects.filter(event_id=event["id"]).exists():
+        return "replayed"
     data = event["data"]["object"]
     number = (data.get("metadata") or {}).get("order") or data.get("client_reference_id")
     order = Order.objects.filter(number=number).first() if number else None
+    outcome = "ignored"
+    if order is not None and event["type"] in {
+        "checkout.session.completed",
+        "payment_intent.amount_capturable_updated",
+    }:
+        payment_sync(order)
+        outcome = "synced"
+    elif order is not None and event["type"] == "checkout.session.expired":
+        if order.status == Status.PENDING_PAYMENT:
+            payment_abandon(order, reason="Payment page expired")
+        outcome = "expired"
     try:
         with transaction.atomic():
             PaymentEvent.objects.create(event_id=event["id"], type=event["type"], order=order)
     except IntegrityError:
         return "replayed"
-    if order is None:
-        return "ignored"
-    if event["type"] in {"checkout.session.completed", "payment_intent.amount_capturable_updated"}:
-        payment_sync(order)
-        return "synced"
-    if event["type"] == "checkout.session.expired":
-        if order.status == Status.PENDING_PAYMENT:
-            payment_abandon(order, reason="Payment page expired")
-        return "expired"
-    return "ignored"
+    return outcome
 
 
-# -- fulfilment -----------------------------------------------------------------------
+# -- fulfilment: money moves once ---------------------------------------------------------
+#
+# Each staff money action runs in one transaction that locks the order row, refuses a
+# form whose action already happened, re-reads status and amounts under the lock, and
+# only then calls the processor with a key naming that one action (kind, order, form
+# token). A failed call rolls everything back; the same form sent again reuses the key,
+# so the processor replays its first answer instead of moving money twice.
 
 
-def order_ship(order, *, carrier, tracking_number, by):
-    """Ship an authorised order: capture (settle) the payment, record the tracking
-    number, email the customer."""
-    if order.status != Status.AUTHORISED:
-        raise IllegalTransition(f"Only paid orders can be shipped; {order.number} is {order.get_status_display()}.")
-    gateway.capture(order.payment_intent_id, order.total, key=f"capture-{order.number}")
-    with transaction.atomic():
-        order.amount_captured = order.total
-        order.carrier, order.tracking_number, order.shipped_at = carrier, tracking_number, timezone.now()
-        order.save(update_fields=["amount_captured", "carrier", "tracking_number", "shipped_at"])
-        order_transition(order, Status.SHIPPED, by=by, note=f"{carrier} {tracking_number}")
-    return order
+class AlreadyDone(OrderError):
+    """The same form was sent again: its action happened once, nothing more is done."""
 
 
-def order_cancel(order, *, by, note=""):
-    """Cancel a paid, unshipped order: void the authorisation, release stock, email."""
-    if order.status != Status.AUTHORISED:
-        raise IllegalTransition(
-            f"Only paid, unshipped orders can be cancelled; {order.number} is {order.get_status_display()}."
+def _lock_for_action(order, *, token, kind):
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    done = PaymentAction.objects.filter(token=token).select_related("by").first()
+    if done is not None:
+        if done.order_id != locked.pk or done.kind != kind:
+            raise OrderError("This form was already used for another action; open the order again.")
+        who = f" by {done.by}" if done.by else ""
+        raise AlreadyDone(
+            f"Already done: {done.get_kind_display().lower()} of {done.amount} on {locked.number} "
+            f"at {timezone.localtime(done.at):%H:%M:%S}{who}. Nothing was done twice."
         )
-    gateway.void(order.payment_intent_id, key=f"void-{order.number}")
-    return order_transition(order, Status.CANCELLED, by=by, note=note or "Authorisation voided")
+    return locked
 
 
-def order_refund(order, *, amount, by, lines=None, note=""):
-    """Refund some or all of what was captured; never more than that."""
+def _refusal(order, rule, nothing):
+    """Why an action no longer applies, saying who moved the order last."""
+    last = order.history.select_related("by").last()
+    since = f" since {timezone.localtime(last.at):%H:%M:%S}" if last else ""
+    who = f" ({last.by})" if last and last.by else ""
+    return IllegalTransition(f"{rule}; {order.number} is {order.get_status_display()}{since}{who}. {nothing}")
+
+
+def _move_money(order, kind, amount, *, token, by, call):
+    """Call the processor under the one key that names this action, and record it."""
+    key = f"{kind}-{order.number}-{token}"
+    call(key)
+    PaymentAction.objects.create(order=order, token=token, kind=kind, amount=amount, idempotency_key=key, by=by)
+
+
+def _caller_sees(original, locked):
+    if original is not locked:
+        original.refresh_from_db()
+    return locked
+
+
+def order_ship(order, *, carrier, tracking_number, by, token=None):
+    """Ship an authorised order once: capture (settle) the payment under the form's
+    one-time token, record the tracking number, email the customer after commit."""
+    token = token or uuid.uuid4()
+    with transaction.atomic():
+        locked = _lock_for_action(order, token=token, kind=PaymentAction.Kind.CAPTURE)
+        if locked.status != Status.AUTHORISED:
+            raise _refusal(locked, "Only paid orders can be shipped", "Nothing was captured.")
+        _move_money(
+            locked,
+            PaymentAction.Kind.CAPTURE,
+            locked.total,
+            token=token,
+            by=by,
+            call=lambda key: gateway.capture(locked.payment_intent_id, locked.total, key=key),
+        )
+        locked.amount_captured = locked.total
+        locked.carrier, locked.tracking_number, locked.shipped_at = carrier, tracking_number, timezone.now()
+        locked.save(update_fields=["amount_captured", "carrier", "tracking_number", "shipped_at"])
+        order_transition(locked, Status.SHIPPED, by=by, note=f"{carrier} {tracking_number}")
+    return _caller_sees(order, locked)
+
+
+def order_cancel(order, *, by, note="", token=None):
+    """Cancel a paid, unshipped order once: void the authorisation under the form's
+    one-time token, release stock, email after commit."""
+    token = token or uuid.uuid4()
+    with transaction.atomic():
+        locked = _lock_for_action(order, token=token, kind=PaymentAction.Kind.VOID)
+        if locked.status != Status.AUTHORISED:
+            raise _refusal(locked, "Only paid, unshipped orders can be cancelled", "Nothing was voided.")
+        _move_money(
+            locked,
+            PaymentAction.Kind.VOID,
+            Decimal("0.00"),
+            token=token,
+            by=by,
+            call=lambda key: gateway.void(locked.payment_intent_id, key=key),
+        )
+        order_transition(locked, Status.CANCELLED, by=by, note=note or "Authorisation voided")
+    return _caller_sees(order, locked)
+
+
+def order_refund(order, *, amount, by, lines=None, note="", token=None, refunded_when_shown=None):
+    """Refund some or all of what was captured, never more, once per form: under the
+    lock, refuse if the form's token was used, or if money was refunded since the form
+    was shown (`refunded_when_shown`), so two staff members never both refund."""
     amount = Decimal(amount).quantize(Decimal("0.01"))
-    if order.status not in (Status.SHIPPED, Status.PARTIALLY_REFUNDED):
-        raise IllegalTransition(f"Only shipped orders can be refunded; {order.number} is {order.get_status_display()}.")
+    token = token or uuid.uuid4()
     if amount <= 0:
         raise OrderError("A refund must be more than zero.")
-    if amount > order.refundable:
-        raise OrderError(f"At most {order.refundable} can be refunded on {order.number}.")
-    refunded_before = order.amount_refunded
-    gateway.refund(order.payment_intent_id, amount, key=f"refund-{order.number}-{refunded_before}-{amount}")
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        order.amount_refunded = refunded_before + amount
-        order.save(update_fields=["amount_refunded"])
+        locked = _lock_for_action(order, token=token, kind=PaymentAction.Kind.REFUND)
+        if locked.status not in (Status.SHIPPED, Status.PARTIALLY_REFUNDED):
+            raise _refusal(locked, "Only shipped orders can be refunded", "Nothing was refunded.")
+        if refunded_when_shown is not None and locked.amount_refunded != refunded_when_shown:
+            raise OrderError(
+                f"While this form was open, {locked.amount_refunded - refunded_when_shown} more was refunded on "
+                f"{locked.number} (now {locked.amount_refunded} of {locked.amount_captured}). Nothing was refunded; "
+                "check the order and refund again if still needed."
+            )
+        if amount > locked.refundable:
+            raise OrderError(f"At most {locked.refundable} can be refunded on {locked.number}.")
+        current = {line.pk: line for line in locked.lines.all()}
         for line, quantity in lines or []:
-            line.quantity_refunded = F("quantity_refunded") + quantity
-            line.save(update_fields=["quantity_refunded"])
-        full = order.amount_refunded >= order.amount_captured
-        order_transition(
-            order, Status.REFUNDED if full else Status.PARTIALLY_REFUNDED, by=by, note=note or f"Refunded {amount}"
+            fresh = current.get(line.pk)
+            if fresh is None or fresh.quantity_refunded + quantity > fresh.quantity:
+                raise OrderError(f"{line.title}: that many copies cannot be refunded any more.")
+        _move_money(
+            locked,
+            PaymentAction.Kind.REFUND,
+            amount,
+            token=token,
+            by=by,
+            call=lambda key: gateway.refund(locked.payment_intent_id, amount, key=key),
         )
-    return order
+        locked.amount_refunded += amount
+        locked.save(update_fields=["amount_refunded"])
+        for line, quantity in lines or []:
+            OrderLine.objects.filter(pk=line.pk).update(quantity_refunded=F("quantity_refunded") + quantity)
+        full = locked.amount_refunded >= locked.amount_captured
+        order_transition(
+            locked, Status.REFUNDED if full else Status.PARTIALLY_REFUNDED, by=by, note=note or f"Refunded {amount}"
+        )
+    return _caller_sees(order, locked)
 
 
 def orders_expire_unpaid(*, now=None):
@@ -316,7 +409,11 @@ def orders_expire_unpaid(*, now=None):
     expired = 0
     for order in Order.objects.filter(status=Status.PENDING_PAYMENT, expires_at__lt=now):
         # A buyer may have paid in the last second: ask the processor before expiring.
-        if payment_sync(order).status != Status.PENDING_PAYMENT:
+        # If it cannot be asked now, the order waits for the next run.
+        try:
+            if payment_sync(order).status != Status.PENDING_PAYMENT:
+                continue
+        except gateway.PaymentError:
             continue
         with transaction.atomic():
             locked = Order.objects.select_for_update().get(pk=order.pk)

@@ -6,9 +6,11 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import DatabaseError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -166,8 +168,12 @@ def checkout(request):
                 cancel_url=request.build_absolute_uri(reverse("orders:payment_cancelled", args=[order.number])),
             )
         except gateway.PaymentError:
+            # Refused, timed out or failing: no payment page was handed out, so the
+            # stock goes back now (an earlier page that cannot be closed lapses at
+            # the order's expiry, which the processor enforces too).
+            with contextlib.suppress(gateway.PaymentError):
+                services.payment_abandon(order, reason="Payment processor unreachable")
             messages.error(request, "We could not reach our payment processor. Nothing was charged; please try again.")
-            services.payment_abandon(order, reason="Payment processor unreachable")
             return redirect("orders:cart")
         return redirect(url)
     return render(request, "orders/checkout.html", {"form": form, **summary})
@@ -204,9 +210,17 @@ def payment_cancelled(request, number):
     try:
         order = services.payment_sync(order)
         if order.status == Status.PENDING_PAYMENT:
-            services.payment_abandon(order, reason="Buyer left the payment page")
+            order = services.payment_abandon(order, reason="Buyer left the payment page")
     except gateway.PaymentError:
-        pass
+        # The payment page could not be closed, so it may still be paid: say only that.
+        messages.warning(
+            request,
+            "We could not reach our payment processor to close the payment page, so we cannot yet tell "
+            "whether a payment went through. If it did, you will get a confirmation email; if not, "
+            f"nothing is charged and order {order.number} lapses at "
+            f"{timezone.localtime(order.expires_at):%H:%M}. Your cart is as you left it.",
+        )
+        return redirect("orders:detail", number=order.number)
     if order.status == Status.AUTHORISED:
         return redirect("orders:detail", number=order.number)
     messages.warning(request, "Your payment was not completed and nothing was charged. Your cart is as you left it.")
@@ -230,12 +244,17 @@ def stripe_webhook(request):
     """Signed events from the payment processor; bad signatures are refused."""
     try:
         event = gateway.parse_webhook(request.body, request.headers.get("Stripe-Signature", ""))
+    except gateway.MalformedEvent as exc:
+        return HttpResponseBadRequest(f"malformed event: {exc}")
     except ValueError:
         return HttpResponseBadRequest("invalid signature")
+    # Not handled yet means not recorded: a 503 makes the processor send it again.
     try:
         outcome = services.webhook_handle(event)
     except gateway.PaymentError:
         return HttpResponse("processor unreachable, retry later", status=503)
+    except DatabaseError:
+        return HttpResponse("database unavailable, retry later", status=503)
     return HttpResponse(outcome)
 
 

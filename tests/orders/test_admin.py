@@ -12,7 +12,7 @@ from django.utils import timezone
 from orders.models import Order, Status
 from orders.services import payment_sync
 from tests.factories import OfferFactory
-from tests.orders.helpers import pay
+from tests.orders.helpers import action_form, pay, staff_client
 from tests.orders.test_payments import checkout
 
 pytestmark = pytest.mark.django_db
@@ -42,15 +42,12 @@ def paid_order(client, payment_sandbox):
 def test_fulfilment_ships_an_order_with_tracking(
     client, staff, paid_order, payment_sandbox, django_capture_on_commit_callbacks
 ):
-    client.force_login(staff("Fulfilment"))
+    client = staff_client(staff("Fulfilment"))
     page = client.get(f"/admin/orders/order/{paid_order.pk}/change/").content.decode()
     assert "Mark shipped" in page and "1 Wieck Street" in page
+    url = f"/admin/orders/order/{paid_order.pk}/ship/"
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            f"/admin/orders/order/{paid_order.pk}/ship/",
-            {"carrier": "DHL", "tracking_number": "JD014600003"},
-            follow=True,
-        )
+        response = client.post(url, action_form(client, url, tracking_number="JD014600003"), follow=True)
     assert "shipped; payment captured and customer emailed" in response.content.decode()
     paid_order.refresh_from_db()
     assert paid_order.status == Status.SHIPPED and paid_order.tracking_number == "JD014600003"
@@ -60,27 +57,32 @@ def test_fulfilment_ships_an_order_with_tracking(
 
 
 def test_cancel_and_refund_through_the_admin(client, staff, paid_order, payment_sandbox):
-    client.force_login(staff("Fulfilment"))
-    client.post(f"/admin/orders/order/{paid_order.pk}/cancel/", {"note": "Customer asked"})
+    client = staff_client(staff("Fulfilment"))
+    ship = f"/admin/orders/order/{paid_order.pk}/ship/"
+    ship_form = action_form(client, ship, tracking_number="X")
+    cancel = f"/admin/orders/order/{paid_order.pk}/cancel/"
+    client.post(cancel, action_form(client, cancel, note="Customer asked"))
     paid_order.refresh_from_db()
     assert paid_order.status == Status.CANCELLED
     assert payment_sandbox.intents[paid_order.payment_intent_id]["status"] == "canceled"
-    # Shipping a cancelled order is refused with a message, not an error page.
-    response = client.post(
-        f"/admin/orders/order/{paid_order.pk}/ship/", {"carrier": "DHL", "tracking_number": "X"}, follow=True
-    )
-    assert response.status_code == 200 and "Not shipped" in response.content.decode()
+    # Shipping a cancelled order (from a page opened before) is refused with a message
+    # saying who cancelled it, not an error page.
+    response = client.post(ship, ship_form, follow=True)
+    body = response.content.decode()
+    assert response.status_code == 200 and "Not shipped" in body and "is Cancelled since" in body
+    assert "fulfilment@arkiv.example" in body
 
 
 def test_refund_by_lines_and_refusal_of_too_much(client, staff, paid_order, admin_user):
     from orders.services import order_ship
 
     order_ship(paid_order, carrier="DHL", tracking_number="JD1", by=admin_user)
-    client.force_login(staff("Fulfilment"))
+    client = staff_client(staff("Fulfilment"))
     line = paid_order.lines.get(unit_price=Decimal("15.00"))
-    too_much = client.post(f"/admin/orders/order/{paid_order.pk}/refund/", {"amount": "999.00"})
+    url = f"/admin/orders/order/{paid_order.pk}/refund/"
+    too_much = client.post(url, action_form(client, url, amount="999.00"))
     assert "At most 56.95 can be refunded" in too_much.content.decode(), too_much.context["form"].errors
-    client.post(f"/admin/orders/order/{paid_order.pk}/refund/", {f"line_{line.pk}": "1", "note": "Scratched"})
+    client.post(url, action_form(client, url, **{f"line_{line.pk}": "1", "note": "Scratched"}))
     paid_order.refresh_from_db()
     line.refresh_from_db()
     assert paid_order.status == Status.PARTIALLY_REFUNDED and paid_order.amount_refunded == Decimal("15.00")
@@ -88,7 +90,7 @@ def test_refund_by_lines_and_refusal_of_too_much(client, staff, paid_order, admi
 
 
 def test_resend_an_email_and_print_a_packing_slip(client, staff, paid_order, django_capture_on_commit_callbacks):
-    client.force_login(staff("Fulfilment"))
+    client = staff_client(staff("Fulfilment"))
     email = paid_order.emails.get()
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/admin/orders/order/{paid_order.pk}/resend/{email.pk}/")
@@ -99,18 +101,18 @@ def test_resend_an_email_and_print_a_packing_slip(client, staff, paid_order, dja
 
 
 def test_catalog_editors_never_see_orders_and_fulfilment_cannot_edit_the_catalog(client, staff, paid_order):
-    client.force_login(staff("Catalog editors"))
+    client = staff_client(staff("Catalog editors"))
     assert client.get("/admin/orders/order/").status_code == 403
     assert client.get(f"/admin/orders/order/{paid_order.pk}/change/").status_code == 403
     assert client.get(f"/admin/orders/order/{paid_order.pk}/packing-slip/").status_code == 403
     assert client.get("/admin/catalog/release/add/").status_code == 200
-    client.force_login(staff("Fulfilment"))
+    client = staff_client(staff("Fulfilment"))
     assert client.get("/admin/catalog/release/add/").status_code == 403
     assert client.post(f"/admin/orders/order/{paid_order.pk}/change/", {}).status_code in (200, 302)
 
 
 def test_orders_list_filters_and_search(client, staff, paid_order):
-    client.force_login(staff("Fulfilment"))
+    client = staff_client(staff("Fulfilment"))
     Order.objects.filter(pk=paid_order.pk).update(authorised_at=timezone.now() - datetime.timedelta(days=6))
     expiring = client.get("/admin/orders/order/?authorisation=expiring").content.decode()
     assert paid_order.number in expiring and "expires in 1 day" in expiring

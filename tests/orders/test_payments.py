@@ -12,7 +12,6 @@ from catalog.models import Offer
 from orders import gateway
 from orders.models import Order, PaymentEvent, Status
 from orders.services import IllegalTransition, OrderError, order_cancel, order_refund, order_ship, payment_sync
-from tests.factories import OfferFactory
 from tests.orders.helpers import deliver, pay
 
 pytestmark = pytest.mark.django_db
@@ -29,11 +28,6 @@ CHECKOUT = {
     "shipping_method": "standard",
     "age": "adult",
 }
-
-
-@pytest.fixture
-def offers():
-    return OfferFactory(price=Decimal("15.00"), stock=5), OfferFactory(price=Decimal("22.00"), stock=2)
 
 
 def checkout(client, offers, quantities=(2, 1)):
