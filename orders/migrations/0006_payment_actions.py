@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_erasure_and_retention'),
+        ('orders', '0005_lower_case_order_emails'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
