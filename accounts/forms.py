@@ -5,7 +5,6 @@ from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, 
 
 from privacy.services import PROMO_OPTIN_WORDING
 
-from . import services
 from .models import Address, User
 
 COUNTRIES = [
@@ -63,32 +62,16 @@ class SignUpForm(BaseUserCreationForm):
 
 
 class ThrottledLoginForm(AuthenticationForm):
-    """Sign-in that stops guessing: after repeated failures for an address (or from one
-    network address) it refuses for a while, without saying whether the password was right."""
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "throttled": "Too many failed sign-ins. Wait 15 minutes or reset your password.",
-    }
+    """Sign-in by email. Failed attempts are counted by django-axes per (email, client
+    address) pair in the database, so every worker and restart shares the count; a pair
+    over the limit gets the cool-off page (see AXES_* settings), never a hint whether the
+    password was right."""
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
         self.fields["username"].label = "Email"
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Sign in", css_class="btn-dark"))
-
-    def clean(self):
-        email = self.cleaned_data.get("username", "")
-        ip = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        if services.login_throttled(email=email, ip=ip):
-            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
-        try:
-            data = super().clean()
-        except forms.ValidationError:
-            services.login_failed(email=email, ip=ip)
-            raise
-        services.login_succeeded(email=email, ip=ip)
-        return data
 
 
 class EmailChangeForm(forms.Form):

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from arkiv.limits import limited, user_key
 from privacy import services as privacy
 
 from . import services
@@ -26,6 +27,7 @@ def _remember_name(sender, request, user, **kwargs):
 
 
 @require_http_methods(["GET", "POST"])
+@limited("sign_up")
 def sign_up(request):
     """Create an account; a link proves the email address (and brings guest orders)."""
     form = SignUpForm(request.POST or None)
@@ -77,6 +79,7 @@ def overview(request):
 
 @login_required
 @require_POST
+@limited("resend_verification", key=user_key)
 def resend_verification(request):
     services.send_verification(user=request.user, email=request.user.email)
     messages.success(request, f"We sent a new confirmation link to {request.user.email}.")

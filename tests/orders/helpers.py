@@ -27,3 +27,14 @@ def deliver(client, event, secret="whsec_test_secret", signature=None):
         content_type="application/json",
         HTTP_STRIPE_SIGNATURE=signature or sign(payload, secret),
     )
+
+
+def staff_client(user):
+    """A browser signed in to the admin as `user`, through its second factor."""
+    from django.test import Client
+
+    from tests.conftest import staff_login
+
+    client = Client()
+    staff_login(client, user)
+    return client

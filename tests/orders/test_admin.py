@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from orders.models import Order, Status
 from orders.services import payment_sync
+from tests.conftest import staff_login
 from tests.factories import OfferFactory
 from tests.orders.helpers import pay
 from tests.orders.test_payments import checkout
@@ -42,7 +43,7 @@ def paid_order(client, payment_sandbox):
 def test_fulfilment_ships_an_order_with_tracking(
     client, staff, paid_order, payment_sandbox, django_capture_on_commit_callbacks
 ):
-    client.force_login(staff("Fulfilment"))
+    staff_login(client, staff("Fulfilment"))
     page = client.get(f"/admin/orders/order/{paid_order.pk}/change/").content.decode()
     assert "Mark shipped" in page and "1 Wieck Street" in page
     with django_capture_on_commit_callbacks(execute=True):
@@ -60,7 +61,7 @@ def test_fulfilment_ships_an_order_with_tracking(
 
 
 def test_cancel_and_refund_through_the_admin(client, staff, paid_order, payment_sandbox):
-    client.force_login(staff("Fulfilment"))
+    staff_login(client, staff("Fulfilment"))
     client.post(f"/admin/orders/order/{paid_order.pk}/cancel/", {"note": "Customer asked"})
     paid_order.refresh_from_db()
     assert paid_order.status == Status.CANCELLED
@@ -76,7 +77,7 @@ def test_refund_by_lines_and_refusal_of_too_much(client, staff, paid_order, admi
     from orders.services import order_ship
 
     order_ship(paid_order, carrier="DHL", tracking_number="JD1", by=admin_user)
-    client.force_login(staff("Fulfilment"))
+    staff_login(client, staff("Fulfilment"))
     line = paid_order.lines.get(unit_price=Decimal("15.00"))
     too_much = client.post(f"/admin/orders/order/{paid_order.pk}/refund/", {"amount": "999.00"})
     assert "At most 56.95 can be refunded" in too_much.content.decode(), too_much.context["form"].errors
@@ -88,7 +89,7 @@ def test_refund_by_lines_and_refusal_of_too_much(client, staff, paid_order, admi
 
 
 def test_resend_an_email_and_print_a_packing_slip(client, staff, paid_order, django_capture_on_commit_callbacks):
-    client.force_login(staff("Fulfilment"))
+    staff_login(client, staff("Fulfilment"))
     email = paid_order.emails.get()
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/admin/orders/order/{paid_order.pk}/resend/{email.pk}/")
@@ -99,18 +100,18 @@ def test_resend_an_email_and_print_a_packing_slip(client, staff, paid_order, dja
 
 
 def test_catalog_editors_never_see_orders_and_fulfilment_cannot_edit_the_catalog(client, staff, paid_order):
-    client.force_login(staff("Catalog editors"))
+    staff_login(client, staff("Catalog editors"))
     assert client.get("/admin/orders/order/").status_code == 403
     assert client.get(f"/admin/orders/order/{paid_order.pk}/change/").status_code == 403
     assert client.get(f"/admin/orders/order/{paid_order.pk}/packing-slip/").status_code == 403
     assert client.get("/admin/catalog/release/add/").status_code == 200
-    client.force_login(staff("Fulfilment"))
+    staff_login(client, staff("Fulfilment"))
     assert client.get("/admin/catalog/release/add/").status_code == 403
     assert client.post(f"/admin/orders/order/{paid_order.pk}/change/", {}).status_code in (200, 302)
 
 
 def test_orders_list_filters_and_search(client, staff, paid_order):
-    client.force_login(staff("Fulfilment"))
+    staff_login(client, staff("Fulfilment"))
     Order.objects.filter(pk=paid_order.pk).update(authorised_at=timezone.now() - datetime.timedelta(days=6))
     expiring = client.get("/admin/orders/order/?authorisation=expiring").content.decode()
     assert paid_order.number in expiring and "expires in 1 day" in expiring
