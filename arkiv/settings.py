@@ -293,6 +293,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = "accounts.services.sign_in_cool_off"
 AXES_USE_ATTEMPT_EXPIRATION = True
 AXES_RESET_ON_SUCCESS = True
+# The sign-in and admin login forms both post the email as "username".
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.services.sign_in_username"
 AXES_CLIENT_IP_CALLABLE = "arkiv.limits.client_ip"
 AXES_LOCKOUT_CALLABLE = "arkiv.limits.sign_in_locked"
