@@ -2,6 +2,8 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, UserChangeForm
+from django_otp import devices_for_user
+from django_otp.admin import OTPAdminAuthenticationForm
 
 from privacy.services import PROMO_OPTIN_WORDING
 
@@ -72,6 +74,35 @@ class ThrottledLoginForm(AuthenticationForm):
         self.fields["username"].label = "Email"
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Sign in", css_class="btn-dark"))
+
+
+class StaffAdminLoginForm(OTPAdminAuthenticationForm):
+    """The admin's login: the password, then the code of the staff member's authenticator
+    (enrolled with `manage.py enrol_staff_totp`). The only authenticator is used without
+    asking which one."""
+
+    otp_error_messages = {
+        **OTPAdminAuthenticationForm.otp_error_messages,
+        "token_required": "Enter the six-digit code your authenticator app shows.",
+        "invalid_token": "That code is not right. Enter the code your authenticator app shows now.",
+    }
+    no_device_message = (
+        "This staff account has no authenticator yet. An administrator enrols one with "
+        "manage.py enrol_staff_totp; until then the admin stays closed to it."
+    )
+
+    def clean_otp(self, user):
+        if user is not None and not any(devices_for_user(user, confirmed=True)):
+            raise forms.ValidationError(self.no_device_message, code="no_device")
+        super().clean_otp(user)
+
+    def _chosen_device(self, user):
+        device = super()._chosen_device(user)
+        if device is None:
+            devices = list(devices_for_user(user, confirmed=True, for_verify=True))
+            if len(devices) == 1:
+                device = devices[0]
+        return device
 
 
 class EmailChangeForm(forms.Form):
