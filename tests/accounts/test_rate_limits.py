@@ -120,7 +120,7 @@ class Browser:
         self.cookies = http.cookies.SimpleCookie()
         self.forwarded_for = forwarded_for
 
-    def request(self, port, method, path, data=None):
+    def request(self, port, method, path, data=None, referer=None):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         headers = {"X-Forwarded-For": self.forwarded_for, "Host": "127.0.0.1"}
         if self.cookies:
@@ -129,7 +129,7 @@ class Browser:
         if data is not None:
             body = urlencode(data)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Referer"] = f"http://127.0.0.1:{port}/account/sign-in/"
+            headers["Referer"] = f"http://127.0.0.1:{port}{referer or path}"
         conn.request(method, path, body, headers)
         response = conn.getresponse()
         for value in response.headers.get_all("Set-Cookie") or []:
@@ -138,12 +138,14 @@ class Browser:
         conn.close()
         return response.status, text
 
-    def sign_in(self, port, email, password):
-        _, page = self.request(port, "GET", "/account/sign-in/")
+    def submit(self, port, path, data):
+        """Open the form's page, then post it with its CSRF token."""
+        _, page = self.request(port, "GET", path)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        return self.request(
-            port, "POST", "/account/sign-in/", {"csrfmiddlewaretoken": token, "username": email, "password": password}
-        )
+        return self.request(port, "POST", path, {"csrfmiddlewaretoken": token, **data}, referer=path)
+
+    def sign_in(self, port, email, password):
+        return self.submit(port, "/account/sign-in/", {"username": email, "password": password})
 
 
 @pytest.fixture
@@ -219,6 +221,21 @@ def test_failed_sign_ins_are_counted_across_two_shop_processes_and_survive_a_res
     # Clara herself, from her own address, was never locked out.
     status, _ = Browser(forwarded_for="198.51.100.7").sign_in(port_c, "clara@example.com", PASSWORD)
     assert status == 302
+
+
+def test_form_limits_are_counted_across_two_shop_processes_and_survive_a_restart(shop_processes):
+    (first, port_a), (second, port_b) = shop_processes(), shop_processes()
+    visitor = Browser(forwarded_for="203.0.113.9")
+    question = {"name": "Ann Archer", "email": "ann@example.com", "message": "Is K550 in stock?"}
+    for port in [port_a, port_b, port_a, port_b, port_a]:
+        assert visitor.submit(port, "/contact/", question)[0] == 302
+    status, page = visitor.submit(port_b, "/contact/", question)
+    assert status == 429 and "You have sent this form too often" in page
+    stop(first)
+    stop(second)
+    _, port_c = shop_processes()
+    assert visitor.submit(port_c, "/contact/", question)[0] == 429
+    assert Browser(forwarded_for="198.51.100.7").submit(port_c, "/contact/", question)[0] == 302
 
 
 # --- Forms that send mail --------------------------------------------------------------
