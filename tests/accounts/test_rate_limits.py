@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -148,13 +149,45 @@ class Browser:
         return self.submit(port, "/account/sign-in/", {"username": email, "password": password})
 
 
-@pytest.fixture
-def shop_processes(tmp_path):
-    """Start shop processes (`manage.py runserver --noreload`) on one fresh SQLite file,
-    behind a pretend proxy that sets X-Forwarded-For; yields a function that starts one
-    and returns its port. All are stopped at the end."""
+@contextmanager
+def scratch_postgres_database():
+    """A PostgreSQL database of its own for the shop processes, beside the test database."""
+    import psycopg2
+    from django.db import connection
+
+    params = connection.settings_dict
+    name = f"{params['NAME']}_processes"
+    admin = psycopg2.connect(
+        dbname="postgres", user=params["USER"], password=params["PASSWORD"], host=params["HOST"], port=params["PORT"]
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgres://{params['USER']}:{params['PASSWORD']}@{params['HOST']}:{params['PORT']}/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def shop_processes(request, tmp_path):
+    """Start shop processes (`manage.py runserver --noreload`) on one fresh database (a
+    SQLite file, or a PostgreSQL database when the tests run on PostgreSQL), behind a
+    pretend proxy that sets X-Forwarded-For; yields a function that starts one and
+    returns (process, port). All are stopped at the end."""
     env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(SQLITE_PATH=str(tmp_path / "shop.sqlite3"), TRUSTED_PROXY_HEADER="X-Forwarded-For", DEBUG="0")
+    with ExitStack() as stack:
+        if request.param == "postgresql":
+            request.getfixturevalue("postgres")  # skips unless the tests run on PostgreSQL
+            env["DATABASE_URL"] = stack.enter_context(scratch_postgres_database())
+        yield from _shop_processes(env)
+
+
+def _shop_processes(env):
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
     subprocess.run(
