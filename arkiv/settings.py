@@ -255,8 +255,13 @@ ARKIV_SITE_URL = os.environ.get("ARKIV_SITE_URL", "http://127.0.0.1:8000" if DEB
 TRUSTED_PROXY_HEADER = os.environ.get("TRUSTED_PROXY_HEADER", "")
 TRUSTED_PROXY_COUNT = max(1, int(os.environ.get("TRUSTED_PROXY_COUNT", "1")))
 
+REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "2"))
 CACHES["ratelimit"] = (
-    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+    {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["REDIS_URL"],
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS},
+    }
     if os.environ.get("REDIS_URL")
     else {
         "BACKEND": "arkiv.cache.CountingDatabaseCache",

@@ -144,3 +144,12 @@ def test_enrolling_again_needs_replace_and_retires_the_old_secret(staff):
     call_command("enrol_staff_totp", staff.email, replace=True, stdout=io.StringIO())
     assert list(TOTPDevice.objects.filter(user=staff).values_list("key", flat=True)) != [old_key]
     assert TOTPDevice.objects.filter(user=staff).count() == 1
+
+
+def test_failed_admin_sign_ins_are_locked_out_like_the_shops(client, staff):
+    TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    for _ in range(4):
+        assert admin_login(client, staff.email, "wrong-guess").status_code == 200
+    locked = admin_login(client, staff.email, "wrong-guess")
+    assert locked.status_code == 429 and "Too many failed sign-ins" in locked.content.decode()
+    assert admin_login(client, staff.email, PASSWORD).status_code == 429
