@@ -88,6 +88,7 @@ def resend_verification(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limited("change_email", key=user_key)
 def change_email(request):
     """Change the sign-in address: it changes only when the link sent to it is followed."""
     form = EmailChangeForm(request.POST or None, user=request.user)
@@ -138,8 +139,10 @@ def address_delete(request, pk):
     return redirect("accounts:overview")
 
 
-password_change = auth_views.PasswordChangeView.as_view(
-    template_name="accounts/form_page.html",
-    success_url=reverse_lazy("accounts:overview"),
-    extra_context={"title": "Change your password"},
+password_change = limited("change_password", key=user_key)(
+    auth_views.PasswordChangeView.as_view(
+        template_name="accounts/form_page.html",
+        success_url=reverse_lazy("accounts:overview"),
+        extra_context={"title": "Change your password"},
+    )
 )

@@ -43,7 +43,8 @@ def post_email_key(group, request):
 
 
 def user_key(group, request):
-    return str(request.user.pk)
+    """django-ratelimit key: the signed-in account (its address for anyone else)."""
+    return f"user:{request.user.pk}" if request.user.is_authenticated else client_ip(request)
 
 
 def limited(name, key=client_ip_key):

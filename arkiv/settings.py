@@ -271,13 +271,17 @@ CACHES["ratelimit"] = (
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_IP_META_KEY = "arkiv.limits.client_ip"
 RATELIMIT_VIEW = "arkiv.limits.rate_limited"
-# POSTs allowed per client address (per account for resending the confirmation link,
-# and per target address too for password reset), as "count/period" (s, m, h, d).
+# POSTs allowed per client address (per account for resending the confirmation link and
+# changing email or password, and per target address too for password reset), as
+# "count/period" (s, m, h, d).
 RATE_LIMITS = {
     "sign_up": os.environ.get("RATE_LIMIT_SIGN_UP", "10/h"),
     "resend_verification": os.environ.get("RATE_LIMIT_RESEND_VERIFICATION", "5/h"),
     "password_reset": os.environ.get("RATE_LIMIT_PASSWORD_RESET", "5/h"),
     "contact": os.environ.get("RATE_LIMIT_CONTACT", "5/h"),
+    # Both check the current password: a borrowed session must not become a guessing oracle.
+    "change_email": os.environ.get("RATE_LIMIT_CHANGE_EMAIL", "5/h"),
+    "change_password": os.environ.get("RATE_LIMIT_CHANGE_PASSWORD", "10/h"),
 }
 # django-ratelimit knows memcached and django-redis by name only; Django's own RedisCache
 # increments atomically and CountingDatabaseCache locks the row it counts in.

@@ -390,3 +390,24 @@ def test_the_rate_limit_counter_loses_no_count_when_workers_count_at_once(transa
     for thread in threads:
         thread.join()
     assert counter.get("concurrent-posts") == workers * each
+
+
+def test_guessing_the_password_through_the_email_and_password_change_forms_is_limited(client, clara):
+    client.force_login(clara)
+    for _ in range(5):
+        wrong = client.post("/account/email/", {"email": "mallory@example.com", "password": "guess"})
+        assert "not your current password" in wrong.content.decode()
+    assert_limited(client.post("/account/email/", {"email": "mallory@example.com", "password": PASSWORD}))
+    for _ in range(10):
+        client.post(
+            "/account/password/",
+            {"old_password": "guess", "new_password1": "x-new-passphrase-1", "new_password2": "x-new-passphrase-1"},
+        )
+    assert_limited(
+        client.post(
+            "/account/password/",
+            {"old_password": PASSWORD, "new_password1": "x-new-passphrase-1", "new_password2": "x-new-passphrase-1"},
+        )
+    )
+    clara.refresh_from_db()
+    assert clara.email == "clara@example.com" and clara.check_password(PASSWORD)
