@@ -9,6 +9,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods, require_POST
 
 from arkiv.limits import limited, user_key
@@ -45,6 +46,7 @@ def sign_up(request):
     return render(request, "accounts/sign_up.html", {"form": form})
 
 
+@method_decorator(limited("sign_in"), name="dispatch")
 class SignInView(auth_views.LoginView):
     form_class = ThrottledLoginForm
     template_name = "accounts/sign_in.html"

@@ -275,6 +275,9 @@ RATELIMIT_VIEW = "arkiv.limits.rate_limited"
 # changing email or password, and per target address too for password reset), as
 # "count/period" (s, m, h, d).
 RATE_LIMITS = {
+    # A ceiling on sign-in attempts from one address whatever the email: lockouts count
+    # per (email, address), so this is what stops one address trying many accounts.
+    "sign_in": os.environ.get("RATE_LIMIT_SIGN_IN", "30/15m"),
     "sign_up": os.environ.get("RATE_LIMIT_SIGN_UP", "10/h"),
     "resend_verification": os.environ.get("RATE_LIMIT_RESEND_VERIFICATION", "5/h"),
     "password_reset": os.environ.get("RATE_LIMIT_PASSWORD_RESET", "5/h"),

@@ -47,6 +47,18 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(request, django_db_blocker):
+    """Rate-limit counts live in a database table that tests on a real transaction (the
+    browser journeys) do not roll back: clear them after each of those."""
+    yield
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        from django.core.cache import caches
+
+        with django_db_blocker.unblock():
+            caches["ratelimit"].clear()
+
+
 @pytest.fixture
 def payment_sandbox(settings):
     """The local payment sandbox on a free port, with the shop's settings pointing at it.

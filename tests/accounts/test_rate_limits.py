@@ -411,3 +411,11 @@ def test_guessing_the_password_through_the_email_and_password_change_forms_is_li
     )
     clara.refresh_from_db()
     assert clara.email == "clara@example.com" and clara.check_password(PASSWORD)
+
+
+def test_one_address_trying_many_accounts_is_stopped(client, clara):
+    for n in range(30):
+        assert sign_in(client, f"customer{n}@example.com", "Summer2026!").status_code == 200
+    assert_limited(sign_in(client, "clara@example.com", PASSWORD))
+    assert "_auth_user_id" not in client.session
+    assert sign_in(client, "clara@example.com", PASSWORD, REMOTE_ADDR="198.51.100.7").status_code == 302
