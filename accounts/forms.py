@@ -2,10 +2,11 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, UserChangeForm
+from django_otp import devices_for_user
+from django_otp.admin import OTPAdminAuthenticationForm
 
 from privacy.services import PROMO_OPTIN_WORDING
 
-from . import services
 from .models import Address, User
 
 COUNTRIES = [
@@ -66,13 +67,10 @@ class SignUpForm(BaseUserCreationForm):
 
 
 class ThrottledLoginForm(AuthenticationForm):
-    """Sign-in that stops guessing: after repeated failures for an address (or from one
-    network address) it refuses for a while, without saying whether the password was right."""
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "throttled": "Too many failed sign-ins. Wait 15 minutes or reset your password.",
-    }
+    """Sign-in by email. Failed attempts are counted by django-axes per (email, client
+    address) pair in the database, so every worker and restart shares the count; a pair
+    over the limit gets the cool-off page (see AXES_* settings), never a hint whether the
+    password was right."""
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
@@ -80,18 +78,34 @@ class ThrottledLoginForm(AuthenticationForm):
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Sign in", css_class="btn-dark"))
 
-    def clean(self):
-        email = self.cleaned_data.get("username", "")
-        ip = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        if services.login_throttled(email=email, ip=ip):
-            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
-        try:
-            data = super().clean()
-        except forms.ValidationError:
-            services.login_failed(email=email, ip=ip)
-            raise
-        services.login_succeeded(email=email, ip=ip)
-        return data
+
+class StaffAdminLoginForm(OTPAdminAuthenticationForm):
+    """The admin's login: the password, then the code of the staff member's authenticator
+    (enrolled with `manage.py enrol_staff_totp`). The only authenticator is used without
+    asking which one."""
+
+    otp_error_messages = {
+        **OTPAdminAuthenticationForm.otp_error_messages,
+        "token_required": "Enter the six-digit code your authenticator app shows.",
+        "invalid_token": "That code is not right. Enter the code your authenticator app shows now.",
+    }
+    no_device_message = (
+        "This staff account has no authenticator yet. An administrator enrols one with "
+        "manage.py enrol_staff_totp; until then the admin stays closed to it."
+    )
+
+    def clean_otp(self, user):
+        if user is not None and not any(devices_for_user(user, confirmed=True)):
+            raise forms.ValidationError(self.no_device_message, code="no_device")
+        super().clean_otp(user)
+
+    def _chosen_device(self, user):
+        device = super()._chosen_device(user)
+        if device is None:
+            devices = list(devices_for_user(user, confirmed=True, for_verify=True))
+            if len(devices) == 1:
+                device = devices[0]
+        return device
 
 
 class EmailChangeForm(forms.Form):

@@ -1,12 +1,13 @@
 """Account rules: sign-up, proving an email address, throttling failed sign-ins."""
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -17,9 +18,7 @@ from .models import User
 from .signals import email_verified
 from .tokens import email_link_token
 
-# Failed sign-ins allowed per address and per network address in the window.
-FAILED_LOGIN_LIMITS = (5, 20)
-FAILED_LOGIN_WINDOW = 15 * 60
+MAX_SIGN_IN_COOL_OFF = timedelta(days=1)
 
 
 class EmailLinkError(Exception):
@@ -168,20 +167,26 @@ def password_reset_done(*, user):
     return user
 
 
-def _throttle_keys(email, ip):
-    return [f"login-fail:email:{(email or '').lower()}", f"login-fail:ip:{ip}"]
+def sign_in_username(request, credentials):
+    """The email a sign-in attempt is counted under: as the login compares it, case-blind."""
+    return (credentials or {}).get("username", "").strip().lower() or None
 
 
-def login_throttled(*, email, ip):
-    keys = _throttle_keys(email, ip)
-    return any((cache.get(key) or 0) >= limit for key, limit in zip(keys, FAILED_LOGIN_LIMITS, strict=True))
+def sign_in_cool_off(request):
+    """How long failed sign-ins of one (email, client address) pair are remembered, and so
+    how long the pair waits once it reached the limit: SIGN_IN_COOL_OFF_MINUTES, doubled
+    for every further SIGN_IN_FAILURE_LIMIT failures (guesses during the wait count too),
+    at most a day. Other addresses trying the same email are not affected."""
+    from axes.models import AccessAttempt
 
-
-def login_failed(*, email, ip):
-    for key in _throttle_keys(email, ip):
-        cache.add(key, 0, FAILED_LOGIN_WINDOW)
-        cache.incr(key)
-
-
-def login_succeeded(*, email, ip):
-    cache.delete(_throttle_keys(email, ip)[0])
+    base = timedelta(minutes=settings.SIGN_IN_COOL_OFF_MINUTES)
+    username = sign_in_username(request, getattr(request, "POST", None))
+    ip = getattr(request, "axes_ip_address", None)
+    if request is None or not username or not ip:
+        return base
+    failures = (
+        AccessAttempt.objects.filter(username=username, ip_address=ip).aggregate(n=Max("failures_since_start"))["n"]
+        or 0
+    )
+    rounds = failures // settings.SIGN_IN_FAILURE_LIMIT
+    return min(base * 2 ** max(rounds - 1, 0), MAX_SIGN_IN_COOL_OFF)

@@ -1,6 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from arkiv.limits import limited, post_email_key
+
 from . import views
 
 app_name = "accounts"
@@ -22,11 +24,15 @@ urlpatterns = [
     path("account/addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),
     path(
         "account/password-reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/password_reset.html",
-            email_template_name="accounts/email/password_reset.txt",
-            subject_template_name="accounts/email/password_reset_subject.txt",
-            success_url=reverse_lazy("accounts:password_reset_done"),
+        limited("password_reset")(
+            limited("password_reset", key=post_email_key)(
+                auth_views.PasswordResetView.as_view(
+                    template_name="accounts/password_reset.html",
+                    email_template_name="accounts/email/password_reset.txt",
+                    subject_template_name="accounts/email/password_reset_subject.txt",
+                    success_url=reverse_lazy("accounts:password_reset_done"),
+                )
+            )
         ),
         name="password_reset",
     ),

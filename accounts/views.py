@@ -9,8 +9,10 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from arkiv.limits import limited, user_key
 from privacy import services as privacy
 
 from . import services
@@ -26,6 +28,7 @@ def _remember_name(sender, request, user, **kwargs):
 
 
 @require_http_methods(["GET", "POST"])
+@limited("sign_up")
 def sign_up(request):
     """Create an account. The answer is the same "check your inbox" page whether or not
     the address already has an account; the link in the email proves it and signs in."""
@@ -47,6 +50,7 @@ def sign_up_sent(request):
     return render(request, "accounts/sign_up_sent.html")
 
 
+@method_decorator(limited("sign_in"), name="dispatch")
 class SignInView(auth_views.LoginView):
     form_class = ThrottledLoginForm
     template_name = "accounts/sign_in.html"
@@ -111,6 +115,7 @@ def overview(request):
 
 @login_required
 @require_POST
+@limited("resend_verification", key=user_key)
 def resend_verification(request):
     if request.user.email_is_proven:
         messages.info(request, f"{request.user.email} is confirmed already.")
@@ -122,6 +127,7 @@ def resend_verification(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limited("change_email", key=user_key)
 def change_email(request):
     """Change the sign-in address: it changes only when the link sent to it is followed."""
     form = EmailChangeForm(request.POST or None, user=request.user)
@@ -181,8 +187,10 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         return response
 
 
-password_change = auth_views.PasswordChangeView.as_view(
-    template_name="accounts/form_page.html",
-    success_url=reverse_lazy("accounts:overview"),
-    extra_context={"title": "Change your password"},
+password_change = limited("change_password", key=user_key)(
+    auth_views.PasswordChangeView.as_view(
+        template_name="accounts/form_page.html",
+        success_url=reverse_lazy("accounts:overview"),
+        extra_context={"title": "Change your password"},
+    )
 )

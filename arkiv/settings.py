@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "anymail",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
+    "django_ratelimit",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "catalog",
     "orders",
@@ -61,8 +65,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "arkiv.urls"
@@ -271,6 +279,81 @@ ORDER_RETENTION_YEARS = int(os.environ.get("ORDER_RETENTION_YEARS", "10"))
 ORDER_PAYMENT_MINUTES = int(os.environ.get("ORDER_PAYMENT_MINUTES", "30"))
 # Absolute links in emails.
 ARKIV_SITE_URL = os.environ.get("ARKIV_SITE_URL", "http://127.0.0.1:8000" if DEBUG else "https://shop.example")
+
+# --- Abuse limits: sign-in lockouts, form rate limits, the client address -------------
+# Counts live where every process and restart sees them: failed sign-ins in the database
+# (django-axes), form rate limits in the "ratelimit" cache (Redis when REDIS_URL is set,
+# else a database table created by the accounts migrations). The page cache `default`
+# stays as it is.
+# Behind a reverse proxy, name the header it sets (e.g. X-Forwarded-For) and how many of
+# our proxies append to it; without it only the socket address counts, so a forged
+# X-Forwarded-For changes nothing. Sign-in lockouts and form limits use the same rule.
+TRUSTED_PROXY_HEADER = os.environ.get("TRUSTED_PROXY_HEADER", "")
+TRUSTED_PROXY_COUNT = max(1, int(os.environ.get("TRUSTED_PROXY_COUNT", "1")))
+
+REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "2"))
+CACHES["ratelimit"] = (
+    {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["REDIS_URL"],
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS},
+    }
+    if os.environ.get("REDIS_URL")
+    else {
+        "BACKEND": "arkiv.cache.CountingDatabaseCache",
+        "LOCATION": "arkiv_rate_limits",
+    }  # table: accounts migration 0004
+)
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_IP_META_KEY = "arkiv.limits.client_ip"
+RATELIMIT_VIEW = "arkiv.limits.rate_limited"
+# POSTs allowed per client address (per account for resending the confirmation link and
+# changing email or password, and per target address too for password reset), as
+# "count/period" (s, m, h, d).
+RATE_LIMITS = {
+    # A ceiling on sign-in attempts from one address whatever the email: lockouts count
+    # per (email, address), so this is what stops one address trying many accounts.
+    "sign_in": os.environ.get("RATE_LIMIT_SIGN_IN", "30/15m"),
+    "sign_up": os.environ.get("RATE_LIMIT_SIGN_UP", "10/h"),
+    "resend_verification": os.environ.get("RATE_LIMIT_RESEND_VERIFICATION", "5/h"),
+    "password_reset": os.environ.get("RATE_LIMIT_PASSWORD_RESET", "5/h"),
+    "contact": os.environ.get("RATE_LIMIT_CONTACT", "5/h"),
+    # Both check the current password: a borrowed session must not become a guessing oracle.
+    "change_email": os.environ.get("RATE_LIMIT_CHANGE_EMAIL", "5/h"),
+    "change_password": os.environ.get("RATE_LIMIT_CHANGE_PASSWORD", "10/h"),
+}
+# django-ratelimit knows memcached and django-redis by name only; Django's own RedisCache
+# increments atomically and CountingDatabaseCache locks the row it counts in.
+SILENCED_SYSTEM_CHECKS += ["django_ratelimit.W001"]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed sign-ins are counted per (email, address) pair, so someone guessing at a
+# customer's address from elsewhere never locks the customer out. After
+# SIGN_IN_FAILURE_LIMIT failures the pair waits SIGN_IN_COOL_OFF_MINUTES; the wait
+# doubles with every further round of failures (capped at a day).
+SIGN_IN_FAILURE_LIMIT = int(os.environ.get("SIGN_IN_FAILURE_LIMIT", "5"))
+SIGN_IN_COOL_OFF_MINUTES = int(os.environ.get("SIGN_IN_COOL_OFF_MINUTES", "15"))
+AXES_FAILURE_LIMIT = SIGN_IN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = "accounts.services.sign_in_cool_off"
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_RESET_ON_SUCCESS = True
+# The sign-in and admin login forms both post the email as "username".
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.services.sign_in_username"
+AXES_CLIENT_IP_CALLABLE = "arkiv.limits.client_ip"
+AXES_LOCKOUT_CALLABLE = "arkiv.limits.sign_in_locked"
+# No log of successful sign-ins: an address and an IP per visit is data we do not need.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# Staff sign in to the admin with a second factor (TOTP, django-otp); enrol with
+# `manage.py enrol_staff_totp EMAIL`. The issuer names the shop in authenticator apps.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Arkiv")
+# --- end of abuse limits ---------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

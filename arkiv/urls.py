@@ -1,9 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django_otp.admin import OTPAdminSite
 
+from accounts.forms import StaffAdminLoginForm
 from privacy.inbound import ServiceMailInboundView
 
+# Staff sign in to the admin with a password and a TOTP code (enrol with
+# `manage.py enrol_staff_totp EMAIL`); a session without a verified device gets the login.
+admin.site.__class__ = OTPAdminSite
+admin.site.login_form = StaffAdminLoginForm
 admin.site.site_header = "Arkiv staff"
 admin.site.site_title = "Arkiv staff"
 admin.site.index_title = "Shop administration"

@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from arkiv.limits import limited
+
 from . import services
 from .forms import ContactForm
 from .models import Consent, PolicyDocument, Purpose, Source
@@ -51,6 +53,7 @@ def policy_version(request, kind, version):
 
 
 @require_http_methods(["GET", "POST"])
+@limited("contact")
 def contact(request):
     """How to reach the shop; questions sent here go to feedback@."""
     form = ContactForm(request.POST or None)

@@ -47,6 +47,18 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(request, django_db_blocker):
+    """Rate-limit counts live in a database table that tests on a real transaction (the
+    browser journeys) do not roll back: clear them after each of those."""
+    yield
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        from django.core.cache import caches
+
+        with django_db_blocker.unblock():
+            caches["ratelimit"].clear()
+
+
 @pytest.fixture
 def payment_sandbox(settings):
     """The local payment sandbox on a free port, with the shop's settings pointing at it.
@@ -67,3 +79,26 @@ def payment_sandbox(settings):
     yield app
     server.shutdown()
     server.server_close()
+
+
+def staff_login(client, user):
+    """Sign a staff member in to the admin as a real admin login leaves them: password
+    session plus a verified TOTP device (what django_otp.login() stores). Returns the device."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="Authenticator app", confirmed=True
+    )
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin_client, through the admin's second factor."""
+    staff_login(client, admin_user)
+    return client

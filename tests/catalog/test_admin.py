@@ -5,6 +5,7 @@ import pytest
 
 from catalog.models import Work
 from catalog.search import search_catalog
+from tests.conftest import staff_login
 from tests.factories import make_recordings
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def staff_client(client, django_user_model):
     user = django_user_model.objects.create_superuser(email="staff@arkiv.example", password="a-long-passphrase")
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

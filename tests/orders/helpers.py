@@ -30,12 +30,13 @@ def deliver(client, event, secret="whsec_test_secret", signature=None):
 
 
 def staff_client(user):
-    """A browser signed in to the admin as this staff member. Every staff test signs in
-    through here, so a change to how staff sign in is made in one place."""
+    """A browser signed in to the admin as `user`, through its second factor."""
     from django.test import Client
 
+    from tests.conftest import staff_login
+
     client = Client()
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

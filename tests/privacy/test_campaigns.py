@@ -16,6 +16,7 @@ from orders.services import order_place, order_transition
 from privacy import services
 from privacy.campaigns import campaign_send, mailing_export
 from privacy.models import CampaignDelivery, EmailCampaign, MailingExport, PostalCampaign, Purpose, Source
+from tests.conftest import staff_login
 from tests.factories import OfferFactory, checkout_details
 
 pytestmark = pytest.mark.django_db
@@ -157,7 +158,7 @@ def test_partner_liaison_sees_counts_and_key_codes_never_names(client, django_us
     mailing_export(campaign)
     liaison = django_user_model.objects.create_user(email="liaison@arkiv.example", password="x" * 12, is_staff=True)
     liaison.groups.add(Group.objects.get(name="Partner liaison"))
-    client.force_login(liaison)
+    staff_login(client, liaison)
     page = client.get("/admin/privacy/postalcampaign/").content.decode()
     assert "CHL1" in page and "Clara" not in page and "Wieck" not in page
     assert "Export the mailing file" not in page
@@ -172,7 +173,7 @@ def test_the_privacy_officer_exports_mailings_and_works_the_service_queue(client
     campaign = PostalCampaign.objects.create(name="Spring catalogue", key_code="SPR27")
     officer = django_user_model.objects.create_user(email="officer@arkiv.example", password="x" * 12, is_staff=True)
     officer.groups.add(Group.objects.get(name="Privacy officer"))
-    client.force_login(officer)
+    staff_login(client, officer)
     response = client.post("/admin/privacy/postalcampaign/", {"action": "export", "_selected_action": [campaign.pk]})
     assert response["Content-Type"] == "text/csv" and "Clara Schumann" in response.content.decode()
     assert MailingExport.objects.get().by == officer
