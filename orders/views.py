@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from arkiv.csp import posts_to_payment_page
 from catalog.models import Offer
 from catalog.templatetags.catalog_tags import money
 from privacy import forms as privacy_forms
@@ -121,6 +122,7 @@ def _prefill(request):
 
 
 @require_http_methods(["GET", "POST"])
+@posts_to_payment_page
 def checkout(request):
     """Collect what the order needs, place it, and hand over to the payment page."""
     cart = Cart(request.session)
