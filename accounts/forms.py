@@ -3,6 +3,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, UserChangeForm
 
+from arkiv.validators import single_line
 from privacy.services import PROMO_OPTIN_WORDING
 
 from . import services
@@ -54,6 +55,7 @@ class SignUpForm(BaseUserCreationForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Create account", css_class="btn-dark"))
+        self.fields["full_name"].validators.append(single_line)
 
     def clean_email(self):
         email = self.cleaned_data["email"].lower()
@@ -123,6 +125,7 @@ class AddressForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Save address", css_class="btn-dark"))
+        self.fields["name"].validators.append(single_line)
 
 
 class NameForm(forms.ModelForm):
@@ -134,3 +137,4 @@ class NameForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Save", css_class="btn-dark"))
+        self.fields["full_name"].validators.append(single_line)

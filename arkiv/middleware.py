@@ -14,12 +14,12 @@ def _has_nul(querydict):
 
 
 class RejectNulBytesMiddleware:
-    """A NUL byte in the path, the query, a cookie or a form field gets a 400 with a
+    """A NUL byte in the path, the query, a cookie or a submitted form gets a 400 with a
     clear message. PostgreSQL text cannot hold NUL, so letting one through to a lookup
     would end in a 500; no legitimate visitor ever sends one.
 
     Runs before the session is loaded: a NUL in the session cookie must not reach the
-    session table either. Uploaded files may contain any bytes and are not checked."""
+    session table either."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -35,10 +35,9 @@ class RejectNulBytesMiddleware:
             return True
         if any(NUL in key or NUL in value for key, value in request.COOKIES.items()):
             return True
-        # Only form bodies are read here; JSON webhooks keep their raw body for signatures.
-        if request.method == "POST" and request.content_type in (
-            "application/x-www-form-urlencoded",
-            "multipart/form-data",
-        ):
+        # Browsers send our forms urlencoded; Django reads such a body whole anyway.
+        # Multipart bodies (uploads, inbound mail) are left to stream to their views,
+        # whose form fields refuse NUL themselves (Django's CharField does).
+        if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
             return _has_nul(request.POST)
         return False
