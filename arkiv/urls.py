@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 admin.site.site_header = "Arkiv staff"
 admin.site.site_title = "Arkiv staff"
@@ -15,4 +15,10 @@ urlpatterns = [
 ]
 
 if settings.MAILGUN_WEBHOOK_SIGNING_KEY:
-    urlpatterns.append(path("inbound/", include("anymail.urls")))
+    # Only Mailgun's inbound route: anymail.urls would also open every other provider's
+    # webhooks, which answer any request with a 500 while they are not configured.
+    from anymail.webhooks.mailgun import MailgunInboundWebhookView
+
+    urlpatterns.append(
+        re_path(r"^inbound/mailgun/inbound(_mime)?/$", MailgunInboundWebhookView.as_view(), name="mailgun_inbound")
+    )
