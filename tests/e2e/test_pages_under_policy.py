@@ -96,3 +96,19 @@ def test_script_injected_into_a_page_does_not_run(page, shop, csp_violations):
     assert page.evaluate("() => window.injected === undefined")
     assert any(re.search("script-src", violation) for violation in csp_violations)
     csp_violations.clear()  # the one violation this test provoked on purpose
+
+
+def test_structured_data_is_not_script_and_stays_readable(page, shop, csp_violations):
+    # JSON-LD for search engines is a data block: the policy neither runs nor blocks it.
+    visit(page, "/")
+    found = page.evaluate(
+        """() => {
+          const data = document.createElement("script");
+          data.type = "application/ld+json";
+          data.textContent = '{"@type": "MusicAlbum", "name": "Cello Suites"}';
+          document.head.appendChild(data);
+          return JSON.parse(document.querySelector("script[type='application/ld+json']").textContent).name;
+        }"""
+    )
+    assert found == "Cello Suites"
+    assert csp_violations == []
