@@ -39,6 +39,8 @@ class StaffUserCreationForm(BaseUserCreationForm):
 
 
 class StaffUserChangeForm(UserChangeForm):
+    full_name = forms.CharField(max_length=150, required=False, validators=[single_line])
+
     class Meta:
         model = User
         fields = ["email", "full_name"]

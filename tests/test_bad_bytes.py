@@ -315,6 +315,19 @@ def test_account_names_refuse_line_breaks(client, django_user_model):
     assert user.full_name == "Clara" and not user.addresses.exists()
 
 
+def test_staff_cannot_save_a_customer_name_with_a_line_break(client, django_user_model):
+    customer = django_user_model.objects.create_user(email="clara@example.com", password=PASSWORD, full_name="Clara")
+    client.force_login(django_user_model.objects.create_superuser(email="ops@arkiv.example", password=PASSWORD))
+    page = client.get(f"/admin/accounts/user/{customer.pk}/change/")
+    form = page.context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
+    data["full_name"] = "Clara\r\nBcc: everyone@example.com"
+    response = client.post(f"/admin/accounts/user/{customer.pk}/change/", data)
+    assert SINGLE_LINE in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.full_name == "Clara"
+
+
 def test_ordinary_names_are_still_welcome(client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
