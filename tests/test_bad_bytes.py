@@ -226,11 +226,14 @@ def test_every_form_answers_a_nul_with_a_400_that_says_why(visitors):
     assert all(BAD_BYTES_MESSAGE in r.content.decode() for *_, r in sent)
 
 
-def test_a_catalog_filter_with_a_nul_is_a_400_that_says_why(client):
+def test_a_catalog_filter_or_search_with_a_nul_is_a_400_that_says_why(client):
     offer = OfferFactory(stock=5)
     response = client.get(offer.release.get_absolute_url() + "?label=%00")
     assert response.status_code == 400 and BAD_BYTES_MESSAGE in response.content.decode()
     assert 'href="/"' in response.content.decode()  # the page still leads back into the shop
+    for query in ["%00", "bach%00"]:
+        response = client.get("/search/?q=" + query)
+        assert response.status_code == 400 and BAD_BYTES_MESSAGE in response.content.decode()
 
 
 def test_a_nul_in_a_multipart_post_to_any_url_is_refused_without_a_500(visitors):
