@@ -5,6 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, 
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
 
+from arkiv.validators import single_line
 from privacy.services import PROMO_OPTIN_WORDING
 
 from .models import Address, User
@@ -39,6 +40,8 @@ class StaffUserCreationForm(BaseUserCreationForm):
 
 
 class StaffUserChangeForm(UserChangeForm):
+    full_name = forms.CharField(max_length=150, required=False, validators=[single_line])
+
     class Meta:
         model = User
         fields = ["email", "full_name"]
@@ -55,6 +58,7 @@ class SignUpForm(BaseUserCreationForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Create account", css_class="btn-dark"))
+        self.fields["full_name"].validators.append(single_line)
 
     def clean_email(self):
         return self.cleaned_data["email"].lower()
@@ -138,6 +142,7 @@ class AddressForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Save address", css_class="btn-dark"))
+        self.fields["name"].validators.append(single_line)
 
 
 class NameForm(forms.ModelForm):
@@ -149,3 +154,4 @@ class NameForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Save", css_class="btn-dark"))
+        self.fields["full_name"].validators.append(single_line)

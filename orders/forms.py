@@ -3,6 +3,7 @@ from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 
 from accounts.forms import COUNTRIES
+from arkiv.validators import single_line
 from privacy import forms as privacy_forms
 
 from .cart import MAX_QUANTITY
@@ -23,7 +24,9 @@ class CartUpdateForm(forms.Form):
 
 def _address_fields(prefix, required=True):
     return {
-        f"{prefix}_name": forms.CharField(label="Full name", max_length=150, required=required),
+        f"{prefix}_name": forms.CharField(
+            label="Full name", max_length=150, required=required, validators=[single_line]
+        ),
         f"{prefix}_line1": forms.CharField(label="Address", max_length=200, required=required),
         f"{prefix}_line2": forms.CharField(label="Address line 2", max_length=200, required=False),
         f"{prefix}_city": forms.CharField(label="Town or city", max_length=100, required=required),

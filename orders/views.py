@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from arkiv.csp import posts_to_payment_page
 from catalog.models import Offer
 from catalog.templatetags.catalog_tags import money
 from privacy import forms as privacy_forms
@@ -30,7 +31,10 @@ PLACED_KEY = "placed_orders"
 
 def _back(request, fallback):
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    # Only a path: redirect() would take anything else for a view name and fail with a 500.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return fallback
 
@@ -123,6 +127,7 @@ def _prefill(request):
 
 
 @require_http_methods(["GET", "POST"])
+@posts_to_payment_page
 def checkout(request):
     """Collect what the order needs, place it, and hand over to the payment page."""
     cart = Cart(request.session)

@@ -1,5 +1,7 @@
 from django import forms
 
+from arkiv.validators import single_line
+
 from . import services
 
 AGE_CHOICES = [("adult", "I am 18 or over"), ("minor", "I am under 18")]
@@ -15,7 +17,9 @@ def checkout_fields():
     has no default answer, so nothing hints at which one lets the order through."""
     return {
         "age": forms.ChoiceField(label="Your age", choices=AGE_CHOICES, widget=forms.RadioSelect),
-        "guardian_name": forms.CharField(label="Parent or guardian's full name", max_length=150, required=False),
+        "guardian_name": forms.CharField(
+            label="Parent or guardian's full name", max_length=150, required=False, validators=[single_line]
+        ),
         "guardian_email": forms.EmailField(
             label="Parent or guardian's email",
             required=False,
@@ -58,6 +62,6 @@ def statement_from(data):
 
 
 class ContactForm(forms.Form):
-    name = forms.CharField(max_length=150)
+    name = forms.CharField(max_length=150, validators=[single_line])  # goes into the subject
     email = forms.EmailField(help_text="So we can answer you; used for nothing else.")
     message = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), max_length=5000)

@@ -159,7 +159,6 @@ def test_work_page_sorts_by_price(client, symphony):
         "?year=abc",
         "?year=99999",
         "?sort=random",
-        "?label=%00",
         "?performer=<script>",
         "?page=0",
         "?page=-1",
@@ -169,6 +168,7 @@ def test_work_page_sorts_by_price(client, symphony):
     ],
 )
 def test_work_page_survives_odd_parameters(client, symphony, query):
+    # A NUL anywhere is refused before any view with a 400 (tests/test_bad_bytes.py).
     make_recordings(symphony, 2)
     response = client.get(symphony.get_absolute_url() + query)
     assert response.status_code == 200
@@ -300,8 +300,6 @@ def test_search_queries_are_bounded(client):
         "",
         "   ",
         "a" * 5000,
-        "%00",
-        "bach%00",
         "<script>alert(1)</script>",
         "' OR 1=1 --",
         "BWV",
@@ -316,6 +314,7 @@ def test_search_queries_are_bounded(client):
     ],
 )
 def test_search_survives_odd_queries(client, query):
+    # A NUL anywhere is refused before any view with a 400 (tests/test_bad_bytes.py).
     response = client.get("/search/?q=" + query)
     assert response.status_code == 200
     assert "<script>alert(1)</script>" not in response.content.decode()
