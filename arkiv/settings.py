@@ -249,6 +249,7 @@ LOGGING = {
 # -- Logs: no email addresses and no emailed-link tokens (arkiv/logredact.py) ---------
 # gunicorn's loggers get the same filter in arkiv/wsgi.py (gunicorn configures them).
 LOGGING["filters"] = {"redact_secrets": {"()": "arkiv.logredact.RedactSecrets"}}
+LOGGING["handlers"]["console"]["filters"] = ["redact_secrets"]
 LOGGING["formatters"] = {
     "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
 }

@@ -154,7 +154,9 @@ class ConsentEvent(models.Model):
     policy_version = models.PositiveIntegerField(null=True, blank=True)
     reference = models.CharField(max_length=200, blank=True, help_text="Order number, Message-ID, ...")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Who recorded it on the customer's behalf stays on record: such a staff account is
+    # deactivated, not deleted (the database would refuse to blank it anyway).
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     objects = AppendOnlyQuerySet.as_manager()
 

@@ -4,6 +4,7 @@ in the database itself; only erasure's pseudonymisation may touch them."""
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models import ProtectedError
 
 from privacy import services
 from privacy.models import (
@@ -150,3 +151,11 @@ def test_postgresql_refuses_deleting_promises_too(postgres):
         with pytest.raises(IntegrityError):
             sql(f"DELETE FROM {table} WHERE id = %s", [pk])
     assert ConsentEvent.objects.filter(pk=entry.pk).exists()
+
+
+def test_a_staff_member_who_recorded_consent_stays_on_record(django_user_model):
+    staff = django_user_model.objects.create_user(email="officer@arkiv.example", password="x" * 12, is_staff=True)
+    entry = event(source=Source.STAFF, by=staff)
+    with pytest.raises(ProtectedError):
+        staff.delete()
+    assert ConsentEvent.objects.get(pk=entry.pk).by == staff
