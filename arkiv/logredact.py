@@ -11,11 +11,11 @@ import re
 # The path segments after these prefixes are secrets; an optional /<lang>/ prefix first.
 _TOKEN_PATH = re.compile(
     r"(/(?:[a-z]{2}(?:-[a-z]+)?/)?(?:offers/(?:confirm|preferences|unsubscribe)|account/verify|account/password-reset))"
-    r"/[^\s\"'?#]+",
+    r"/(?!sent/(?:[\s\"'?#]|$))[^\s\"'?#]+",
     re.IGNORECASE,
 )
 # Raw or percent-encoded '@' (%40) between plausible address parts.
-_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.!#$%'*+^`{|}~-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
 
 REDACTED = "[redacted]"
 LOGGERS = ("django.request", "django.server", "gunicorn.access", "gunicorn.error")
