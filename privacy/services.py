@@ -240,6 +240,24 @@ def email_from_preferences_token(token):
     return _email_for_key(key)
 
 
+def promo_unsubscribe_legacy(*, token):
+    """Offer emails sent before links carried a key put the address itself, signed, in
+    their unsubscribe link. Such a link may still stop offers that are on (so mail
+    already in inboxes keeps its one-click unsubscribe), and does nothing else: it never
+    starts offers, shows nothing, and never writes an erased address back. Returns
+    whether the token was one of those links."""
+    try:
+        email = _norm(signing.loads(token, salt=PREFERENCES_SALT)["e"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return False
+    active = Q(granted=True) | Q(pending_confirmation=True)
+    if email and Consent.objects.filter(active, email=email, purpose=Purpose.PROMO_EMAIL).exists():
+        consent_withdraw(
+            email=email, purpose=Purpose.PROMO_EMAIL, source=Source.UNSUBSCRIBE, wording="Unsubscribe (one click)"
+        )
+    return True
+
+
 def tokens_rotate(email):
     """Revoke every emailed link for an address (preferences, unsubscribe, offers
     confirmation): call it when an account's address changes, for the old address.

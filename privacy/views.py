@@ -115,6 +115,8 @@ def unsubscribe(request, token):
     sign-in and no CSRF token (mail clients send it). A plain GET, which link scanners
     also make, only shows a button."""
     email = services.email_from_preferences_token(token)
+    if email is None and request.method == "POST" and services.promo_unsubscribe_legacy(token=token):
+        return render(request, "privacy/unsubscribed.html", {"email": "", "token": ""})
     if email is None:
         return render(request, "privacy/link_invalid.html", status=400)
     if request.method == "POST":

@@ -7,12 +7,12 @@ import contextlib
 import re
 
 import pytest
-from django.core import mail
+from django.core import mail, signing
 from django.utils import timezone
 
 from accounts.models import User
 from privacy import services
-from privacy.models import Purpose, Source
+from privacy.models import Consent, ConsentEvent, Purpose, Source
 
 pytestmark = pytest.mark.django_db
 EMAIL = "clara.schumann@example.com"
@@ -87,3 +87,25 @@ def test_erasure_revokes_the_links_sent_to_the_address(client):
     assert client.get(f"/offers/preferences/{token}/").status_code == 400
     assert client.post(f"/offers/preferences/{token}/", {"promo_email": "on", "postal": "on"}).status_code == 400
     assert not services.consent_granted(EMAIL, Purpose.POSTAL)
+
+
+def test_one_click_unsubscribe_in_offers_sent_before_keyed_links_still_works_and_does_nothing_else(client):
+    services.consent_record(
+        email=EMAIL, purpose=Purpose.PROMO_EMAIL, action="granted", source=Source.CONFIRMATION_LINK, wording="yes"
+    )
+    old_token = signing.dumps({"e": EMAIL}, salt=services.PREFERENCES_SALT)  # as emailed before
+    assert client.get(f"/offers/preferences/{old_token}/").status_code == 400
+    assert client.get(f"/offers/unsubscribe/{old_token}/").status_code == 400
+    assert services.consent_granted(EMAIL, Purpose.PROMO_EMAIL)
+    one_click = client.__class__(enforce_csrf_checks=True).post(
+        f"/offers/unsubscribe/{old_token}/",
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert one_click.status_code == 200 and EMAIL not in one_click.content.decode()
+    assert not services.consent_granted(EMAIL, Purpose.PROMO_EMAIL)
+    # After erasure the old link still answers, and never writes the address back.
+    user = User.objects.create_user(email=EMAIL, password="a-long-passphrase", email_verified_at=timezone.now())
+    services.account_erase(user=user)
+    assert client.post(f"/offers/unsubscribe/{old_token}/").status_code == 200
+    assert not ConsentEvent.objects.filter(email=EMAIL).exists() and not Consent.objects.filter(email=EMAIL).exists()
