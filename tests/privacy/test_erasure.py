@@ -137,3 +137,15 @@ def test_erasing_an_unproven_account_ends_its_sessions_and_leaves_the_address_al
     assert client.post("/account/privacy/delete/", {"password": PASSWORD}).status_code == 302
     assert not AccountSession.objects.filter(account_id=user.pk).exists()
     assert services.consent_granted(EMAIL, Purpose.PROMO_EMAIL)
+
+
+def test_a_session_signed_in_through_the_form_is_ended_by_erasure(client):
+    user = User.objects.create_user(email=EMAIL, password=PASSWORD, email_verified_at=timezone.now())
+    laptop = Client()
+    laptop.post("/cart/add/", {"offer": OfferFactory().pk, "quantity": 1})  # a session before signing in
+    assert laptop.post("/account/sign-in/", {"username": EMAIL, "password": PASSWORD}).status_code == 302
+    laptop_key = laptop.session.session_key
+    client.force_login(user)
+    assert client.post("/account/privacy/delete/", {"password": PASSWORD}).status_code == 302
+    assert not AccountSession.objects.filter(session_key=laptop_key).exists()
+    assert "cart" not in laptop.session
