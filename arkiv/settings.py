@@ -179,7 +179,9 @@ if os.environ.get("REDIS_URL"):
         "LOCATION": os.environ["REDIS_URL"],
     }
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's database sessions, each with its account's id, so erasing an account ends
+# every session it has (privacy/sessions.py).
+SESSION_ENGINE = "privacy.sessions"
 # What a browser keeps of its session when its user signs out: the cart, nothing else.
 SESSION_KEYS_KEPT_ON_SIGN_OUT = ("cart", "cart_count")
 # Messages ride in the session: the session and CSRF cookies are the only cookies (P7).
@@ -417,4 +419,20 @@ LOGGING = {
         # django-mailer names each recipient at INFO; addresses stay out of the logs.
         "mailer": {"level": "WARNING"},
     },
+}
+
+# -- Logs: no email addresses and no emailed-link tokens (arkiv/logredact.py) ---------
+# gunicorn's loggers get the same filter in arkiv/wsgi.py (gunicorn configures them).
+LOGGING["filters"] = {"redact_secrets": {"()": "arkiv.logredact.RedactSecrets"}}
+LOGGING["handlers"]["console"]["filters"] = ["redact_secrets"]
+LOGGING["formatters"] = {
+    "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+}
+LOGGING["handlers"]["django.server"] = {"class": "logging.StreamHandler", "formatter": "django.server"}
+LOGGING["loggers"]["django.request"] = {"filters": ["redact_secrets"]}
+LOGGING["loggers"]["django.server"] = {
+    "handlers": ["django.server"],
+    "level": "INFO",
+    "propagate": False,
+    "filters": ["redact_secrets"],
 }

@@ -16,4 +16,5 @@ class OrdersConfig(AppConfig):
             personal_data=privacy_data.personal_data,
             erase=privacy_data.erase,
             purge=privacy_data.purge,
+            blocking_erasure=privacy_data.blocking_erasure,
         )

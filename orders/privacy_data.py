@@ -1,17 +1,34 @@
 """What orders tell the privacy app about the personal data they hold (registered in
-OrdersConfig.ready)."""
+OrdersConfig.ready). `email` is the account's proven address or None: an account that
+has not proven its address reaches only the orders it placed while signed in."""
 
 import datetime
 
 from django.conf import settings
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from .models import Order, Status
+from . import emails
+from .models import Order, OrderEmail, Status
 
 # Orders that never got paid carry no tax record and are not posting addresses.
 _PAID = [Status.AUTHORISED, Status.SHIPPED, Status.PARTIALLY_REFUNDED, Status.REFUNDED, Status.CANCELLED]
+# Orders the shop still owes something on: erasing their details would lose the parcel or the payment.
+_IN_PROGRESS = {
+    Status.PENDING_PAYMENT: "Order {number} is awaiting payment.",
+    Status.AUTHORISED: "Order {number} is paid and not yet shipped.",
+}
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postcode", "country")
+
+
+def _orders_of(email, user):
+    match = Q(pk__in=[])
+    if user is not None and user.pk:
+        match |= Q(customer=user)
+    if email:
+        match |= Q(email__iexact=email)
+    return Order.objects.filter(match)
 
 
 def postal_addresses():
@@ -21,18 +38,28 @@ def postal_addresses():
         yield {"email": row["email"], **{f: row[f"shipping_{f}"] for f in ADDRESS_FIELDS}}
 
 
-def known_emails(emails):
+def known_emails(addresses):
     """Addresses that placed an order, matched without regard to case (older rows kept
     the capitals the guest typed)."""
-    wanted = {e.strip().lower() for e in emails}
+    wanted = {e.strip().lower() for e in addresses}
     orders = Order.objects.annotate(address=Lower("email")).filter(address__in=wanted)
     return set(orders.values_list("address", flat=True).distinct())
 
 
+def _email_sent(message):
+    subject, text, _ = emails.render(message)
+    return {
+        "kind": message.get_kind_display(),
+        "to": message.to,
+        "sent": message.sent_at.isoformat() if message.sent_at else None,
+        "state": message.get_state_display(),
+        "subject": subject,
+        "text": text,
+    }
+
+
 def personal_data(email, user):
-    orders = Order.objects.filter(email__iexact=email) | (
-        Order.objects.filter(customer=user) if user else Order.objects.none()
-    )
+    orders = _orders_of(email, user).prefetch_related("lines", "emails")
     return {
         "orders": [
             {
@@ -49,21 +76,25 @@ def personal_data(email, user):
                     {"item": li.title, "quantity": li.quantity, "unit_price": str(li.unit_price)}
                     for li in o.lines.all()
                 ],
+                "emails_sent": [_email_sent(m) for m in o.emails.all()],
             }
-            for o in orders.distinct().prefetch_related("lines")
+            for o in orders
         ]
     }
 
 
+def blocking_erasure(email, user):
+    in_progress = _orders_of(email, user).filter(status__in=list(_IN_PROGRESS)).order_by("created_at")
+    return [_IN_PROGRESS[o.status].format(number=o.number) for o in in_progress]
+
+
 def erase(email, user):
     """Keep what tax law needs (the invoice: billing name and address, lines, amounts,
-    dates) until the retention date; remove the rest."""
+    dates) until the retention date; remove the rest, including every order email's
+    recipient (the customer's and a guardian's copy)."""
     now = timezone.now()
     years = settings.ORDER_RETENTION_YEARS
-    orders = Order.objects.filter(email__iexact=email) | (
-        Order.objects.filter(customer=user) if user else Order.objects.none()
-    )
-    for order in orders.distinct():
+    for order in _orders_of(email, user):
         order.email = f"erased-{order.number.lower()}@invalid"
         order.phone = ""
         for field in ADDRESS_FIELDS:
@@ -72,6 +103,9 @@ def erase(email, user):
         order.erased_at = now
         order.retain_until = order.created_at.date() + datetime.timedelta(days=365 * years + years // 4)
         order.save()
+        OrderEmail.objects.filter(order=order).update(to=order.email)
+    if email:
+        OrderEmail.objects.filter(to__iexact=email).update(to="erased@invalid")
 
 
 def purge(today):

@@ -32,6 +32,10 @@ class PolicyDocumentAdmin(admin.ModelAdmin):
             return ["kind", "version", "title", "body", "effective_date", "published_at"]
         return ["published_at"]
 
+    def has_change_permission(self, request, obj=None):
+        # Shown, never saved: the model and the database refuse a change anyway.
+        return super().has_change_permission(request, obj) and not (obj and obj.is_published)
+
     def has_delete_permission(self, request, obj=None):
         return not (obj and obj.is_published)
 

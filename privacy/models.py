@@ -3,11 +3,17 @@ and the current state kept in step with it, age/guardian statements made with or
 and suppression entries for erased customers."""
 
 import hashlib
+import secrets
 
 from django.conf import settings
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+
+# What erasure writes over a guardian's name and address (the database's check that an
+# under-18 statement names a guardian still holds, and the trigger allows only this).
+ERASED_MARK = "[erased]"
 
 
 def email_hash(email):
@@ -15,6 +21,27 @@ def email_hash(email):
     (and key rotation: it depends on nothing but the address)."""
     normalised = (email or "").strip().lower()
     return hashlib.sha256(f"arkiv-suppression:{normalised}".encode()).hexdigest()
+
+
+class RecordIsFinal(ValueError):
+    """A record that is a promise (a published policy, a consent log entry, an age
+    statement) was about to change. The database refuses it too (see migration 0006)."""
+
+
+class PolicyDocumentQuerySet(models.QuerySet):
+    """Bulk writes refuse to touch published versions, like a single save does."""
+
+    def _refuse_published(self):
+        if self.filter(published_at__isnull=False).exists():
+            raise RecordIsFinal("Published policy versions never change; publish a new version instead.")
+
+    def update(self, **kwargs):
+        self._refuse_published()
+        return super().update(**kwargs)
+
+    def delete(self):
+        self._refuse_published()
+        return super().delete()
 
 
 class PolicyDocument(models.Model):
@@ -34,6 +61,8 @@ class PolicyDocument(models.Model):
     effective_date = models.DateField()
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    objects = PolicyDocumentQuerySet.as_manager()
+
     class Meta:
         ordering = ["kind", "-version"]
         constraints = [
@@ -44,12 +73,25 @@ class PolicyDocument(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} v{self.version}"
 
+    def save(self, *args, **kwargs):
+        if self._stored_published():
+            raise RecordIsFinal(f"{self} is published and cannot change; publish a new version instead.")
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("privacy:policy_version", kwargs={"kind": self.kind, "version": self.version})
+
+    def delete(self, *args, **kwargs):
+        if self._stored_published():
+            raise RecordIsFinal(f"{self} is published and cannot be deleted.")
+        return super().delete(*args, **kwargs)
 
     @property
     def is_published(self):
         return self.published_at is not None
+
+    def _stored_published(self):
+        return self.pk is not None and PolicyDocument.objects.filter(pk=self.pk, published_at__isnull=False).exists()
 
 
 class Purpose(models.TextChoices):
@@ -70,9 +112,31 @@ class Source(models.TextChoices):
     ERASURE = "erasure", "Account deleted"
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Logs that are promises: no bulk update or delete, except the one pseudonymisation
+    erasure does (privacy.services.account_erase), through pseudonymise()."""
+
+    def update(self, **kwargs):
+        raise RecordIsFinal(f"{self.model._meta.verbose_name} records are never changed.")
+
+    def delete(self):
+        raise RecordIsFinal(f"{self.model._meta.verbose_name} records are never deleted.")
+
+    def pseudonymise(self, **values):
+        """Erasure's narrow exception: only the fields named in the model's ERASABLE
+        may change, and only to a hash, NULL or blank (the database checks it too)."""
+        unknown = set(values) - set(self.model.ERASABLE)
+        if unknown:
+            raise RecordIsFinal(f"Erasure may not change {', '.join(sorted(unknown))}.")
+        return super().update(**values)
+
+
 class ConsentEvent(models.Model):
     """One entry of the consent log. Append-only: rows are never changed or deleted
-    (erasure replaces the address with its hash)."""
+    (erasure replaces the address with its hash, drops the account link and blanks
+    words the customer wrote; nothing else)."""
+
+    ERASABLE = ("email", "user", "wording")
 
     class Action(models.TextChoices):
         REQUESTED = "requested", "Asked (awaiting confirmation)"
@@ -90,7 +154,11 @@ class ConsentEvent(models.Model):
     policy_version = models.PositiveIntegerField(null=True, blank=True)
     reference = models.CharField(max_length=200, blank=True, help_text="Order number, Message-ID, ...")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Who recorded it on the customer's behalf stays on record: such a staff account is
+    # deactivated, not deleted (the database would refuse to blank it anyway).
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "pk"]
@@ -106,8 +174,11 @@ class ConsentEvent(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
-            raise ValueError("The consent log is append-only.")
+            raise RecordIsFinal("The consent log is append-only.")
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RecordIsFinal("The consent log is append-only.")
 
 
 class Consent(models.Model):
@@ -130,7 +201,11 @@ class Consent(models.Model):
 
 class AgeDeclaration(models.Model):
     """What the buyer stated about their age at checkout, and for an under-18 buyer
-    the parent or guardian who accompanies and authorises the order. No birth dates."""
+    the parent or guardian who accompanies and authorises the order. No birth dates.
+    Never changed: erasure only replaces the address with its hash and blanks the
+    guardian's details."""
+
+    ERASABLE = ("email", "guardian_name", "guardian_email")
 
     order_number = models.CharField(max_length=20, unique=True)
     email = models.CharField(max_length=254, db_index=True)
@@ -142,6 +217,8 @@ class AgeDeclaration(models.Model):
     policy_version = models.PositiveIntegerField(null=True, blank=True, help_text="Privacy policy in force.")
     declared_at = models.DateTimeField(auto_now_add=True)
 
+    objects = AppendOnlyQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.CheckConstraint(
@@ -152,6 +229,14 @@ class AgeDeclaration(models.Model):
 
     def __str__(self):
         return f"{self.order_number}: {'18+' if self.is_adult else 'under 18 with guardian'}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RecordIsFinal("An age statement is kept as it was made.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RecordIsFinal("An age statement is kept as it was made.")
 
 
 class Suppression(models.Model):
@@ -262,3 +347,29 @@ class OptOutRequest(models.Model):
 
     def __str__(self):
         return f"{self.sender}: {self.subject or '(no subject)'}"
+
+
+class EmailLinkKey(models.Model):
+    """The random key behind the links we email to an address (preferences, unsubscribe,
+    offers confirmation): the URL carries the key, signed, never the address. Deleting
+    the row revokes every link sent so far; the next email gets a new key."""
+
+    email = models.CharField(max_length=254, unique=True)
+    key = models.CharField(max_length=64, unique=True, default=secrets.token_urlsafe)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"link key {self.key[:6]}…"
+
+
+class AccountSession(AbstractBaseSession):
+    """A signed-in or anonymous browser session (Django's database session, plus the
+    account it belongs to), so erasing an account can end every session it has."""
+
+    account_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore

@@ -8,14 +8,19 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from . import sessions
 from .models import (
+    ERASED_MARK,
     AgeDeclaration,
+    CampaignDelivery,
     Consent,
     ConsentEvent,
+    EmailLinkKey,
     OptOutRequest,
     PolicyDocument,
     Purpose,
@@ -122,7 +127,7 @@ def promo_optin_request(*, email, source, user=None, reference=""):
         user=user,
         reference=reference,
     )
-    token = signing.dumps({"e": email, "v": event.pk}, salt=OPTIN_SALT)
+    token = signing.TimestampSigner(salt=OPTIN_SALT).sign(f"{_link_key(email)}.{event.pk}")
     link = _site(reverse("privacy:confirm_optin", args=[token]))
     body = render_to_string("privacy/email/confirm_optin.txt", {"link": link})
     message = EmailMultiAlternatives("Please confirm: offers from Arkiv by email", body, None, [email])
@@ -130,26 +135,39 @@ def promo_optin_request(*, email, source, user=None, reference=""):
     return event
 
 
-def promo_optin_confirm(*, token):
-    """Follow a confirmation link: the opt-in counts from now. Returns the address or None."""
+def promo_optin_pending(*, token):
+    """The address a confirmation link would opt in, or None for a bad, stale, revoked
+    or already-withdrawn link. Changes nothing (a GET of the link calls only this)."""
     try:
-        data = signing.loads(token, salt=OPTIN_SALT, max_age=OPTIN_MAX_AGE)
-    except signing.BadSignature:
+        value = signing.TimestampSigner(salt=OPTIN_SALT).unsign(token, max_age=OPTIN_MAX_AGE)
+        key, request_id = value.rsplit(".", 1)
+    except (signing.BadSignature, ValueError):
         return None
-    email = data["e"]
-    if is_minor(email) or is_suppressed(email):
+    email = _email_for_key(key)
+    if email is None or is_minor(email) or is_suppressed(email):
         return None
     state = Consent.objects.filter(email=email, purpose=Purpose.PROMO_EMAIL).first()
     if state is None or not (state.pending_confirmation or state.granted):
         return None  # withdrawn since the link was sent: a stale link does not undo that
-    if not state.granted:
+    return email, request_id
+
+
+@transaction.atomic
+def promo_optin_confirm(*, token):
+    """Confirm by the link's button (a POST): the opt-in counts from now. Returns the
+    address or None."""
+    found = promo_optin_pending(token=token)
+    if found is None:
+        return None
+    email, request_id = found
+    if not consent_granted(email, Purpose.PROMO_EMAIL):
         consent_record(
             email=email,
             purpose=Purpose.PROMO_EMAIL,
             action=ConsentEvent.Action.GRANTED,
             source=Source.CONFIRMATION_LINK,
             wording=PROMO_OPTIN_WORDING,
-            reference=f"request {data['v']}",
+            reference=f"request {request_id}",
         )
     return email
 
@@ -198,16 +216,53 @@ def offer_choices_set(*, email, wanted, source, user=None):
             )
 
 
+def _link_key(email):
+    key, _ = EmailLinkKey.objects.get_or_create(email=_norm(email))
+    return key.key
+
+
+def _email_for_key(key):
+    return EmailLinkKey.objects.filter(key=key).values_list("email", flat=True).first()
+
+
 def preferences_token(email):
-    """A token for the no-login preferences and unsubscribe pages (never expires)."""
-    return signing.dumps({"e": _norm(email)}, salt=PREFERENCES_SALT)
+    """A token for the no-login preferences and unsubscribe pages: a random key for the
+    address, signed. It tells nothing about the address and stops working once
+    tokens_rotate() ran for it (erasure, a changed account address)."""
+    return signing.Signer(salt=PREFERENCES_SALT).sign(_link_key(email))
 
 
 def email_from_preferences_token(token):
     try:
-        return signing.loads(token, salt=PREFERENCES_SALT)["e"]
-    except (signing.BadSignature, KeyError, TypeError):
+        key = signing.Signer(salt=PREFERENCES_SALT).unsign(token)
+    except signing.BadSignature:
         return None
+    return _email_for_key(key)
+
+
+def promo_unsubscribe_legacy(*, token):
+    """Offer emails sent before links carried a key put the address itself, signed, in
+    their unsubscribe link. Such a link may still stop offers that are on (so mail
+    already in inboxes keeps its one-click unsubscribe), and does nothing else: it never
+    starts offers, shows nothing, and never writes an erased address back. Returns
+    whether the token was one of those links."""
+    try:
+        email = _norm(signing.loads(token, salt=PREFERENCES_SALT)["e"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return False
+    active = Q(granted=True) | Q(pending_confirmation=True)
+    if email and Consent.objects.filter(active, email=email, purpose=Purpose.PROMO_EMAIL).exists():
+        consent_withdraw(
+            email=email, purpose=Purpose.PROMO_EMAIL, source=Source.UNSUBSCRIBE, wording="Unsubscribe (one click)"
+        )
+    return True
+
+
+def tokens_rotate(email):
+    """Revoke every emailed link for an address (preferences, unsubscribe, offers
+    confirmation): call it when an account's address changes, for the old address.
+    Erasure calls it too. The next email sent gets a new key."""
+    EmailLinkKey.objects.filter(email=_norm(email)).delete()
 
 
 # -- minors (P8) ----------------------------------------------------------------------
@@ -293,16 +348,44 @@ def guardian_email_for(order_number):
 
 # -- data rights ----------------------------------------------------------------------
 
+# Consent wording written by the customer (a service@ message) or by staff on their
+# behalf: it may hold names and words, so erasure blanks it.
+_CUSTOMER_WORDS = [Source.SERVICE_EMAIL, Source.STAFF]
+
+
+class ErasureRefused(Exception):
+    """The account cannot be erased yet; .reasons says why, in the customer's words."""
+
+    def __init__(self, reasons):
+        super().__init__("; ".join(reasons))
+        self.reasons = list(reasons)
+
+
+def proven_email(user):
+    """The account's address if the account has proven it, else None. Only a proven
+    address lets an account see or control what is matched by address."""
+    if user is None or getattr(user, "email_verified_at", None) is None:
+        return None
+    return _norm(user.email) or None
+
+
+def _consent_events_of(email, user):
+    own = Q(user=user) if user is not None and user.pk else Q(pk__in=[])
+    return ConsentEvent.objects.filter(own | Q(email=email) if email else own)
+
 
 def personal_data_export(*, user):
-    """Everything the shop holds about a customer, as data they can download."""
+    """Everything the shop holds about a customer, as data they can download: what is
+    matched by address only when the account has proven that address, and always what
+    the account itself did while signed in."""
     from . import providers
 
-    email = _norm(user.email)
+    email = proven_email(user)
     data = providers.personal_data(email, user)
     data["consent_log"] = [
         {
             "at": e.at.isoformat(),
+            "email": e.email,
             "purpose": e.get_purpose_display(),
             "action": e.action,
             "source": e.get_source_display(),
@@ -310,35 +393,83 @@ def personal_data_export(*, user):
             "policy_version": e.policy_version,
             "reference": e.reference,
         }
-        for e in ConsentEvent.objects.filter(email=email)
+        for e in _consent_events_of(email, user)
     ]
-    data["current_choices"] = {c.get_purpose_display(): c.granted for c in Consent.objects.filter(email=email)}
+    data["current_choices"] = (
+        {c.get_purpose_display(): c.granted for c in Consent.objects.filter(email=email)} if email else {}
+    )
+    order_numbers = [o["number"] for o in data.get("orders", [])]
+    ages = AgeDeclaration.objects.filter(
+        Q(order_number__in=order_numbers) | (Q(email=email) if email else Q(pk__in=[]))
+    )
     data["age_statements"] = [
-        {"order": a.order_number, "adult": a.is_adult, "guardian": a.guardian_name, "at": a.declared_at.isoformat()}
-        for a in AgeDeclaration.objects.filter(email=email)
+        {
+            "order": a.order_number,
+            "adult": a.is_adult,
+            "guardian": a.guardian_name,
+            "guardian_email": a.guardian_email,
+            "statement": a.statement,
+            "at": a.declared_at.isoformat(),
+        }
+        for a in ages
     ]
     data["opt_out_requests"] = [
-        {"received": r.received_at.isoformat(), "subject": r.subject, "state": r.get_state_display()}
-        for r in OptOutRequest.objects.filter(sender=email)
+        {
+            "received": r.received_at.isoformat(),
+            "from": r.sender,
+            "subject": r.subject,
+            "text": r.body,
+            "original_message": r.raw,
+            "state": r.get_state_display(),
+            "what_we_did": r.reason,
+        }
+        for r in (OptOutRequest.objects.filter(sender=email) if email else [])
+    ]
+    data["campaigns_received"] = [
+        {"sent": d.sent_at.isoformat(), "to": d.email, "subject": d.campaign.subject, "text": d.campaign.body_text}
+        for d in (CampaignDelivery.objects.filter(email=email).select_related("campaign") if email else [])
     ]
     return data
+
+
+def erasure_blockers(*, user):
+    """Why the account cannot be erased now (orders still in progress), or []."""
+    from . import providers
+
+    return providers.blocking_erasure(proven_email(user), user)
 
 
 @transaction.atomic
 def account_erase(*, user):
     """Delete an account: personal data erased or pseudonymised everywhere, orders kept
-    with what tax law needs until their retention date, and a hashed suppression entry
-    so the address is never mailed again."""
+    with what tax law needs until their retention date, every session of the account
+    ended, emailed links revoked, and a hashed suppression entry so the address is never
+    mailed again. Refused (ErasureRefused) while an order is still in progress. What is
+    matched by address is erased only when the account proved the address."""
     from . import providers
 
-    email = _norm(user.email)
-    for purpose in Purpose.values:
-        consent_withdraw(email=email, purpose=purpose, source=Source.ERASURE, wording="Account deleted", user=user)
-    hashed = email_hash(email)
-    Suppression.objects.get_or_create(email_hash=hashed, defaults={"reason": "account deleted"})
-    # The log keeps its entries; the address in them becomes its hash.
-    ConsentEvent.objects.filter(email=email).update(email=hashed, user=None)
-    Consent.objects.filter(email=email).delete()
-    AgeDeclaration.objects.filter(email=email).update(email=hashed, guardian_name="", guardian_email="")
-    OptOutRequest.objects.filter(sender=email).update(sender=hashed, raw="", body="")
+    reasons = erasure_blockers(user=user)
+    if reasons:
+        raise ErasureRefused(reasons)
+    email = proven_email(user)
+    if email:
+        for purpose in Purpose.values:
+            consent_withdraw(email=email, purpose=purpose, source=Source.ERASURE, wording="Account deleted", user=user)
+        hashed = email_hash(email)
+        Suppression.objects.get_or_create(email_hash=hashed, defaults={"reason": "account deleted"})
+        # The log keeps its entries; the address in them becomes its hash.
+        ConsentEvent.objects.filter(email=email).pseudonymise(email=hashed, user=None)
+        ConsentEvent.objects.filter(email=hashed, source__in=_CUSTOMER_WORDS).exclude(wording="").pseudonymise(
+            wording=""
+        )
+        Consent.objects.filter(email=email).delete()
+        AgeDeclaration.objects.filter(email=email).pseudonymise(
+            email=hashed, guardian_name=ERASED_MARK, guardian_email=ERASED_MARK
+        )
+        OptOutRequest.objects.filter(sender=email).update(sender=hashed, subject="", raw="", body="")
+        CampaignDelivery.objects.filter(email=email).delete()
+        tokens_rotate(email)
+    # What the account did while signed in, whatever address it used, loses its link.
+    ConsentEvent.objects.filter(user=user).pseudonymise(user=None)
     providers.erase(email, user)
+    sessions.sessions_end_for(user.pk)

@@ -76,11 +76,17 @@ def cookies(request):
     return render(request, "privacy/cookies.html")
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def confirm_optin(request, token):
-    """The double opt-in link: only following it makes a promotional-email opt-in count."""
-    email = services.promo_optin_confirm(token=token)
-    return render(request, "privacy/optin_confirmed.html", {"email": email}, status=200 if email else 400)
+    """The double opt-in link. Following it (a GET, which mail scanners and link
+    previews also make) shows a button; only pressing it (a POST) makes the opt-in count."""
+    if request.method == "POST":
+        email = services.promo_optin_confirm(token=token)
+        return render(request, "privacy/optin_confirmed.html", {"email": email}, status=200 if email else 400)
+    found = services.promo_optin_pending(token=token)
+    if found is None:
+        return render(request, "privacy/optin_confirmed.html", {"email": None}, status=400)
+    return render(request, "privacy/optin_confirm.html", {"email": found[0]})
 
 
 @require_http_methods(["GET", "POST"])
@@ -112,6 +118,8 @@ def unsubscribe(request, token):
     sign-in and no CSRF token (mail clients send it). A plain GET, which link scanners
     also make, only shows a button."""
     email = services.email_from_preferences_token(token)
+    if email is None and request.method == "POST" and services.promo_unsubscribe_legacy(token=token):
+        return render(request, "privacy/unsubscribed.html", {"email": "", "token": ""})
     if email is None:
         return render(request, "privacy/link_invalid.html", status=400)
     if request.method == "POST":
@@ -125,22 +133,25 @@ def unsubscribe(request, token):
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_privacy(request):
-    """The account's privacy page: offer choices, download my data, delete my account."""
-    email = request.user.email
+    """The account's privacy page: offer choices (once the address is proven), download
+    my data, delete my account."""
+    email = services.proven_email(request.user)
     if request.method == "POST":
+        if email is None:
+            messages.error(request, "Confirm your email address first: then you can choose the offers it receives.")
+            return redirect("privacy:account")
         wanted = {p for p in Purpose.values if request.POST.get(p) == "on"}
         services.offer_choices_set(email=email, wanted=wanted, source=Source.ACCOUNT, user=request.user)
         messages.success(request, "Your choices are saved.")
         return redirect("privacy:account")
-    return render(
-        request,
-        "privacy/account.html",
-        {
+    context = {"proven": email is not None}
+    if email is not None:
+        context |= {
             "choices": [(p, services.consent_granted(email, p)) for p in Purpose],
             "pending": Consent.objects.filter(email=email, pending_confirmation=True).exists(),
             "minor": services.is_minor(email),
-        },
-    )
+        }
+    return render(request, "privacy/account.html", context)
 
 
 @login_required
@@ -156,14 +167,31 @@ def download_data(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete_account(request):
-    """Delete the account after the password is confirmed."""
+    """Delete the account after the password is confirmed; refused, with the reasons,
+    while an order is still in progress."""
     error = ""
-    if request.method == "POST":
+    blockers = services.erasure_blockers(user=request.user)
+    if request.method == "POST" and not blockers:
         if request.user.check_password(request.POST.get("password", "")):
             user = request.user
-            logout(request)
-            services.account_erase(user=user)
-            messages.success(request, "Your account is deleted. We keep only what tax law requires for past orders.")
-            return redirect("catalog:home")
-        error = "That is not your password."
-    return render(request, "privacy/delete_account.html", {"error": error}, status=400 if error else 200)
+            try:
+                services.account_erase(user=user)
+            except services.ErasureRefused as refused:
+                blockers = refused.reasons
+            else:
+                logout(request)
+                messages.success(
+                    request, "Your account is deleted. We keep only what tax law requires for past orders."
+                )
+                return redirect("catalog:home")
+        else:
+            error = "That is not your password."
+    status = 200
+    if request.method == "POST" and (error or blockers):
+        status = 409 if blockers else 400
+    return render(
+        request,
+        "privacy/delete_account.html",
+        {"error": error, "blockers": blockers, "payment_minutes": settings.ORDER_PAYMENT_MINUTES},
+        status=status,
+    )

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.management import call_command
+from django.utils import timezone
 
 from orders.cart import CartLine
 from orders.models import Status
@@ -48,7 +49,9 @@ def test_the_chokepoint_sends_only_to_confirmed_current_adult_unsuppressed_opt_i
         statement=services.CheckoutStatement(is_adult=False, guardian_name="P", guardian_email="p@example.com"),
     )
     grant("erased@example.com")
-    erased = django_user_model.objects.create_user(email="erased@example.com", password="a-long-passphrase")
+    erased = django_user_model.objects.create_user(
+        email="erased@example.com", password="a-long-passphrase", email_verified_at=timezone.now()
+    )
     services.account_erase(user=erased)
     mail.outbox.clear()
 
@@ -128,8 +131,12 @@ def test_mailing_export_excludes_opted_out_minors_erased_incomplete_and_duplicat
         wording="no more catalogues",
     )
     buy("minor@example.com", adult=False, line1="8 Bach Lane")
-    buy("erased@example.com", line1="9 Bach Lane")
-    services.account_erase(user=django_user_model.objects.create_user(email="erased@example.com", password="x" * 12))
+    order_transition(buy("erased@example.com", line1="9 Bach Lane"), Status.SHIPPED)  # done: erasable
+    services.account_erase(
+        user=django_user_model.objects.create_user(
+            email="erased@example.com", password="x" * 12, email_verified_at=timezone.now()
+        )
+    )
     buy("same-household@example.com", name="Ben In", line1="5  bach lane", postcode="04 100")
     buy("incomplete@example.com", line1="")  # no street line
     campaign = PostalCampaign.objects.create(name="Spring catalogue", key_code="SPR26")

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 
 from privacy import services
-from privacy.models import Consent, ConsentEvent, Purpose, Source
+from privacy.models import Consent, ConsentEvent, Purpose, RecordIsFinal, Source
 from tests.factories import OfferFactory
 from tests.orders.test_payments import CHECKOUT
 
@@ -40,7 +40,7 @@ def test_ticking_sends_an_advert_free_confirmation_and_only_the_link_counts(
     message = mail.outbox[-1]
     assert message.subject == "Please confirm: offers from Arkiv by email"
     assert "/releases/" not in message.body and "€" not in message.body
-    response = client.get(confirmation_link())
+    response = client.post(confirmation_link())
     assert "will now receive our offers by email" in response.content.decode()
     assert services.consent_granted("clara@example.com", Purpose.PROMO_EMAIL)
     log = list(
@@ -57,9 +57,10 @@ def test_a_tampered_or_stale_link_grants_nothing(client, django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         services.promo_optin_request(email="a@example.com", source=Source.SIGN_UP)
     link = confirmation_link()
-    assert client.get(link[:-5] + "xxxx/").status_code == 400
+    assert client.post(link[:-5] + "xxxx/").status_code == 400
     services.consent_withdraw(email="a@example.com", purpose=Purpose.PROMO_EMAIL, source=Source.ACCOUNT, wording="No")
     assert client.get(link).status_code == 400
+    assert client.post(link).status_code == 400
     assert not services.consent_granted("a@example.com", Purpose.PROMO_EMAIL)
 
 
@@ -68,7 +69,7 @@ def test_the_log_is_append_only():
         email="a@example.com", purpose=Purpose.POSTAL, action="granted", source=Source.DEFAULT, wording="x"
     )
     event.wording = "changed"
-    with pytest.raises(ValueError, match="append-only"):
+    with pytest.raises(RecordIsFinal, match="append-only"):
         event.save()
 
 
