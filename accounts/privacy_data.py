@@ -44,6 +44,13 @@ def personal_data(email, user):
 def erase(email, user):
     if user is None:
         return
+    from axes.models import AccessAttempt
+
+    from arkiv.mail import outbox_forget
+
+    addresses = {user.email.lower(), user.pending_email.lower(), email or ""}
+    outbox_forget(addresses)
+    AccessAttempt.objects.filter(username__in=addresses).delete()
     user.addresses.all().delete()
     user.email = f"erased-{user.pk}@invalid"
     user.full_name = ""

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from privacy import services as privacy
+
 from .models import User
 from .signals import email_verified
 from .tokens import email_link_token
@@ -134,7 +136,8 @@ def email_prove(*, uidb64, token):
         user = _user_from_uid(uidb64, lock=True)
         if user is None or not email_link_token.check_token(user, token):
             raise EmailLinkError(LINK_NOT_VALID)
-        email, changed = user.pending_email, user.pending_email != user.email
+        email, previous = user.pending_email, user.email
+        changed = email != previous
         user.pending_email, user.email_link_nonce = "", secrets.token_hex(16)
         taken = User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
         if not taken:
@@ -150,6 +153,9 @@ def email_prove(*, uidb64, token):
             user.refresh_from_db(fields=["email", "email_verified_at"])
             user.save(update_fields=["pending_email", "email_link_nonce"])
         else:
+            if changed:
+                # Links to offers pages mailed to the old address stop working.
+                privacy.tokens_rotate(previous)
             email_verified.send(sender=User, user=user, email=email)
     if taken:
         raise EmailLinkError("This address now belongs to another account, so it cannot be added to this one.")

@@ -21,7 +21,7 @@ import smtplib
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.utils import timezone
@@ -63,12 +63,12 @@ def _deferred_with_tries_left():
 
 def retry_later():
     """One delivery run after MAIL_RETRY_SECONDS; however many runs failed meanwhile,
-    only one retry is scheduled per interval (the cache is shared by every worker)."""
+    only one retry is scheduled per interval (the "shared" cache is seen by every worker)."""
     delay = settings.MAIL_RETRY_SECONDS
     if not deliver_mail.get_backend().supports_defer:
         logger.warning("The task backend cannot schedule; run `manage.py send_mail` to retry")
         return
-    if cache.add(RETRY_SCHEDULED_KEY, True, timeout=max(delay - 1, 1)):
+    if caches["shared"].add(RETRY_SCHEDULED_KEY, True, timeout=max(delay - 1, 1)):
         deliver_mail.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(retry_deferred=True)
 
 
@@ -79,6 +79,14 @@ def deliver_soon():
         deliver_mail.enqueue()
     except Exception:
         logger.exception("Could not enqueue mail delivery; the outbox keeps the messages")
+
+
+def outbox_forget(addresses):
+    """Drop messages still waiting for any of these addresses (erasure: nothing is sent
+    to, or kept for, an erased person). The outbox is small, so reading it is cheap."""
+    wanted = {a.strip().lower() for a in addresses if a}
+    doomed = [m.pk for m in Message.objects.all() if wanted & {t.lower() for t in m.to_addresses}]
+    return Message.objects.filter(pk__in=doomed).delete()[0]
 
 
 def _priority(message):

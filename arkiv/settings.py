@@ -336,9 +336,10 @@ ARKIV_SITE_URL = os.environ.get("ARKIV_SITE_URL", "http://127.0.0.1:8000" if DEB
 
 # --- Abuse limits: sign-in lockouts, form rate limits, the client address -------------
 # Counts live where every process and restart sees them: failed sign-ins in the database
-# (django-axes), form rate limits in the "ratelimit" cache (Redis when REDIS_URL is set,
-# else a database table created by the accounts migrations). The page cache `default`
-# stays as it is.
+# (django-axes), form rate limits (and other state every process must agree on, such as
+# the mail retry marker) in the "shared" cache: Redis when REDIS_URL is set, else a
+# database table created by the accounts migrations. The page cache `default` stays as
+# it is.
 # Behind a reverse proxy, name the header it sets (e.g. X-Forwarded-For) and how many of
 # our proxies append to it; without it only the socket address counts, so a forged
 # X-Forwarded-For changes nothing. Sign-in lockouts and form limits use the same rule.
@@ -346,7 +347,7 @@ TRUSTED_PROXY_HEADER = os.environ.get("TRUSTED_PROXY_HEADER", "")
 TRUSTED_PROXY_COUNT = max(1, int(os.environ.get("TRUSTED_PROXY_COUNT", "1")))
 
 REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "2"))
-CACHES["ratelimit"] = (
+CACHES["shared"] = (
     {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ["REDIS_URL"],
@@ -358,7 +359,7 @@ CACHES["ratelimit"] = (
         "LOCATION": "arkiv_rate_limits",
     }  # table: accounts migration 0004
 )
-RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_USE_CACHE = "shared"
 RATELIMIT_IP_META_KEY = "arkiv.limits.client_ip"
 RATELIMIT_VIEW = "arkiv.limits.rate_limited"
 # POSTs allowed per client address (per account for resending the confirmation link and

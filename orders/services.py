@@ -144,7 +144,7 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
         with transaction.atomic():
             order = Order.objects.create(
                 customer=customer if customer and customer.is_authenticated else None,
-                email=checkout.email,
+                email=checkout.email.strip().lower(),
                 phone=checkout.phone,
                 shipping_method=checkout.shipping_method,
                 subtotal=subtotal,

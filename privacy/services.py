@@ -172,9 +172,11 @@ def promo_optin_confirm(*, token):
     return email
 
 
+@transaction.atomic
 def consent_withdraw(*, email, purpose, source, wording, user=None, reference="", by=None):
-    """Stop a purpose for an address (idempotent: withdrawing twice logs once)."""
-    state = Consent.objects.filter(email=_norm(email), purpose=purpose).first()
+    """Stop a purpose for an address (idempotent: withdrawing twice logs once, also when
+    two staff act at once: the current state is read under its row lock)."""
+    state = Consent.objects.select_for_update().filter(email=_norm(email), purpose=purpose).first()
     if state is not None and not state.granted and not state.pending_confirmation:
         return None
     return consent_record(

@@ -40,11 +40,15 @@ def chromium_path():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Cached pages must not leak from one test's data into another's."""
-    from django.core.cache import cache
+def _fresh_cache(request):
+    """Cached pages, rate-limit counts and the mail retry marker must not leak from one
+    test into another."""
+    from django.core.cache import cache, caches
 
     cache.clear()
+    if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
+        request.getfixturevalue("django_db_blocker")  # the test's own database, already set up
+        caches["shared"].clear()
 
 
 @pytest.fixture(autouse=True)
@@ -56,7 +60,7 @@ def _fresh_rate_limits(request, django_db_blocker):
         from django.core.cache import caches
 
         with django_db_blocker.unblock():
-            caches["ratelimit"].clear()
+            caches["shared"].clear()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from catalog.models import Offer
 from orders.cart import CartLine
 from orders.models import Order
 from orders.services import order_place
+from tests.conftest import staff_login
 from tests.factories import OfferFactory, checkout_details
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +91,9 @@ def visitors(django_user_model):
     for who, user in [("anonymous", None), ("customer", customer), ("staff", staff)]:
         made[who] = Client(raise_request_exception=False)
         made[who].post("/cart/add/", {"offer": offer.pk, "quantity": 1})
-        if user:
+        if user is staff:
+            staff_login(made[who], user)
+        elif user:
             made[who].force_login(user)
     return made
 
@@ -327,7 +330,7 @@ def test_account_names_refuse_line_breaks(client, django_user_model):
 
 def test_staff_cannot_save_a_customer_name_with_a_line_break(client, django_user_model):
     customer = django_user_model.objects.create_user(email="clara@example.com", password=PASSWORD, full_name="Clara")
-    client.force_login(django_user_model.objects.create_superuser(email="ops@arkiv.example", password=PASSWORD))
+    staff_login(client, django_user_model.objects.create_superuser(email="ops@arkiv.example", password=PASSWORD))
     page = client.get(f"/admin/accounts/user/{customer.pk}/change/")
     form = page.context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None and name != "password"}

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 
 from orders.cart import CartLine
 from orders.services import order_place
+from tests.conftest import staff_login
 from tests.factories import OfferFactory, checkout_details
 
 pytestmark = pytest.mark.django_db
@@ -172,7 +173,7 @@ def test_the_admin_works_under_the_same_policy(client, django_user_model, custom
     assert_strict(response, "/admin/login/")
     staff = django_user_model.objects.create_user(email="ops@arkiv.example", password=PASSWORD, is_staff=True)
     staff.groups.add(Group.objects.get(name="Fulfilment"))
-    client.force_login(staff)
+    staff_login(client, staff)
     for url in [
         "/admin/",
         "/admin/orders/order/",

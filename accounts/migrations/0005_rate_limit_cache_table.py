@@ -1,4 +1,4 @@
-"""The table of the "ratelimit" cache (arkiv.cache.CountingDatabaseCache) used when no
+"""The table of the "shared" cache (arkiv.cache.CountingDatabaseCache) used when no
 Redis is configured: created here so that `migrate` is the only setup step."""
 
 from django.core.management.commands.createcachetable import Command as CreateCacheTable

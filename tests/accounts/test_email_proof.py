@@ -216,8 +216,6 @@ def test_an_old_link_never_brings_an_erased_address_back(client, django_capture_
 @pytest.mark.parametrize(
     "link",
     [
-        "/account/verify/%00/1-abc/",
-        "/account/verify/MQ/%00/",
         "/account/verify/zzzzzzzzzzzzzzzzzzzzzzzz/1-abc/",
         "/account/verify/MTAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA/1-abc/",
         "/account/verify/MQ/zzzzzzzzzzzzzzzzzzzzz-abc/",
@@ -312,3 +310,19 @@ def test_the_attach_page_costs_the_same_queries_for_one_order_or_many(client, dj
     assert "Add 6 orders to my account" in page.content.decode()
     # Session, user, the guest orders: no query per listed order.
     assert len(one) == len(many) <= 3
+
+
+def test_offers_links_mailed_to_the_old_address_stop_working_once_the_new_one_is_proven(
+    client, django_capture_on_commit_callbacks
+):
+    from privacy import services as privacy
+
+    user = User.objects.create_user(email="clara@example.com", password=PASSWORD)
+    client.force_login(user)
+    old_link = f"/offers/preferences/{privacy.preferences_token('clara@example.com')}/"
+    assert client.get(old_link).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/account/email/", {"email": "clara.wieck@example.com", "password": PASSWORD})
+    prove(client, django_capture_on_commit_callbacks, last_link_to("clara.wieck@example.com"))
+    assert User.objects.get().email == "clara.wieck@example.com"
+    assert client.get(old_link).status_code == 400

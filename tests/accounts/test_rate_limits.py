@@ -371,7 +371,7 @@ def test_the_rate_limit_counter_loses_no_count_when_workers_count_at_once(transa
 
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: set DATABASE_URL to a PostgreSQL server")
-    counter = caches["ratelimit"]
+    counter = caches["shared"]
     counter.set("concurrent-posts", 0, 60)
     workers, each = 6, 15
     start = threading.Barrier(workers)

@@ -149,3 +149,19 @@ def test_a_session_signed_in_through_the_form_is_ended_by_erasure(client):
     assert client.post("/account/privacy/delete/", {"password": PASSWORD}).status_code == 302
     assert not AccountSession.objects.filter(session_key=laptop_key).exists()
     assert "cart" not in laptop.session
+
+
+def test_erasure_drops_mail_still_waiting_for_the_person_and_their_failed_sign_ins(client, customer, settings):
+    from axes.models import AccessAttempt
+    from django.core.mail import send_mail
+    from mailer.models import Message
+
+    settings.EMAIL_BACKEND = "arkiv.mail.QueueBackend"  # the outbox, as in production
+    send_mail("Your order", "Dear Clara", None, [EMAIL])
+    send_mail("Your order", "Dear Robert", None, ["robert@example.com"])
+    Client().post("/account/sign-in/", {"username": EMAIL, "password": "wrong"})
+    assert Message.objects.count() == 2 and AccessAttempt.objects.filter(username=EMAIL).exists()
+
+    services.account_erase(user=customer)
+    assert [m.to_addresses for m in Message.objects.all()] == [["robert@example.com"]]
+    assert not AccessAttempt.objects.filter(username=EMAIL).exists()

@@ -24,7 +24,7 @@ TOKEN_URLS = [
     "/offers/preferences/{token}/nope/",
     "/offers/unsubscribe/{token}/nope/",
     "/offers/confirm/{token}/nope/",
-    "/account/verify/{token}/nope/",
+    "/account/verify/MQ/{token}/nope/",
     "/account/password-reset/{token}/set-password/nope/",
     "/de/offers/preferences/{token}/nope/",
 ]
