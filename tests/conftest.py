@@ -46,9 +46,12 @@ def _fresh_cache(request):
     from django.core.cache import cache, caches
 
     cache.clear()
-    if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
-        request.getfixturevalue("django_db_blocker")  # the test's own database, already set up
-        caches["shared"].clear()
+    names = set(request.fixturenames)
+    if not request.node.get_closest_marker("django_db"):
+        if not {"db", "transactional_db"} & names:
+            return  # no database for this test, so nothing shared to clear
+        request.getfixturevalue("transactional_db" if "transactional_db" in names else "db")
+    caches["shared"].clear()
 
 
 @pytest.fixture(autouse=True)
