@@ -9,11 +9,11 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from arkiv.links import site_url
 from privacy import services as privacy
 
 from .models import User
@@ -38,13 +38,9 @@ def _mail(*, subject, template, context, to):
     send_mail(subject, render_to_string(template, context), None, [to])
 
 
-def _site(path):
-    return settings.ARKIV_SITE_URL.rstrip("/") + path
-
-
 def verification_link(user):
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    return _site(reverse("accounts:verify", args=[uid, email_link_token.make_token(user)]))
+    return site_url("accounts:verify", uid, email_link_token.make_token(user))
 
 
 @transaction.atomic
@@ -69,8 +65,8 @@ def _tell_owner(*, email, template):
         subject="Someone used your email address at Arkiv",
         template=template,
         context={
-            "sign_in": _site(reverse("accounts:sign_in")),
-            "password_reset": _site(reverse("accounts:password_reset")),
+            "sign_in": site_url("accounts:sign_in"),
+            "password_reset": site_url("accounts:password_reset"),
         },
         to=email,
     )

@@ -9,8 +9,9 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
+
+from arkiv.links import site_url
 
 from . import providers, services
 from .models import (
@@ -51,8 +52,8 @@ def campaign_recipients(campaign):
 
 def _message(campaign, email, connection):
     token = services.preferences_token(email)
-    unsubscribe = settings.ARKIV_SITE_URL.rstrip("/") + reverse("privacy:unsubscribe", args=[token])
-    preferences = settings.ARKIV_SITE_URL.rstrip("/") + reverse("privacy:preferences", args=[token])
+    unsubscribe = site_url("privacy:unsubscribe", token)
+    preferences = site_url("privacy:preferences", token)
     body = render_to_string(
         "privacy/email/campaign.txt",
         {

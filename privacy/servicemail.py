@@ -21,8 +21,9 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
+
+from arkiv.links import site_url
 
 from . import providers, services
 from .models import OptOutRequest, Purpose, Source
@@ -359,9 +360,7 @@ def _confirm(request, stopped, *, email_kept=False):
     service@; nothing changed, nothing sent."""
     if not stopped:
         return
-    link = settings.ARKIV_SITE_URL.rstrip("/") + reverse(
-        "privacy:preferences", args=[services.preferences_token(request.sender)]
-    )
+    link = site_url("privacy:preferences", services.preferences_token(request.sender))
     body = render_to_string(
         "privacy/email/optout_confirmed.txt",
         {

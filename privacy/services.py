@@ -4,14 +4,14 @@ this module imports no other app of the shop."""
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
+
+from arkiv.links import site_url
 
 from . import sessions
 from .models import (
@@ -47,10 +47,6 @@ GUARDIAN_STATEMENT = (
 
 def _norm(email):
     return (email or "").strip().lower()
-
-
-def _site(path):
-    return settings.ARKIV_SITE_URL.rstrip("/") + path
 
 
 # -- policies (P9) --------------------------------------------------------------------
@@ -128,7 +124,7 @@ def promo_optin_request(*, email, source, user=None, reference=""):
         reference=reference,
     )
     token = signing.TimestampSigner(salt=OPTIN_SALT).sign(f"{_link_key(email)}.{event.pk}")
-    link = _site(reverse("privacy:confirm_optin", args=[token]))
+    link = site_url("privacy:confirm_optin", token)
     body = render_to_string("privacy/email/confirm_optin.txt", {"link": link})
     message = EmailMultiAlternatives("Please confirm: offers from Arkiv by email", body, None, [email])
     transaction.on_commit(message.send)
