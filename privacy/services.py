@@ -362,7 +362,7 @@ class ErasureRefused(Exception):
 def proven_email(user):
     """The account's address if the account has proven it, else None. Only a proven
     address lets an account see or control what is matched by address."""
-    if user is None or getattr(user, "email_verified_at", None) is None:
+    if not getattr(user, "email_is_proven", False):
         return None
     return _norm(user.email) or None
 
