@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from arkiv.addresses import normalise_email
 from arkiv.links import site_url
 from privacy import services as privacy
 
@@ -48,7 +49,7 @@ def send_verification(*, user, email):
     """Email a link that proves `email` belongs to the account holder. Every earlier link
     of the account stops working."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    user.pending_email = email.lower()
+    user.pending_email = normalise_email(email)
     user.email_link_nonce = secrets.token_hex(16)
     user.save(update_fields=["pending_email", "email_link_nonce"])
     _mail(
@@ -77,7 +78,7 @@ def email_change_request(*, user, email):
     """Start changing the sign-in address; it changes when the link sent to it is used.
     The visible outcome is the same when another account has the address (its owner is
     told instead), so the form cannot be used to find out who has an account."""
-    email = email.lower()
+    email = normalise_email(email)
     if not User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
         return send_verification(user=user, email=email)
     # The account looks exactly as after a real request (the account page shows the
@@ -94,7 +95,7 @@ def user_sign_up(*, email, password, full_name=""):
     """Create an unproven account and email the link that proves its address. Returns the
     new user, or None when the address already has an account: its owner gets an email
     instead, and the visitor sees the same "check your inbox" page either way."""
-    email = User.objects.normalize_email(email).lower()
+    email = normalise_email(email)
     if not User.objects.filter(email__iexact=email).exists():
         try:
             with transaction.atomic():
@@ -171,7 +172,7 @@ def password_reset_done(*, user):
 
 def sign_in_username(request, credentials):
     """The email a sign-in attempt is counted under: as the login compares it, case-blind."""
-    return (credentials or {}).get("username", "").strip().lower() or None
+    return normalise_email((credentials or {}).get("username")) or None
 
 
 def sign_in_cool_off(request):

@@ -29,6 +29,8 @@ from django_tasks import task
 from mailer.engine import send_all
 from mailer.models import PRIORITY_LOW, PRIORITY_MEDIUM, RESULT_FAILURE, Message, MessageLog
 
+from arkiv.addresses import normalise_email
+
 logger = logging.getLogger(__name__)
 
 # HTTP statuses of an email service's API that say "not now" rather than "not this one".
@@ -84,8 +86,8 @@ def deliver_soon():
 def outbox_forget(addresses):
     """Drop messages still waiting for any of these addresses (erasure: nothing is sent
     to, or kept for, an erased person). The outbox is small, so reading it is cheap."""
-    wanted = {a.strip().lower() for a in addresses if a}
-    doomed = [m.pk for m in Message.objects.all() if wanted & {t.lower() for t in m.to_addresses}]
+    wanted = {normalise_email(a) for a in addresses if a}
+    doomed = [m.pk for m in Message.objects.all() if wanted & {normalise_email(t) for t in m.to_addresses}]
     return Message.objects.filter(pk__in=doomed).delete()[0]
 
 

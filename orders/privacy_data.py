@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from arkiv.addresses import normalise_email
+
 from . import emails
 from .models import Order, OrderEmail, Status
 
@@ -41,7 +43,7 @@ def postal_addresses():
 def known_emails(addresses):
     """Addresses that placed an order, matched without regard to case (older rows kept
     the capitals the guest typed)."""
-    wanted = {e.strip().lower() for e in addresses}
+    wanted = {normalise_email(e) for e in addresses}
     orders = Order.objects.annotate(address=Lower("email")).filter(address__in=wanted)
     return set(orders.values_list("address", flat=True).distinct())
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from arkiv.addresses import normalise_email
 from arkiv.links import site_url
 
 from . import providers, services
@@ -116,7 +117,7 @@ def mailing_rows(campaign):
     consenting = set(Consent.objects.filter(purpose=Purpose.POSTAL, granted=True).values_list("email", flat=True))
     seen_people, seen_households = set(), set()
     for address in providers.postal_addresses():
-        email = (address.get("email") or "").lower()
+        email = normalise_email(address.get("email"))
         if email in seen_people or email not in consenting:
             continue
         seen_people.add(email)

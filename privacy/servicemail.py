@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from arkiv.addresses import normalise_email
 from arkiv.links import site_url
 
 from . import providers, services
@@ -251,7 +252,7 @@ def process_message(raw):
     raw = raw[:MAX_BYTES]
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.default)
-        sender = parseaddr(str(msg.get("From") or ""))[1].strip().lower().replace("\x00", "")
+        sender = normalise_email(parseaddr(str(msg.get("From") or ""))[1]).replace("\x00", "")
         subject = str(msg.get("Subject") or "")[:300]
     except Exception:  # noqa: BLE001 - a message we cannot parse must still be kept for staff
         msg, sender, subject = None, "", ""

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from arkiv.addresses import normalise_email
 from arkiv.links import site_url
 
 from . import sessions
@@ -45,10 +46,6 @@ GUARDIAN_STATEMENT = (
 )
 
 
-def _norm(email):
-    return (email or "").strip().lower()
-
-
 # -- policies (P9) --------------------------------------------------------------------
 
 
@@ -81,7 +78,7 @@ def policy_publish(document):
 @transaction.atomic
 def consent_record(*, email, purpose, action, source, wording, user=None, reference="", by=None):
     """Append to the consent log and bring the current state in step with it."""
-    email = _norm(email)
+    email = normalise_email(email)
     event = ConsentEvent.objects.create(
         email=email,
         user=user,
@@ -105,13 +102,13 @@ def consent_record(*, email, purpose, action, source, wording, user=None, refere
 
 
 def consent_granted(email, purpose):
-    return Consent.objects.filter(email=_norm(email), purpose=purpose, granted=True).exists()
+    return Consent.objects.filter(email=normalise_email(email), purpose=purpose, granted=True).exists()
 
 
 def promo_optin_request(*, email, source, user=None, reference=""):
     """A ticked 'offers by email' box: log the request and email a confirmation link.
     Nothing counts until the link is followed (double opt-in). The email advertises nothing."""
-    email = _norm(email)
+    email = normalise_email(email)
     if consent_granted(email, Purpose.PROMO_EMAIL) or is_minor(email) or is_suppressed(email):
         return None
     event = consent_record(
@@ -172,7 +169,7 @@ def promo_optin_confirm(*, token):
 def consent_withdraw(*, email, purpose, source, wording, user=None, reference="", by=None):
     """Stop a purpose for an address (idempotent: withdrawing twice logs once, also when
     two staff act at once: the current state is read under its row lock)."""
-    state = Consent.objects.select_for_update().filter(email=_norm(email), purpose=purpose).first()
+    state = Consent.objects.select_for_update().filter(email=normalise_email(email), purpose=purpose).first()
     if state is not None and not state.granted and not state.pending_confirmation:
         return None
     return consent_record(
@@ -215,7 +212,7 @@ def offer_choices_set(*, email, wanted, source, user=None):
 
 
 def _link_key(email):
-    key, _ = EmailLinkKey.objects.get_or_create(email=_norm(email))
+    key, _ = EmailLinkKey.objects.get_or_create(email=normalise_email(email))
     return key.key
 
 
@@ -245,7 +242,7 @@ def promo_unsubscribe_legacy(*, token):
     starts offers, shows nothing, and never writes an erased address back. Returns
     whether the token was one of those links."""
     try:
-        email = _norm(signing.loads(token, salt=PREFERENCES_SALT)["e"])
+        email = normalise_email(signing.loads(token, salt=PREFERENCES_SALT)["e"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return False
     active = Q(granted=True) | Q(pending_confirmation=True)
@@ -260,7 +257,7 @@ def tokens_rotate(email):
     """Revoke every emailed link for an address (preferences, unsubscribe, offers
     confirmation): call it when an account's address changes, for the old address.
     Erasure calls it too. The next email sent gets a new key."""
-    EmailLinkKey.objects.filter(email=_norm(email)).delete()
+    EmailLinkKey.objects.filter(email=normalise_email(email)).delete()
 
 
 # -- minors (P8) ----------------------------------------------------------------------
@@ -278,7 +275,7 @@ class CheckoutStatement:
 
 
 def is_minor(email):
-    return AgeDeclaration.objects.filter(email=_norm(email), is_adult=False).exists()
+    return AgeDeclaration.objects.filter(email=normalise_email(email), is_adult=False).exists()
 
 
 def is_suppressed(email):
@@ -288,13 +285,13 @@ def is_suppressed(email):
 def checkout_record(*, order_number, email, statement, user=None):
     """Record the age statement with the order and the offer choices made at checkout.
     An under-18 buyer gets no offers of any kind, whatever was ticked."""
-    email = _norm(email)
+    email = normalise_email(email)
     AgeDeclaration.objects.create(
         order_number=order_number,
         email=email,
         is_adult=statement.is_adult,
         guardian_name="" if statement.is_adult else statement.guardian_name,
-        guardian_email="" if statement.is_adult else _norm(statement.guardian_email),
+        guardian_email="" if statement.is_adult else normalise_email(statement.guardian_email),
         statement="" if statement.is_adult else GUARDIAN_STATEMENT,
         wording_version=GUARDIAN_WORDING_VERSION,
         policy_version=current_policy_version(),
@@ -364,7 +361,7 @@ def proven_email(user):
     address lets an account see or control what is matched by address."""
     if not getattr(user, "email_is_proven", False):
         return None
-    return _norm(user.email) or None
+    return normalise_email(user.email) or None
 
 
 def _consent_events_of(email, user):
