@@ -15,7 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core.mail import BadHeaderError, send_mail
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from mailer.models import Message
@@ -28,6 +28,7 @@ from orders.services import order_place, order_transition
 from privacy import services as privacy
 from privacy.models import EmailCampaign, Purpose, Source
 from tests.factories import OfferFactory, checkout_details
+from tests.threads import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -350,24 +351,7 @@ def test_two_workers_side_by_side_deliver_every_message_exactly_once(postgres, q
         send_mail(f"Order {n}", "Thank you", None, [f"c{n}@example.com"])
     inbox = smtp_up()
     workers = 2
-    barrier = threading.Barrier(workers)
-    errors = []
-
-    def work():
-        try:
-            barrier.wait()
-            call_command("send_mail")
-        except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
-            errors.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work) for _ in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+    assert at_once(workers, lambda i: call_command("send_mail")) == [None] * workers
     subjects = sorted(m[1]["Subject"] for m in inbox.messages)
     assert subjects == sorted(f"Order {n}" for n in range(40))
     assert Message.objects.count() == 0
@@ -397,25 +381,9 @@ def test_an_order_email_retried_while_its_task_runs_is_queued_once(postgres, que
         checkout_token=uuid.uuid4(),
     )
     order_transition(order, Status.AUTHORISED)  # its email waits for the worker
-    runs = 4
-    barrier = threading.Barrier(runs)
-    errors = []
-
-    def retry():  # the worker's task and `retry_order_emails` from cron, all at once
-        try:
-            barrier.wait()
-            retry_unsent()
-        except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
-            errors.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=retry) for _ in range(runs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+    # The worker's task and `retry_order_emails` from cron, all at once.
+    outcomes = at_once(4, lambda i: retry_unsent())
+    assert all(isinstance(sent, int) for sent in outcomes), outcomes
     assert [m.email.subject for m in Message.objects.all()] == [f"Your Arkiv order {order.number} is confirmed"]
     assert OrderEmail.objects.get(order=order).state == OrderEmail.State.SENT
 
