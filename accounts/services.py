@@ -18,7 +18,6 @@ from arkiv.links import site_url
 from privacy import services as privacy
 
 from .models import User
-from .signals import email_verified
 from .tokens import email_link_token
 
 MAX_SIGN_IN_COOL_OFF = timedelta(days=1)
@@ -149,11 +148,9 @@ def email_prove(*, uidb64, token):
             # other account give the address up.
             user.refresh_from_db(fields=["email", "email_verified_at"])
             user.save(update_fields=["pending_email", "email_link_nonce"])
-        else:
-            if changed:
-                # Links to offers pages mailed to the old address stop working.
-                privacy.tokens_rotate(previous)
-            email_verified.send(sender=User, user=user, email=email)
+        elif changed:
+            # Links to offers pages mailed to the old address stop working.
+            privacy.tokens_rotate(previous)
     if taken:
         raise EmailLinkError("This address now belongs to another account, so it cannot be added to this one.")
     return user, changed
