@@ -47,7 +47,9 @@ def _fresh_cache(request):
 
     cache.clear()
     if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
-        request.getfixturevalue("django_db_blocker")  # the test's own database, already set up
+        # Set up the test's database first: autouse fixtures run before the ones a test
+        # asks for (such as `postgres`), and the shared cache is a table in it.
+        request.getfixturevalue("db")
         caches["shared"].clear()
 
 
