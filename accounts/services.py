@@ -5,16 +5,15 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from arkiv.addresses import normalise_email
 from arkiv.links import site_url
+from arkiv.mail import templated_email
 from privacy import services as privacy
 
 from .models import User
@@ -33,11 +32,6 @@ LINK_NOT_VALID = (
 )
 
 
-def _mail(*, subject, template, context, to):
-    # Queued in the outbox within the caller's transaction; the task worker delivers it.
-    send_mail(subject, render_to_string(template, context), None, [to])
-
-
 def verification_link(user):
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     return site_url("accounts:verify", uid, email_link_token.make_token(user))
@@ -51,25 +45,23 @@ def send_verification(*, user, email):
     user.pending_email = normalise_email(email)
     user.email_link_nonce = secrets.token_hex(16)
     user.save(update_fields=["pending_email", "email_link_nonce"])
-    _mail(
-        subject="Confirm your email address for Arkiv",
-        template="accounts/email/verify.txt",
-        context={"user": user, "link": verification_link(user), "change": user.pending_email != user.email},
-        to=user.pending_email,
-    )
+    # Queued in the outbox within this transaction; the task worker delivers it.
+    templated_email(
+        "Confirm your email address for Arkiv",
+        "accounts/email/verify.txt",
+        {"user": user, "link": verification_link(user), "change": user.pending_email != user.email},
+        user.pending_email,
+    ).send()
     return user
 
 
 def _tell_owner(*, email, template):
-    _mail(
-        subject="Someone used your email address at Arkiv",
-        template=template,
-        context={
-            "sign_in": site_url("accounts:sign_in"),
-            "password_reset": site_url("accounts:password_reset"),
-        },
-        to=email,
-    )
+    templated_email(
+        "Someone used your email address at Arkiv",
+        template,
+        {"sign_in": site_url("accounts:sign_in"), "password_reset": site_url("accounts:password_reset")},
+        email,
+    ).send()
 
 
 @transaction.atomic

@@ -22,8 +22,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
 from mailer.engine import send_all
@@ -40,6 +42,12 @@ RETRY_SCHEDULED_KEY = "arkiv:mail:retry-scheduled"
 
 class MailServerUnavailable(Exception):
     pass
+
+
+def templated_email(subject, template, context, to, **kwargs):
+    """A plain-text message to one address, its body rendered from `template`; kwargs go
+    to EmailMessage (headers, reply_to, connection). Sending it queues it in the outbox."""
+    return EmailMessage(subject, render_to_string(template, context), None, [to], **kwargs)
 
 
 @task()

@@ -6,13 +6,13 @@ import hashlib
 import io
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from arkiv.addresses import normalise_email
 from arkiv.links import site_url
+from arkiv.mail import templated_email
 
 from . import providers, services
 from .models import (
@@ -55,7 +55,8 @@ def _message(campaign, email, connection):
     token = services.preferences_token(email)
     unsubscribe = site_url("privacy:unsubscribe", token)
     preferences = site_url("privacy:preferences", token)
-    body = render_to_string(
+    return templated_email(
+        campaign.subject,
         "privacy/email/campaign.txt",
         {
             "campaign": campaign,
@@ -63,12 +64,7 @@ def _message(campaign, email, connection):
             "preferences": preferences,
             "postal_address": settings.ARKIV_POSTAL_ADDRESS,
         },
-    )
-    return EmailMultiAlternatives(
-        campaign.subject,
-        body,
-        None,
-        [email],
+        email,
         connection=connection,
         headers={
             # RFC 8058 one-click unsubscribe, and RFC 2369's mailto fallback.

@@ -18,13 +18,12 @@ import re
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from arkiv.addresses import normalise_email
 from arkiv.links import site_url
+from arkiv.mail import templated_email
 
 from . import providers, services
 from .models import OptOutRequest, Purpose, Source
@@ -362,22 +361,18 @@ def _confirm(request, stopped, *, email_kept=False):
     if not stopped:
         return
     link = site_url("privacy:preferences", services.preferences_token(request.sender))
-    body = render_to_string(
+    headers = {"Auto-Submitted": "auto-replied"}
+    if _PLAIN_MESSAGE_ID.fullmatch(request.message_id):
+        headers |= {"In-Reply-To": request.message_id, "References": request.message_id}
+    message = templated_email(
+        "We have stopped the offers you asked about",
         "privacy/email/optout_confirmed.txt",
         {
             "stopped": " and ".join(Purpose(p).label.lower() for p in stopped),
             "email_kept": email_kept,
             "link": link,
         },
-    )
-    headers = {"Auto-Submitted": "auto-replied"}
-    if _PLAIN_MESSAGE_ID.fullmatch(request.message_id):
-        headers |= {"In-Reply-To": request.message_id, "References": request.message_id}
-    message = EmailMessage(
-        "We have stopped the offers you asked about",
-        body,
-        None,
-        [request.sender],
+        request.sender,
         reply_to=[settings.ARKIV_SERVICE_EMAIL],
         headers=headers,
     )

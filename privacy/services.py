@@ -5,14 +5,13 @@ this module imports no other app of the shop."""
 from dataclasses import dataclass
 
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from arkiv.addresses import normalise_email
 from arkiv.links import site_url
+from arkiv.mail import templated_email
 
 from . import sessions
 from .models import (
@@ -122,8 +121,9 @@ def promo_optin_request(*, email, source, user=None, reference=""):
     )
     token = signing.TimestampSigner(salt=OPTIN_SALT).sign(f"{_link_key(email)}.{event.pk}")
     link = site_url("privacy:confirm_optin", token)
-    body = render_to_string("privacy/email/confirm_optin.txt", {"link": link})
-    message = EmailMultiAlternatives("Please confirm: offers from Arkiv by email", body, None, [email])
+    message = templated_email(
+        "Please confirm: offers from Arkiv by email", "privacy/email/confirm_optin.txt", {"link": link}, email
+    )
     transaction.on_commit(message.send)
     return event
 
