@@ -71,11 +71,11 @@ class SignUpForm(BaseUserCreationForm):
         return {*super()._get_validation_exclusions(), "email"}
 
 
-class ThrottledLoginForm(AuthenticationForm):
-    """Sign-in by email. Failed attempts are counted by django-axes per (email, client
-    address) pair in the database, so every worker and restart shares the count; a pair
-    over the limit gets the cool-off page (see AXES_* settings), never a hint whether the
-    password was right."""
+class SignInForm(AuthenticationForm):
+    """Sign-in by email. Throttling is not the form's work: django-axes counts failed
+    attempts per (email, client address) pair in the database, so every worker and
+    restart shares the count, and a pair over the limit gets the cool-off page (see
+    AXES_* settings), never a hint whether the password was right."""
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
