@@ -26,7 +26,7 @@ def email_hash(email):
 
 class RecordIsFinal(ValueError):
     """A record that is a promise (a published policy, a consent log entry, an age
-    statement) was about to change. The database refuses it too (see migration 0006)."""
+    statement) was about to change. The database refuses it too (see migration 0007_records_are_final)."""
 
 
 class PolicyDocumentQuerySet(models.QuerySet):
