@@ -376,7 +376,7 @@ def _confirm(request, stopped, *, email_kept=False):
         reply_to=[settings.ARKIV_SERVICE_EMAIL],
         headers=headers,
     )
-    transaction.on_commit(message.send)
+    message.send()
 
 
 @transaction.atomic

@@ -124,7 +124,7 @@ def promo_optin_request(*, email, source, user=None, reference=""):
     message = templated_email(
         "Please confirm: offers from Arkiv by email", "privacy/email/confirm_optin.txt", {"link": link}, email
     )
-    transaction.on_commit(message.send)
+    message.send()
     return event
 
 
