@@ -5,6 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, 
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
 
+from arkiv.addresses import normalise_email
 from arkiv.validators import single_line
 from privacy.services import PROMO_OPTIN_WORDING
 
@@ -61,7 +62,7 @@ class SignUpForm(BaseUserCreationForm):
         self.fields["full_name"].validators.append(single_line)
 
     def clean_email(self):
-        return self.cleaned_data["email"].lower()
+        return normalise_email(self.cleaned_data["email"])
 
     def _get_validation_exclusions(self):
         # A taken address is not an error here (neither the unique field nor the
@@ -70,11 +71,11 @@ class SignUpForm(BaseUserCreationForm):
         return {*super()._get_validation_exclusions(), "email"}
 
 
-class ThrottledLoginForm(AuthenticationForm):
-    """Sign-in by email. Failed attempts are counted by django-axes per (email, client
-    address) pair in the database, so every worker and restart shares the count; a pair
-    over the limit gets the cool-off page (see AXES_* settings), never a hint whether the
-    password was right."""
+class SignInForm(AuthenticationForm):
+    """Sign-in by email. Throttling is not the form's work: django-axes counts failed
+    attempts per (email, client address) pair in the database, so every worker and
+    restart shares the count, and a pair over the limit gets the cool-off page (see
+    AXES_* settings), never a hint whether the password was right."""
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
@@ -129,7 +130,7 @@ class EmailChangeForm(forms.Form):
 
     def clean_email(self):
         # Whether another account has it is not said here (see email_change_request).
-        return self.cleaned_data["email"].lower()
+        return normalise_email(self.cleaned_data["email"])
 
 
 class AddressForm(forms.ModelForm):

@@ -3,13 +3,15 @@ AccountsConfig.ready)."""
 
 from django.db.models.functions import Lower
 
+from arkiv.addresses import normalise_email
+
 from .models import User
 
 
 def known_emails(emails):
     """Addresses of accounts that have proven them (an unproven sign-up is not yet anyone's
     identity), matched without regard to case."""
-    wanted = {e.strip().lower() for e in emails}
+    wanted = {normalise_email(e) for e in emails}
     accounts = User.objects.annotate(address=Lower("email")).filter(address__in=wanted, email_verified_at__isnull=False)
     return set(accounts.values_list("address", flat=True))
 
@@ -48,7 +50,7 @@ def erase(email, user):
 
     from arkiv.mail import outbox_forget
 
-    addresses = {user.email.lower(), user.pending_email.lower(), email or ""}
+    addresses = {normalise_email(user.email), normalise_email(user.pending_email), email or ""}
     outbox_forget(addresses)
     AccessAttempt.objects.filter(username__in=addresses).delete()
     user.addresses.all().delete()

@@ -5,19 +5,18 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from arkiv.addresses import normalise_email
+from arkiv.links import site_url
+from arkiv.mail import templated_email
 from privacy import services as privacy
 
 from .models import User
-from .signals import email_verified
 from .tokens import email_link_token
 
 MAX_SIGN_IN_COOL_OFF = timedelta(days=1)
@@ -33,18 +32,9 @@ LINK_NOT_VALID = (
 )
 
 
-def _mail(*, subject, template, context, to):
-    # Queued in the outbox within the caller's transaction; the task worker delivers it.
-    send_mail(subject, render_to_string(template, context), None, [to])
-
-
-def _site(path):
-    return settings.ARKIV_SITE_URL.rstrip("/") + path
-
-
 def verification_link(user):
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    return _site(reverse("accounts:verify", args=[uid, email_link_token.make_token(user)]))
+    return site_url("accounts:verify", uid, email_link_token.make_token(user))
 
 
 @transaction.atomic
@@ -52,28 +42,26 @@ def send_verification(*, user, email):
     """Email a link that proves `email` belongs to the account holder. Every earlier link
     of the account stops working."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    user.pending_email = email.lower()
+    user.pending_email = normalise_email(email)
     user.email_link_nonce = secrets.token_hex(16)
     user.save(update_fields=["pending_email", "email_link_nonce"])
-    _mail(
-        subject="Confirm your email address for Arkiv",
-        template="accounts/email/verify.txt",
-        context={"user": user, "link": verification_link(user), "change": user.pending_email != user.email},
-        to=user.pending_email,
-    )
+    # Queued in the outbox within this transaction; the task worker delivers it.
+    templated_email(
+        "Confirm your email address for Arkiv",
+        "accounts/email/verify.txt",
+        {"user": user, "link": verification_link(user), "change": user.pending_email != user.email},
+        user.pending_email,
+    ).send()
     return user
 
 
 def _tell_owner(*, email, template):
-    _mail(
-        subject="Someone used your email address at Arkiv",
-        template=template,
-        context={
-            "sign_in": _site(reverse("accounts:sign_in")),
-            "password_reset": _site(reverse("accounts:password_reset")),
-        },
-        to=email,
-    )
+    templated_email(
+        "Someone used your email address at Arkiv",
+        template,
+        {"sign_in": site_url("accounts:sign_in"), "password_reset": site_url("accounts:password_reset")},
+        email,
+    ).send()
 
 
 @transaction.atomic
@@ -81,7 +69,7 @@ def email_change_request(*, user, email):
     """Start changing the sign-in address; it changes when the link sent to it is used.
     The visible outcome is the same when another account has the address (its owner is
     told instead), so the form cannot be used to find out who has an account."""
-    email = email.lower()
+    email = normalise_email(email)
     if not User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
         return send_verification(user=user, email=email)
     # The account looks exactly as after a real request (the account page shows the
@@ -98,7 +86,7 @@ def user_sign_up(*, email, password, full_name=""):
     """Create an unproven account and email the link that proves its address. Returns the
     new user, or None when the address already has an account: its owner gets an email
     instead, and the visitor sees the same "check your inbox" page either way."""
-    email = User.objects.normalize_email(email).lower()
+    email = normalise_email(email)
     if not User.objects.filter(email__iexact=email).exists():
         try:
             with transaction.atomic():
@@ -152,11 +140,9 @@ def email_prove(*, uidb64, token):
             # other account give the address up.
             user.refresh_from_db(fields=["email", "email_verified_at"])
             user.save(update_fields=["pending_email", "email_link_nonce"])
-        else:
-            if changed:
-                # Links to offers pages mailed to the old address stop working.
-                privacy.tokens_rotate(previous)
-            email_verified.send(sender=User, user=user, email=email)
+        elif changed:
+            # Links to offers pages mailed to the old address stop working.
+            privacy.tokens_rotate(previous)
     if taken:
         raise EmailLinkError("This address now belongs to another account, so it cannot be added to this one.")
     return user, changed
@@ -175,7 +161,7 @@ def password_reset_done(*, user):
 
 def sign_in_username(request, credentials):
     """The email a sign-in attempt is counted under: as the login compares it, case-blind."""
-    return (credentials or {}).get("username", "").strip().lower() or None
+    return normalise_email((credentials or {}).get("username")) or None
 
 
 def sign_in_cool_off(request):

@@ -16,7 +16,7 @@ from arkiv.limits import limited, user_key
 from privacy import services as privacy
 
 from . import services
-from .forms import AddressForm, EmailChangeForm, NameForm, SignUpForm, ThrottledLoginForm
+from .forms import AddressForm, EmailChangeForm, NameForm, SignInForm, SignUpForm
 
 ACCOUNT_NAME_KEY = "account_name"
 
@@ -52,7 +52,7 @@ def sign_up_sent(request):
 
 @method_decorator(limited("sign_in"), name="dispatch")
 class SignInView(auth_views.LoginView):
-    form_class = ThrottledLoginForm
+    form_class = SignInForm
     template_name = "accounts/sign_in.html"
     redirect_authenticated_user = True
 

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.shortcuts import render
 from django_ratelimit.decorators import ratelimit
 
+from arkiv.addresses import normalise_email
+
 
 def _valid_ip(value):
     try:
@@ -39,7 +41,7 @@ def client_ip_key(group, request):
 
 def post_email_key(group, request):
     """django-ratelimit key: the address a form would send mail to, so one inbox is not flooded."""
-    return request.POST.get("email", "").strip().lower()
+    return normalise_email(request.POST.get("email"))
 
 
 def user_key(group, request):

@@ -22,12 +22,16 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
 from mailer.engine import send_all
 from mailer.models import PRIORITY_LOW, PRIORITY_MEDIUM, RESULT_FAILURE, Message, MessageLog
+
+from arkiv.addresses import normalise_email
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +42,12 @@ RETRY_SCHEDULED_KEY = "arkiv:mail:retry-scheduled"
 
 class MailServerUnavailable(Exception):
     pass
+
+
+def templated_email(subject, template, context, to, **kwargs):
+    """A plain-text message to one address, its body rendered from `template`; kwargs go
+    to EmailMessage (headers, reply_to, connection). Sending it queues it in the outbox."""
+    return EmailMessage(subject, render_to_string(template, context), None, [to], **kwargs)
 
 
 @task()
@@ -84,8 +94,8 @@ def deliver_soon():
 def outbox_forget(addresses):
     """Drop messages still waiting for any of these addresses (erasure: nothing is sent
     to, or kept for, an erased person). The outbox is small, so reading it is cheap."""
-    wanted = {a.strip().lower() for a in addresses if a}
-    doomed = [m.pk for m in Message.objects.all() if wanted & {t.lower() for t in m.to_addresses}]
+    wanted = {normalise_email(a) for a in addresses if a}
+    doomed = [m.pk for m in Message.objects.all() if wanted & {normalise_email(t) for t in m.to_addresses}]
     return Message.objects.filter(pk__in=doomed).delete()[0]
 
 

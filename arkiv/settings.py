@@ -61,7 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "arkiv.csp.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "arkiv.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -357,7 +357,7 @@ CACHES["shared"] = (
     else {
         "BACKEND": "arkiv.cache.CountingDatabaseCache",
         "LOCATION": "arkiv_rate_limits",
-    }  # table: accounts migration 0004
+    }  # table: accounts migration 0005_rate_limit_cache_table
 )
 RATELIMIT_USE_CACHE = "shared"
 RATELIMIT_IP_META_KEY = "arkiv.limits.client_ip"

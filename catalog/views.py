@@ -229,6 +229,6 @@ def _wrap(text, width):
 def search(request):
     """Search composers, works, performers and releases."""
     form = SearchForm(request.GET)
-    query = form.cleaned_data["q"] if form.is_valid() else request.GET.get("q", "").replace("\x00", "")[:200].strip()
+    query = form.cleaned_data["q"] if form.is_valid() else request.GET.get("q", "")[:200].strip()
     results = search_catalog(query) if query else None
     return render(request, "catalog/search.html", {"form": form, "query": query, "results": results})

@@ -3,6 +3,7 @@ from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 
 from accounts.forms import COUNTRIES
+from arkiv.addresses import normalise_email
 from arkiv.validators import single_line
 from privacy import forms as privacy_forms
 
@@ -71,7 +72,7 @@ class CheckoutForm(forms.Form):
 
     def clean_email(self):
         # Stored lower-case, so the customer is recognised however they type it next time.
-        return self.cleaned_data["email"].strip().lower()
+        return normalise_email(self.cleaned_data["email"])
 
     def clean_phone(self):
         phone = self.cleaned_data["phone"].strip()

@@ -6,8 +6,9 @@ import datetime
 
 from django.conf import settings
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
+
+from arkiv.addresses import normalise_email
 
 from . import emails
 from .models import Order, OrderEmail, Status
@@ -39,11 +40,10 @@ def postal_addresses():
 
 
 def known_emails(addresses):
-    """Addresses that placed an order, matched without regard to case (older rows kept
-    the capitals the guest typed)."""
-    wanted = {e.strip().lower() for e in addresses}
-    orders = Order.objects.annotate(address=Lower("email")).filter(address__in=wanted)
-    return set(orders.values_list("address", flat=True).distinct())
+    """Addresses that placed an order (order emails are stored normalised, older ones
+    too since migration 0005)."""
+    wanted = {normalise_email(e) for e in addresses}
+    return set(Order.objects.filter(email__in=wanted).values_list("email", flat=True).distinct())
 
 
 def _email_sent(message):

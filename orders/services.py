@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from arkiv.addresses import normalise_email
 from catalog.models import Offer
 from catalog.services import catalog_changed
 from privacy import services as privacy
@@ -144,7 +145,7 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
         with transaction.atomic():
             order = Order.objects.create(
                 customer=customer if customer and customer.is_authenticated else None,
-                email=checkout.email.strip().lower(),
+                email=normalise_email(checkout.email),
                 phone=checkout.phone,
                 shipping_method=checkout.shipping_method,
                 subtotal=subtotal,

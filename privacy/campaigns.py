@@ -6,11 +6,13 @@ import hashlib
 import io
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
+
+from arkiv.addresses import normalise_email
+from arkiv.links import site_url
+from arkiv.mail import templated_email
 
 from . import providers, services
 from .models import (
@@ -51,9 +53,10 @@ def campaign_recipients(campaign):
 
 def _message(campaign, email, connection):
     token = services.preferences_token(email)
-    unsubscribe = settings.ARKIV_SITE_URL.rstrip("/") + reverse("privacy:unsubscribe", args=[token])
-    preferences = settings.ARKIV_SITE_URL.rstrip("/") + reverse("privacy:preferences", args=[token])
-    body = render_to_string(
+    unsubscribe = site_url("privacy:unsubscribe", token)
+    preferences = site_url("privacy:preferences", token)
+    return templated_email(
+        campaign.subject,
         "privacy/email/campaign.txt",
         {
             "campaign": campaign,
@@ -61,12 +64,7 @@ def _message(campaign, email, connection):
             "preferences": preferences,
             "postal_address": settings.ARKIV_POSTAL_ADDRESS,
         },
-    )
-    return EmailMultiAlternatives(
-        campaign.subject,
-        body,
-        None,
-        [email],
+        email,
         connection=connection,
         headers={
             # RFC 8058 one-click unsubscribe, and RFC 2369's mailto fallback.
@@ -115,7 +113,7 @@ def mailing_rows(campaign):
     consenting = set(Consent.objects.filter(purpose=Purpose.POSTAL, granted=True).values_list("email", flat=True))
     seen_people, seen_households = set(), set()
     for address in providers.postal_addresses():
-        email = (address.get("email") or "").lower()
+        email = normalise_email(address.get("email"))
         if email in seen_people or email not in consenting:
             continue
         seen_people.add(email)

@@ -1,5 +1,6 @@
 from django import forms
 
+from arkiv.addresses import normalise_email
 from arkiv.validators import single_line
 
 from . import services
@@ -39,10 +40,10 @@ def validate_checkout_statement(form, data):
         return
     if not data.get("guardian_name"):
         form.add_error("guardian_name", "Needed for a buyer under 18.")
-    email = (data.get("guardian_email") or "").lower()
+    email = normalise_email(data.get("guardian_email"))
     if not email:
         form.add_error("guardian_email", "Needed for a buyer under 18.")
-    elif email == (data.get("email") or "").lower():
+    elif email == normalise_email(data.get("email")):
         form.add_error("guardian_email", "This must be the parent's or guardian's own address.")
     if not data.get("guardian_confirms"):
         form.add_error("guardian_confirms", "The parent or guardian must confirm this.")

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from arkiv.addresses import normalise_email
+
 # What erasure writes over a guardian's name and address (the database's check that an
 # under-18 statement names a guardian still holds, and the trigger allows only this).
 ERASED_MARK = "[erased]"
@@ -19,13 +21,12 @@ ERASED_MARK = "[erased]"
 def email_hash(email):
     """A stable, non-reversible key for an address, so suppression survives erasure
     (and key rotation: it depends on nothing but the address)."""
-    normalised = (email or "").strip().lower()
-    return hashlib.sha256(f"arkiv-suppression:{normalised}".encode()).hexdigest()
+    return hashlib.sha256(f"arkiv-suppression:{normalise_email(email)}".encode()).hexdigest()
 
 
 class RecordIsFinal(ValueError):
     """A record that is a promise (a published policy, a consent log entry, an age
-    statement) was about to change. The database refuses it too (see migration 0006)."""
+    statement) was about to change. The database refuses it too (see migration 0007_records_are_final)."""
 
 
 class PolicyDocumentQuerySet(models.QuerySet):

@@ -18,11 +18,12 @@ import re
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
+
+from arkiv.addresses import normalise_email
+from arkiv.links import site_url
+from arkiv.mail import templated_email
 
 from . import providers, services
 from .models import OptOutRequest, Purpose, Source
@@ -250,7 +251,7 @@ def process_message(raw):
     raw = raw[:MAX_BYTES]
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.default)
-        sender = parseaddr(str(msg.get("From") or ""))[1].strip().lower().replace("\x00", "")
+        sender = normalise_email(parseaddr(str(msg.get("From") or ""))[1]).replace("\x00", "")
         subject = str(msg.get("Subject") or "")[:300]
     except Exception:  # noqa: BLE001 - a message we cannot parse must still be kept for staff
         msg, sender, subject = None, "", ""
@@ -359,29 +360,23 @@ def _confirm(request, stopped, *, email_kept=False):
     service@; nothing changed, nothing sent."""
     if not stopped:
         return
-    link = settings.ARKIV_SITE_URL.rstrip("/") + reverse(
-        "privacy:preferences", args=[services.preferences_token(request.sender)]
-    )
-    body = render_to_string(
+    link = site_url("privacy:preferences", services.preferences_token(request.sender))
+    headers = {"Auto-Submitted": "auto-replied"}
+    if _PLAIN_MESSAGE_ID.fullmatch(request.message_id):
+        headers |= {"In-Reply-To": request.message_id, "References": request.message_id}
+    message = templated_email(
+        "We have stopped the offers you asked about",
         "privacy/email/optout_confirmed.txt",
         {
             "stopped": " and ".join(Purpose(p).label.lower() for p in stopped),
             "email_kept": email_kept,
             "link": link,
         },
-    )
-    headers = {"Auto-Submitted": "auto-replied"}
-    if _PLAIN_MESSAGE_ID.fullmatch(request.message_id):
-        headers |= {"In-Reply-To": request.message_id, "References": request.message_id}
-    message = EmailMessage(
-        "We have stopped the offers you asked about",
-        body,
-        None,
-        [request.sender],
+        request.sender,
         reply_to=[settings.ARKIV_SERVICE_EMAIL],
         headers=headers,
     )
-    transaction.on_commit(message.send)
+    message.send()
 
 
 @transaction.atomic

@@ -4,14 +4,14 @@ this module imports no other app of the shop."""
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
+
+from arkiv.addresses import normalise_email
+from arkiv.links import site_url
+from arkiv.mail import templated_email
 
 from . import sessions
 from .models import (
@@ -43,14 +43,6 @@ GUARDIAN_WORDING_VERSION = 1
 GUARDIAN_STATEMENT = (
     "I am the parent or legal guardian of the buyer. I accompany them in this purchase and I authorise it."
 )
-
-
-def _norm(email):
-    return (email or "").strip().lower()
-
-
-def _site(path):
-    return settings.ARKIV_SITE_URL.rstrip("/") + path
 
 
 # -- policies (P9) --------------------------------------------------------------------
@@ -85,7 +77,7 @@ def policy_publish(document):
 @transaction.atomic
 def consent_record(*, email, purpose, action, source, wording, user=None, reference="", by=None):
     """Append to the consent log and bring the current state in step with it."""
-    email = _norm(email)
+    email = normalise_email(email)
     event = ConsentEvent.objects.create(
         email=email,
         user=user,
@@ -109,13 +101,13 @@ def consent_record(*, email, purpose, action, source, wording, user=None, refere
 
 
 def consent_granted(email, purpose):
-    return Consent.objects.filter(email=_norm(email), purpose=purpose, granted=True).exists()
+    return Consent.objects.filter(email=normalise_email(email), purpose=purpose, granted=True).exists()
 
 
 def promo_optin_request(*, email, source, user=None, reference=""):
     """A ticked 'offers by email' box: log the request and email a confirmation link.
     Nothing counts until the link is followed (double opt-in). The email advertises nothing."""
-    email = _norm(email)
+    email = normalise_email(email)
     if consent_granted(email, Purpose.PROMO_EMAIL) or is_minor(email) or is_suppressed(email):
         return None
     event = consent_record(
@@ -128,10 +120,11 @@ def promo_optin_request(*, email, source, user=None, reference=""):
         reference=reference,
     )
     token = signing.TimestampSigner(salt=OPTIN_SALT).sign(f"{_link_key(email)}.{event.pk}")
-    link = _site(reverse("privacy:confirm_optin", args=[token]))
-    body = render_to_string("privacy/email/confirm_optin.txt", {"link": link})
-    message = EmailMultiAlternatives("Please confirm: offers from Arkiv by email", body, None, [email])
-    transaction.on_commit(message.send)
+    link = site_url("privacy:confirm_optin", token)
+    message = templated_email(
+        "Please confirm: offers from Arkiv by email", "privacy/email/confirm_optin.txt", {"link": link}, email
+    )
+    message.send()
     return event
 
 
@@ -176,7 +169,7 @@ def promo_optin_confirm(*, token):
 def consent_withdraw(*, email, purpose, source, wording, user=None, reference="", by=None):
     """Stop a purpose for an address (idempotent: withdrawing twice logs once, also when
     two staff act at once: the current state is read under its row lock)."""
-    state = Consent.objects.select_for_update().filter(email=_norm(email), purpose=purpose).first()
+    state = Consent.objects.select_for_update().filter(email=normalise_email(email), purpose=purpose).first()
     if state is not None and not state.granted and not state.pending_confirmation:
         return None
     return consent_record(
@@ -219,7 +212,7 @@ def offer_choices_set(*, email, wanted, source, user=None):
 
 
 def _link_key(email):
-    key, _ = EmailLinkKey.objects.get_or_create(email=_norm(email))
+    key, _ = EmailLinkKey.objects.get_or_create(email=normalise_email(email))
     return key.key
 
 
@@ -249,7 +242,7 @@ def promo_unsubscribe_legacy(*, token):
     starts offers, shows nothing, and never writes an erased address back. Returns
     whether the token was one of those links."""
     try:
-        email = _norm(signing.loads(token, salt=PREFERENCES_SALT)["e"])
+        email = normalise_email(signing.loads(token, salt=PREFERENCES_SALT)["e"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return False
     active = Q(granted=True) | Q(pending_confirmation=True)
@@ -264,7 +257,7 @@ def tokens_rotate(email):
     """Revoke every emailed link for an address (preferences, unsubscribe, offers
     confirmation): call it when an account's address changes, for the old address.
     Erasure calls it too. The next email sent gets a new key."""
-    EmailLinkKey.objects.filter(email=_norm(email)).delete()
+    EmailLinkKey.objects.filter(email=normalise_email(email)).delete()
 
 
 # -- minors (P8) ----------------------------------------------------------------------
@@ -282,7 +275,7 @@ class CheckoutStatement:
 
 
 def is_minor(email):
-    return AgeDeclaration.objects.filter(email=_norm(email), is_adult=False).exists()
+    return AgeDeclaration.objects.filter(email=normalise_email(email), is_adult=False).exists()
 
 
 def is_suppressed(email):
@@ -292,13 +285,13 @@ def is_suppressed(email):
 def checkout_record(*, order_number, email, statement, user=None):
     """Record the age statement with the order and the offer choices made at checkout.
     An under-18 buyer gets no offers of any kind, whatever was ticked."""
-    email = _norm(email)
+    email = normalise_email(email)
     AgeDeclaration.objects.create(
         order_number=order_number,
         email=email,
         is_adult=statement.is_adult,
         guardian_name="" if statement.is_adult else statement.guardian_name,
-        guardian_email="" if statement.is_adult else _norm(statement.guardian_email),
+        guardian_email="" if statement.is_adult else normalise_email(statement.guardian_email),
         statement="" if statement.is_adult else GUARDIAN_STATEMENT,
         wording_version=GUARDIAN_WORDING_VERSION,
         policy_version=current_policy_version(),
@@ -366,9 +359,9 @@ class ErasureRefused(Exception):
 def proven_email(user):
     """The account's address if the account has proven it, else None. Only a proven
     address lets an account see or control what is matched by address."""
-    if user is None or getattr(user, "email_verified_at", None) is None:
+    if not getattr(user, "email_is_proven", False):
         return None
-    return _norm(user.email) or None
+    return normalise_email(user.email) or None
 
 
 def _consent_events_of(email, user):

@@ -15,7 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core.mail import BadHeaderError, send_mail
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from mailer.models import Message
@@ -28,6 +28,8 @@ from orders.services import order_place, order_transition
 from privacy import services as privacy
 from privacy.models import EmailCampaign, Purpose, Source
 from tests.factories import OfferFactory, checkout_details
+from tests.orders.test_payments import CHECKOUT
+from tests.threads import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -161,26 +163,11 @@ def contact(client):
     )
 
 
-CHECKOUT = {
-    "email": "clara@example.com",
-    "phone": "+49 341 000000",
-    "billing_name": "Clara Schumann",
-    "billing_line1": "1 Wieck Street",
-    "billing_city": "Leipzig",
-    "billing_postcode": "04109",
-    "billing_country": "DE",
-    "same_address": "on",
-    "shipping_method": "standard",
-    "age": "adult",
-    "promo_email": "on",
-}
-
-
 def checkout_with_offers_ticked(client):
     offer = OfferFactory(price=Decimal("15.00"), stock=5)
     client.post("/cart/add/", {"offer": offer.pk, "quantity": 1})
     token = client.get("/checkout/").context["form"].initial["checkout_token"]
-    return client.post("/checkout/", {**CHECKOUT, "checkout_token": token})
+    return client.post("/checkout/", {**CHECKOUT, "promo_email": "on", "checkout_token": token})
 
 
 def test_sign_up_succeeds_while_the_mail_server_refuses_and_the_proof_arrives_once_it_is_up(
@@ -271,7 +258,8 @@ def test_the_worker_delivers_queued_mail_to_a_running_server_exactly_once(client
     assert scheduled_retries() == 0
 
 
-def test_an_order_confirmed_during_a_mail_outage_gets_its_confirmation_once_the_server_is_up(queued_mail, smtp_up):
+def authorised_guest_order():
+    """A paid guest order whose confirmation email is recorded and waits for the worker."""
     offer = OfferFactory(price=Decimal("19.99"), stock=3)
     order = order_place(
         cart_lines=[CartLine(offer, 1, offer.price)],
@@ -280,6 +268,11 @@ def test_an_order_confirmed_during_a_mail_outage_gets_its_confirmation_once_the_
         checkout_token=uuid.uuid4(),
     )
     order_transition(order, Status.AUTHORISED)
+    return order
+
+
+def test_an_order_confirmed_during_a_mail_outage_gets_its_confirmation_once_the_server_is_up(queued_mail, smtp_up):
+    order = authorised_guest_order()
     order.refresh_from_db()
     assert order.status == Status.AUTHORISED
 
@@ -350,24 +343,7 @@ def test_two_workers_side_by_side_deliver_every_message_exactly_once(postgres, q
         send_mail(f"Order {n}", "Thank you", None, [f"c{n}@example.com"])
     inbox = smtp_up()
     workers = 2
-    barrier = threading.Barrier(workers)
-    errors = []
-
-    def work():
-        try:
-            barrier.wait()
-            call_command("send_mail")
-        except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
-            errors.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work) for _ in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+    assert at_once(workers, lambda i: call_command("send_mail")) == [None] * workers
     subjects = sorted(m[1]["Subject"] for m in inbox.messages)
     assert subjects == sorted(f"Order {n}" for n in range(40))
     assert Message.objects.count() == 0
@@ -389,33 +365,10 @@ def test_an_address_the_server_refuses_is_kept_for_a_retry_and_holds_up_no_one_e
 
 @pytest.mark.postgres
 def test_an_order_email_retried_while_its_task_runs_is_queued_once(postgres, queued_mail):
-    offer = OfferFactory(price=Decimal("19.99"), stock=3)
-    order = order_place(
-        cart_lines=[CartLine(offer, 1, offer.price)],
-        customer=None,
-        checkout=checkout_details(),
-        checkout_token=uuid.uuid4(),
-    )
-    order_transition(order, Status.AUTHORISED)  # its email waits for the worker
-    runs = 4
-    barrier = threading.Barrier(runs)
-    errors = []
-
-    def retry():  # the worker's task and `retry_order_emails` from cron, all at once
-        try:
-            barrier.wait()
-            retry_unsent()
-        except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
-            errors.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=retry) for _ in range(runs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+    order = authorised_guest_order()  # its email waits for the worker
+    # The worker's task and `retry_order_emails` from cron, all at once.
+    outcomes = at_once(4, lambda i: retry_unsent())
+    assert all(isinstance(sent, int) for sent in outcomes), outcomes
     assert [m.email.subject for m in Message.objects.all()] == [f"Your Arkiv order {order.number} is confirmed"]
     assert OrderEmail.objects.get(order=order).state == OrderEmail.State.SENT
 

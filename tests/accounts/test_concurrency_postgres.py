@@ -2,41 +2,22 @@
 one address make one account and the same answer (row locks and the unique constraint
 decide, on PostgreSQL)."""
 
-import threading
-
 import pytest
 from django.core import mail
-from django.db import connection
 from django.test import Client
 
 from accounts.models import User
 from orders.models import Order
+from tests import threads
 from tests.accounts.helpers import PASSWORD, guest_order, last_link_to, signed_in_user_id
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def at_once(count, request):
-    """Run request(client) from `count` threads released together; their responses (or errors)."""
-    barrier = threading.Barrier(count)
-    results = []
-
-    def run():
-        client = Client()
-        try:
-            barrier.wait()
-            results.append((request(client), client))
-        except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
-            results.append((repr(exc), client))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+    """Run request(client) from `count` browsers at the same moment; (response or error, client) pairs."""
+    clients = [Client() for _ in range(count)]
+    return list(zip(threads.at_once(count, lambda i: request(clients[i])), clients, strict=True))
 
 
 def test_a_link_pressed_twice_at_once_proves_the_address_once(postgres):

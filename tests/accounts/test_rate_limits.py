@@ -364,31 +364,22 @@ def test_a_malformed_proxy_header_falls_back_to_the_socket_address(client, clara
 def test_the_rate_limit_counter_loses_no_count_when_workers_count_at_once(transactional_db):
     """Django's DatabaseCache.incr reads, then writes: two workers counting at once lose a
     count. The shop's rate-limit cache holds the row while it adds."""
-    import threading
-
     from django.core.cache import caches
-    from django.db import connection, connections
+    from django.db import connection
+
+    from tests.threads import at_once
 
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: set DATABASE_URL to a PostgreSQL server")
     counter = caches["shared"]
     counter.set("concurrent-posts", 0, 60)
     workers, each = 6, 15
-    start = threading.Barrier(workers)
 
-    def count():
-        try:
-            start.wait()
-            for _ in range(each):
-                counter.incr("concurrent-posts")
-        finally:
-            connections.close_all()
+    def count(i):
+        for _ in range(each):
+            counter.incr("concurrent-posts")
 
-    threads = [threading.Thread(target=count) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert at_once(workers, count) == [None] * workers
     assert counter.get("concurrent-posts") == workers * each
 
 

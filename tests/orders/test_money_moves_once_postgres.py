@@ -2,19 +2,18 @@
 member (or each click) is its own thread with its own signed-in browser, lined up on a
 barrier. The payment sandbox's own records say what happened at the processor."""
 
-import threading
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
-from django.db import connection
 
 from orders.models import Order, OrderEmail, OrderStatusChange, PaymentAction, Status
 from orders.services import order_ship, payment_sync
 from tests.factories import OfferFactory
 from tests.orders.helpers import action_form, pay, staff_client
 from tests.orders.test_payments import checkout
+from tests.threads import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -54,25 +53,13 @@ def shipped_order(paid_order, fulfilment):
 def race(*posts):
     """Send every (client, url, data) at the same moment, each from its own thread;
     returns the page each browser ends on."""
-    barrier = threading.Barrier(len(posts))
-    pages = [None] * len(posts)
 
-    def send(i, client, url, data):
-        try:
-            barrier.wait()
-            response = client.post(url, data, follow=True)
-            pages[i] = f"{response.status_code} {response.content.decode()}"
-        except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
-            pages[i] = repr(exc)
-        finally:
-            connection.close()
+    def send(i):
+        client, url, data = posts[i]
+        response = client.post(url, data, follow=True)
+        return f"{response.status_code} {response.content.decode()}"
 
-    threads = [threading.Thread(target=send, args=(i, *post)) for i, post in enumerate(posts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return pages
+    return at_once(len(posts), send)
 
 
 def sandbox_record(sandbox, order):

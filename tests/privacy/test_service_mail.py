@@ -19,6 +19,7 @@ from accounts.models import User
 from privacy import services
 from privacy.models import Consent, ConsentEvent, OptOutRequest, Purpose, Source
 from privacy.servicemail import process_message
+from tests.accounts.helpers import guest_order
 
 pytestmark = pytest.mark.django_db
 CUSTOMER = "clara@example.com"
@@ -511,24 +512,8 @@ def test_an_account_that_never_proved_its_address_is_not_a_known_sender():
     assert services.consent_granted(victim, Purpose.POSTAL)
 
 
-def place_guest_order(email):
-    import uuid
-
-    from orders.cart import CartLine
-    from orders.services import order_place
-    from tests.factories import OfferFactory, checkout_details
-
-    offer = OfferFactory()
-    return order_place(
-        cart_lines=[CartLine(offer, 1, offer.price)],
-        customer=None,
-        checkout=checkout_details(email=email),
-        checkout_token=uuid.uuid4(),
-    )
-
-
 def test_a_guest_whose_order_kept_the_capitals_they_typed_is_recognised(django_capture_on_commit_callbacks):
-    place_guest_order("Ann.Archer@Example.COM")  # as older orders were stored
+    guest_order("Ann.Archer@Example.COM")  # as older orders were stored
     services.consent_record(
         email="ann.archer@example.com", purpose=Purpose.POSTAL, action="granted", source=Source.DEFAULT, wording="x"
     )
@@ -546,7 +531,7 @@ def test_older_order_emails_are_lower_cased_by_the_data_migration():
 
     from orders.models import Order
 
-    order = place_guest_order("Ann.Archer@Example.COM")
+    order = guest_order("Ann.Archer@Example.COM")
     migration = importlib.import_module("orders.migrations.0005_lower_case_order_emails")
     migration.lower_case_order_emails(apps, None)
     order.refresh_from_db()
