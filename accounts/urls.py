@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
@@ -31,6 +32,8 @@ urlpatterns = [
                     email_template_name="accounts/email/password_reset.txt",
                     subject_template_name="accounts/email/password_reset_subject.txt",
                     success_url=reverse_lazy("accounts:password_reset_done"),
+                    # The link is built from ARKIV_SITE_URL, never from the request's Host.
+                    extra_email_context={"site_url": settings.ARKIV_SITE_URL.rstrip("/")},
                 )
             )
         ),

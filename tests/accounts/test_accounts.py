@@ -78,6 +78,16 @@ def test_password_reset_by_email(client):
     assert User.objects.get().check_password("another-long-passphrase")
 
 
+def test_password_reset_link_points_at_the_shop_whatever_host_the_request_named(client, settings):
+    # A forged Host header (one the server still answers to) must not put an attacker's
+    # address into the victim's reset link.
+    User.objects.create_user(email="clara@example.com", password=PASSWORD)
+    client.post("/account/password-reset/", {"email": "clara@example.com"}, HTTP_HOST="localhost")
+    body = mail.outbox[-1].body
+    assert f"{settings.ARKIV_SITE_URL.rstrip('/')}/account/password-reset/" in body
+    assert "localhost" not in body
+
+
 def test_change_email_needs_the_password_and_the_new_address_proven(client, django_capture_on_commit_callbacks):
     user = User.objects.create_user(email="clara@example.com", password=PASSWORD)
     client.force_login(user)
