@@ -1,0 +1,56 @@
+"""Attacks on the shop as it stands, each pinned by the test of what it must not reach:
+another customer's order, more guesses than the limits allow, and so on."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from orders.models import Order
+from tests.factories import OfferFactory
+from tests.orders.test_payments import CHECKOUT
+
+pytestmark = pytest.mark.django_db
+
+
+def _checkout_page(client, offer):
+    client.post("/cart/add/", {"offer": offer.pk, "quantity": 1})
+    return client.get("/checkout/")
+
+
+# --- Checkout -----------------------------------------------------------------------------
+
+
+def test_another_browser_sending_a_customers_checkout_token_gets_neither_the_order_nor_its_page(payment_sandbox):
+    offer = OfferFactory(price=Decimal("15.00"), stock=5)
+    clara = Client()
+    token = _checkout_page(clara, offer).context["form"].initial["checkout_token"]
+    assert clara.post("/checkout/", {**CHECKOUT, "checkout_token": token}).status_code == 302
+    order = Order.objects.get()
+
+    mallory = Client()
+    _checkout_page(mallory, offer)
+    answer = mallory.post("/checkout/", {**CHECKOUT, "email": "mallory@example.com", "checkout_token": token})
+
+    assert answer.status_code == 200
+    assert "This checkout page is out of date" in answer.content.decode()
+    assert mallory.get(f"/orders/{order.number}/").status_code == 404
+    assert mallory.get(f"/orders/{order.number}/paid/").status_code == 404
+    # Sent again as the page now shows it, the form places Mallory's own order.
+    resent = mallory.post("/checkout/", {**CHECKOUT, "email": "mallory@example.com", **_token_field(answer)})
+    assert resent.status_code == 302
+    assert sorted(Order.objects.values_list("email", flat=True)) == ["clara@example.com", "mallory@example.com"]
+
+
+def _token_field(page):
+    return {"checkout_token": page.context["form"]["checkout_token"].value()}
+
+
+def test_the_same_checkout_sent_again_after_paying_started_still_finds_its_own_order(payment_sandbox):
+    offer = OfferFactory(price=Decimal("15.00"), stock=5)
+    clara = Client()
+    token = _checkout_page(clara, offer).context["form"].initial["checkout_token"]
+    first = clara.post("/checkout/", {**CHECKOUT, "checkout_token": token})
+    again = clara.post("/checkout/", {**CHECKOUT, "checkout_token": token})
+    assert first.status_code == again.status_code == 302 and first["Location"] == again["Location"]
+    assert Order.objects.count() == 1
