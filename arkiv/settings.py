@@ -346,6 +346,11 @@ ARKIV_SITE_URL = os.environ.get("ARKIV_SITE_URL", "http://127.0.0.1:8000" if DEB
 TRUSTED_PROXY_HEADER = os.environ.get("TRUSTED_PROXY_HEADER", "")
 TRUSTED_PROXY_COUNT = max(1, int(os.environ.get("TRUSTED_PROXY_COUNT", "1")))
 
+# --- Abuse limits: one IPv6 client is one network ---------------------------------------
+# An IPv6 host is usually given a whole /64 and can pick any address in it, so limits
+# count an IPv6 client by this many leading bits (128 counts single addresses).
+CLIENT_IPV6_PREFIX_LENGTH = min(128, max(1, int(os.environ.get("CLIENT_IPV6_PREFIX_LENGTH", "64"))))
+
 REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "2"))
 CACHES["shared"] = (
     {

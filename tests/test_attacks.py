@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from accounts.models import User
 from orders.models import Order
 from tests.factories import OfferFactory
 from tests.orders.test_payments import CHECKOUT
@@ -54,3 +55,51 @@ def test_the_same_checkout_sent_again_after_paying_started_still_finds_its_own_o
     again = clara.post("/checkout/", {**CHECKOUT, "checkout_token": token})
     assert first.status_code == again.status_code == 302 and first["Location"] == again["Location"]
     assert Order.objects.count() == 1
+
+
+# --- Abuse limits ---------------------------------------------------------------------------
+
+PASSWORD = "a-long-passphrase"
+
+
+def test_guessing_a_password_from_fresh_ipv6_addresses_of_one_network_is_still_locked_out(client):
+    User.objects.create_user(email="clara@example.com", password=PASSWORD)
+    answers = [
+        client.post(
+            "/account/sign-in/",
+            {"username": "clara@example.com", "password": f"guess-{n}"},
+            REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}",
+        ).status_code
+        for n in range(6)
+    ]
+    assert answers == [200, 200, 200, 200, 429, 429]
+    # Clara at home, on another network, still signs in.
+    home = client.post(
+        "/account/sign-in/", {"username": "clara@example.com", "password": PASSWORD}, REMOTE_ADDR="2001:db8:9:9::1"
+    )
+    assert home.status_code == 302
+
+
+def test_the_contact_form_limit_holds_against_an_ipv6_client_hopping_addresses(client):
+    answers = [
+        client.post(
+            "/contact/",
+            {"name": "Ann", "email": "ann@example.com", "message": "Hello"},
+            REMOTE_ADDR=f"2001:db8:1:2:{n:x}::1",
+        ).status_code
+        for n in range(6)
+    ]
+    assert answers == [302] * 5 + [429]
+
+
+def test_behind_the_proxy_an_ipv6_client_hopping_addresses_is_counted_as_one(client, settings):
+    settings.TRUSTED_PROXY_HEADER = "X-Forwarded-For"
+    answers = [
+        client.post(
+            "/contact/",
+            {"name": "Ann", "email": "ann@example.com", "message": "Hello"},
+            HTTP_X_FORWARDED_FOR=f"2001:db8:1:2::{n + 1:x}",
+        ).status_code
+        for n in range(6)
+    ]
+    assert answers == [302] * 5 + [429]
