@@ -8,6 +8,7 @@ from django.test import Client
 
 from accounts.models import User
 from orders.models import Order
+from tests.accounts.helpers import last_link_to, sign_up
 from tests.factories import OfferFactory
 from tests.orders.test_payments import CHECKOUT
 
@@ -103,3 +104,36 @@ def test_behind_the_proxy_an_ipv6_client_hopping_addresses_is_counted_as_one(cli
         for n in range(6)
     ]
     assert answers == [302] * 5 + [429]
+
+
+# --- Identity -------------------------------------------------------------------------------
+
+
+def test_the_confirmation_link_of_someone_elses_new_account_does_not_sign_a_visitor_in_as_them(
+    django_capture_on_commit_callbacks,
+):
+    # Mallory signs up and sends Clara her own link: were Clara signed in as Mallory by
+    # it, what Clara bought next (her address, her phone) would be in Mallory's account.
+    mallory = Client()
+    sign_up(mallory, django_capture_on_commit_callbacks, email="mallory@example.com")
+    link = last_link_to("mallory@example.com")
+
+    clara = Client()
+    assert clara.get(link).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = clara.post(link, follow=True)
+
+    assert "_auth_user_id" not in clara.session
+    assert answer.request["PATH_INFO"] == "/account/sign-in/"
+    assert "Sign in to continue." in answer.content.decode()
+    assert User.objects.get(email="mallory@example.com").email_is_proven
+
+
+def test_the_confirmation_link_followed_in_the_browser_that_signed_up_signs_in(django_capture_on_commit_callbacks):
+    clara = Client()
+    sign_up(clara, django_capture_on_commit_callbacks, email="clara@example.com")
+    link = last_link_to("clara@example.com")
+    clara.get(link)
+    with django_capture_on_commit_callbacks(execute=True):
+        clara.post(link)
+    assert clara.session["_auth_user_id"] == str(User.objects.get(email="clara@example.com").pk)
