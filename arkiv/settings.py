@@ -415,6 +415,11 @@ AXES_VERBOSE = False
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Arkiv")
 # --- end of abuse limits ---------------------------------------------------------------
 
+# --- Abuse limits: offers confirmation links -------------------------------------------
+# Anyone can tick "offers by email" for any address at checkout: while a confirmation is
+# waiting, the address gets a new link at most once in this many hours.
+OPTIN_CONFIRMATION_RESEND_HOURS = max(0, int(os.environ.get("OPTIN_CONFIRMATION_RESEND_HOURS", "24")))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -3,6 +3,7 @@ the under-18 guardian rule, policy versions and suppression. Other apps call the
 this module imports no other app of the shop."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -118,6 +119,7 @@ def promo_optin_request(*, email, source, user=None, reference=""):
     email = _norm(email)
     if consent_granted(email, Purpose.PROMO_EMAIL) or is_minor(email) or is_suppressed(email):
         return None
+    link_waiting = _optin_link_sent_lately(email)
     event = consent_record(
         email=email,
         purpose=Purpose.PROMO_EMAIL,
@@ -127,12 +129,27 @@ def promo_optin_request(*, email, source, user=None, reference=""):
         user=user,
         reference=reference,
     )
+    if link_waiting:
+        # The box is on forms anyone may send for any address (checkout): the link already
+        # in the inbox still works, and a stranger's inbox is not flooded with more.
+        return event
     token = signing.TimestampSigner(salt=OPTIN_SALT).sign(f"{_link_key(email)}.{event.pk}")
     link = _site(reverse("privacy:confirm_optin", args=[token]))
     body = render_to_string("privacy/email/confirm_optin.txt", {"link": link})
     message = EmailMultiAlternatives("Please confirm: offers from Arkiv by email", body, None, [email])
     transaction.on_commit(message.send)
     return event
+
+
+def _optin_link_sent_lately(email):
+    """Whether a confirmation link for the address is waiting, sent within
+    OPTIN_CONFIRMATION_RESEND_HOURS."""
+    since = timezone.now() - timedelta(hours=settings.OPTIN_CONFIRMATION_RESEND_HOURS)
+    waiting = Consent.objects.filter(email=email, purpose=Purpose.PROMO_EMAIL, pending_confirmation=True)
+    asked = ConsentEvent.objects.filter(
+        email=email, purpose=Purpose.PROMO_EMAIL, action=ConsentEvent.Action.REQUESTED, at__gte=since
+    )
+    return waiting.exists() and asked.exists()
 
 
 def promo_optin_pending(*, token):

@@ -1,9 +1,11 @@
 """Attacks on the shop as it stands, each pinned by the test of what it must not reach:
 another customer's order, more guesses than the limits allow, and so on."""
 
+import re
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.test import Client
 
 from accounts.models import User
@@ -56,6 +58,25 @@ def test_the_same_checkout_sent_again_after_paying_started_still_finds_its_own_o
     again = clara.post("/checkout/", {**CHECKOUT, "checkout_token": token})
     assert first.status_code == again.status_code == 302 and first["Location"] == again["Location"]
     assert Order.objects.count() == 1
+
+
+def test_strangers_ticking_offers_for_one_address_at_checkout_send_it_one_confirmation_link(
+    payment_sandbox, django_capture_on_commit_callbacks
+):
+    offer = OfferFactory(price=Decimal("15.00"), stock=10)
+    for _ in range(4):
+        stranger = Client()
+        token = _checkout_page(stranger, offer).context["form"].initial["checkout_token"]
+        with django_capture_on_commit_callbacks(execute=True):
+            stranger.post(
+                "/checkout/",
+                {**CHECKOUT, "email": "ann@example.com", "promo_email": "on", "checkout_token": token},
+            )
+    sent = [m for m in mail.outbox if m.to == ["ann@example.com"]]
+    assert [m.subject for m in sent] == ["Please confirm: offers from Arkiv by email"]
+    # That one link still works: Ann can confirm if it was her.
+    link = re.search(r"https?://[^/\s]+(/offers/confirm/\S+)", sent[0].body).group(1)
+    assert Client().post(link).status_code == 200
 
 
 # --- Abuse limits ---------------------------------------------------------------------------
