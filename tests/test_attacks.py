@@ -1,17 +1,22 @@
 """Attacks on the shop as it stands, each pinned by the test of what it must not reach:
 another customer's order, more guesses than the limits allow, and so on."""
 
+import json
 import re
+import uuid
 from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
+from orders.cart import CartLine
 from orders.models import Order
+from orders.services import order_place
 from tests.accounts.helpers import last_link_to, sign_up
-from tests.factories import OfferFactory
+from tests.factories import OfferFactory, checkout_details
 from tests.orders.test_payments import CHECKOUT
 
 pytestmark = pytest.mark.django_db
@@ -158,3 +163,30 @@ def test_the_confirmation_link_followed_in_the_browser_that_signed_up_signs_in(d
     with django_capture_on_commit_callbacks(execute=True):
         clara.post(link)
     assert clara.session["_auth_user_id"] == str(User.objects.get(email="clara@example.com").pk)
+
+
+def test_an_order_placed_in_another_account_with_my_address_is_neither_in_my_data_nor_erased_with_me(client):
+    clara = User.objects.create_user(email="clara@example.com", password=PASSWORD, email_verified_at=timezone.now())
+    mallory = User.objects.create_user(email="mallory@example.com", password=PASSWORD, email_verified_at=timezone.now())
+    offer = OfferFactory()
+    theirs = order_place(
+        cart_lines=[CartLine(offer, 1, offer.price)],
+        customer=mallory,
+        checkout=checkout_details(
+            email="clara@example.com",
+            phone="+44 20 7946 0999",
+            billing={**checkout_details().billing, "name": "Mallory Malory", "line1": "9 Hidden Lane"},
+        ),
+        checkout_token=uuid.uuid4(),
+    )
+    client.force_login(clara)
+
+    data = json.loads(client.get("/account/privacy/my-data.json").content)
+    assert data["orders"] == []
+    assert "Hidden Lane" not in json.dumps(data) and "7946 0999" not in json.dumps(data)
+
+    # Mallory's unpaid order is not Clara's to wait for, nor to erase.
+    assert client.post("/account/privacy/delete/", {"password": PASSWORD}).status_code == 302
+    theirs.refresh_from_db()
+    assert theirs.customer == mallory and theirs.erased_at is None
+    assert (theirs.phone, theirs.billing_line1) == ("+44 20 7946 0999", "9 Hidden Lane")
