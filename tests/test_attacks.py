@@ -190,3 +190,35 @@ def test_an_order_placed_in_another_account_with_my_address_is_neither_in_my_dat
     theirs.refresh_from_db()
     assert theirs.customer == mallory and theirs.erased_at is None
     assert (theirs.phone, theirs.billing_line1) == ("+44 20 7946 0999", "9 Hidden Lane")
+
+
+# --- Headers ----------------------------------------------------------------------------------
+
+
+def _stored_by_no_cache(response):
+    return "no-store" in response.get("Cache-Control", "") and "private" in response.get("Cache-Control", "")
+
+
+def test_pages_of_a_signed_in_customer_are_stored_by_no_cache(client):
+    clara = User.objects.create_user(email="clara@example.com", password=PASSWORD, email_verified_at=timezone.now())
+    offer = OfferFactory()
+    order = order_place(
+        cart_lines=[CartLine(offer, 1, offer.price)],
+        customer=clara,
+        checkout=checkout_details(),
+        checkout_token=uuid.uuid4(),
+    )
+    client.force_login(clara)
+    for url in ["/account/", "/account/orders/", f"/orders/{order.number}/", "/account/privacy/my-data.json", "/"]:
+        response = client.get(url)
+        assert response.status_code == 200 and _stored_by_no_cache(response), url
+
+
+def test_a_guests_cart_and_order_page_are_stored_by_no_cache(payment_sandbox):
+    guest = Client()
+    offer = OfferFactory(price=Decimal("15.00"), stock=5)
+    token = _checkout_page(guest, offer).context["form"].initial["checkout_token"]
+    assert _stored_by_no_cache(guest.get("/cart/"))
+    assert _stored_by_no_cache(guest.get("/checkout/"))
+    guest.post("/checkout/", {**CHECKOUT, "checkout_token": token})
+    assert _stored_by_no_cache(guest.get(f"/orders/{Order.objects.get().number}/"))
