@@ -222,3 +222,30 @@ def test_a_guests_cart_and_order_page_are_stored_by_no_cache(payment_sandbox):
     assert _stored_by_no_cache(guest.get("/checkout/"))
     guest.post("/checkout/", {**CHECKOUT, "checkout_token": token})
     assert _stored_by_no_cache(guest.get(f"/orders/{Order.objects.get().number}/"))
+
+
+# --- The admin's login ------------------------------------------------------------------------
+
+
+def _admin_login(client, email, password, **headers):
+    return client.post("/admin/login/?next=/admin/", {"username": email, "password": password}, **headers)
+
+
+def test_the_admin_login_answers_a_customers_right_password_exactly_like_a_wrong_one(client):
+    User.objects.create_user(email="clara@example.com", password=PASSWORD)
+    wrong = _admin_login(client, "clara@example.com", "wrong-guess").content.decode()
+    right = _admin_login(client, "clara@example.com", PASSWORD).content.decode()
+    csrf = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    assert csrf.sub("", right) == csrf.sub("", wrong)
+    assert "Please enter the correct email address and password for a staff account" in right
+    assert "otp_device" not in right and "_auth_user_id" not in client.session
+
+
+def test_guesses_on_the_admin_login_count_toward_the_ceiling_of_one_address(client):
+    User.objects.create_user(email="clara@example.com", password=PASSWORD)
+    answers = [_admin_login(client, f"customer{n}@example.com", "Summer2026!").status_code for n in range(31)]
+    assert answers == [200] * 30 + [429]
+    assert client.post("/account/sign-in/", {"username": "clara@example.com", "password": PASSWORD}).status_code == 429
+    # From elsewhere, the admin's login works as before.
+    elsewhere = _admin_login(Client(), "clara@example.com", "wrong-guess", REMOTE_ADDR="198.51.100.7")
+    assert elsewhere.status_code == 200
