@@ -383,6 +383,8 @@ RATE_LIMITS = {
     # Both check the current password: a borrowed session must not become a guessing oracle.
     "change_email": os.environ.get("RATE_LIMIT_CHANGE_EMAIL", "5/h"),
     "change_password": os.environ.get("RATE_LIMIT_CHANGE_PASSWORD", "10/h"),
+    # It checks the current password too.
+    "delete_account": os.environ.get("RATE_LIMIT_DELETE_ACCOUNT", "5/h"),
 }
 # django-ratelimit knows memcached and django-redis by name only; Django's own RedisCache
 # increments atomically and CountingDatabaseCache locks the row it counts in.

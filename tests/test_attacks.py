@@ -249,3 +249,13 @@ def test_guesses_on_the_admin_login_count_toward_the_ceiling_of_one_address(clie
     # From elsewhere, the admin's login works as before.
     elsewhere = _admin_login(Client(), "clara@example.com", "wrong-guess", REMOTE_ADDR="198.51.100.7")
     assert elsewhere.status_code == 200
+
+
+def test_guessing_the_password_through_delete_my_account_is_limited(client):
+    # Someone at a borrowed, signed-in browser must not be able to guess the password here.
+    clara = User.objects.create_user(email="clara@example.com", password=PASSWORD)
+    client.force_login(clara)
+    answers = [client.post("/account/privacy/delete/", {"password": f"guess-{n}"}).status_code for n in range(6)]
+    assert answers == [400] * 5 + [429]
+    assert client.post("/account/privacy/delete/", {"password": PASSWORD}).status_code == 429
+    assert User.objects.filter(pk=clara.pk).exists()
