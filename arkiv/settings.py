@@ -333,6 +333,12 @@ STRIPE_MAX_RETRIES = int(os.environ.get("STRIPE_MAX_RETRIES", "1"))
 # Invoices of erased customers are kept this long for the tax authorities.
 ORDER_RETENTION_YEARS = int(os.environ.get("ORDER_RETENTION_YEARS", "10"))
 ORDER_PAYMENT_MINUTES = int(os.environ.get("ORDER_PAYMENT_MINUTES", "30"))
+
+# --- Guest order pages ---------------------------------------------------------------------
+# A guest sees an order's page only in the browser that placed it, and only for this many
+# hours: sessions last weeks, and the next person at a shared computer must not find the
+# name, phone and address in its history. The order emails carry everything after that.
+GUEST_ORDER_PAGE_HOURS = max(1, int(os.environ.get("GUEST_ORDER_PAGE_HOURS", "24")))
 # Absolute links in emails.
 ARKIV_SITE_URL = os.environ.get("ARKIV_SITE_URL", "http://127.0.0.1:8000" if DEBUG else "https://shop.example")
 

@@ -1,8 +1,10 @@
 """Cart, checkout, the return from the payment page, and the processor's webhook."""
 
 import contextlib
+import datetime
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -208,12 +210,15 @@ def _checkout_token_is_ours(request, token):
 
 
 def _own_order(request, number):
-    """An order the visitor may see: theirs by account, or placed in this session."""
+    """An order the visitor may see: theirs by account, or placed in this session within
+    the last GUEST_ORDER_PAGE_HOURS."""
     order = Order.objects.filter(number=number).first()
     if order is None:
         raise Http404("No such order.")
     mine = request.user.is_authenticated and order.customer_id == request.user.pk
-    if not (mine or number in request.session.get(PLACED_KEY, [])):
+    placed_here = number in request.session.get(PLACED_KEY, [])
+    recent = order.created_at >= timezone.now() - datetime.timedelta(hours=settings.GUEST_ORDER_PAGE_HOURS)
+    if not (mine or (placed_here and recent)):
         raise Http404("No such order.")
     return order
 

@@ -1,6 +1,7 @@
 """Attacks on the shop as it stands, each pinned by the test of what it must not reach:
 another customer's order, more guesses than the limits allow, and so on."""
 
+import datetime
 import json
 import re
 import uuid
@@ -259,3 +260,20 @@ def test_guessing_the_password_through_delete_my_account_is_limited(client):
     assert answers == [400] * 5 + [429]
     assert client.post("/account/privacy/delete/", {"password": PASSWORD}).status_code == 429
     assert User.objects.filter(pk=clara.pk).exists()
+
+
+# --- Guest order pages ------------------------------------------------------------------------
+
+
+def test_a_guest_order_page_is_gone_from_the_browser_that_placed_it_after_a_day(payment_sandbox):
+    # A guest buys at a shared computer and walks away: the next person must not find the
+    # guest's name, phone and address in the browser's history for as long as the session lasts.
+    guest = Client()
+    offer = OfferFactory(price=Decimal("15.00"), stock=5)
+    token = _checkout_page(guest, offer).context["form"].initial["checkout_token"]
+    guest.post("/checkout/", {**CHECKOUT, "checkout_token": token})
+    order = Order.objects.get()
+    assert guest.get(f"/orders/{order.number}/").status_code == 200
+
+    Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - datetime.timedelta(hours=25))
+    assert guest.get(f"/orders/{order.number}/").status_code == 404
