@@ -156,6 +156,14 @@ def email_prove(*, uidb64, token):
             if changed:
                 # Links to offers pages mailed to the old address stop working.
                 privacy.tokens_rotate(previous)
+                # Whoever holds the old mailbox learns of it, and how to get the account
+                # back if it was not them (someone who had their password).
+                _mail(
+                    subject="Your Arkiv sign-in address was changed",
+                    template="accounts/email/email_changed.txt",
+                    context={"new_email": email, "feedback_email": settings.ARKIV_FEEDBACK_EMAIL},
+                    to=previous,
+                )
             email_verified.send(sender=User, user=user, email=email)
     if taken:
         raise EmailLinkError("This address now belongs to another account, so it cannot be added to this one.")

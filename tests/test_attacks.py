@@ -277,3 +277,19 @@ def test_a_guest_order_page_is_gone_from_the_browser_that_placed_it_after_a_day(
 
     Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - datetime.timedelta(hours=25))
     assert guest.get(f"/orders/{order.number}/").status_code == 404
+
+
+def test_the_old_address_is_told_when_the_sign_in_address_changes(client, django_capture_on_commit_callbacks):
+    # Someone who learned Clara's password moves her account to their own mailbox: Clara,
+    # at the old address, hears of it and is told how to get the account back.
+    clara = User.objects.create_user(email="clara@example.com", password=PASSWORD, email_verified_at=timezone.now())
+    client.force_login(clara)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/account/email/", {"email": "taker@example.com", "password": PASSWORD})
+    link = last_link_to("taker@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(link)
+    assert User.objects.get(pk=clara.pk).email == "taker@example.com"
+    notice = [m for m in mail.outbox if m.to == ["clara@example.com"]][-1]
+    assert notice.subject == "Your Arkiv sign-in address was changed"
+    assert "taker@example.com" in notice.body and "give the account back" in notice.body
