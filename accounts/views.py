@@ -12,7 +12,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from arkiv.limits import limited, user_key
+from arkiv.limits import limited, post_email_key, user_key
 from privacy import services as privacy
 
 from . import services
@@ -31,6 +31,9 @@ def _remember_name(sender, request, user, **kwargs):
 
 @require_http_methods(["GET", "POST"])
 @limited("sign_up")
+# Every sign-up mails the address (a link, or "someone used your address" to its owner):
+# one inbox must not be flooded from many client addresses.
+@limited("sign_up", key=post_email_key)
 def sign_up(request):
     """Create an account. The answer is the same "check your inbox" page whether or not
     the address already has an account; the link in the email proves it, and signs in

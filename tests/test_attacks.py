@@ -293,3 +293,21 @@ def test_the_old_address_is_told_when_the_sign_in_address_changes(client, django
     notice = [m for m in mail.outbox if m.to == ["clara@example.com"]][-1]
     assert notice.subject == "Your Arkiv sign-in address was changed"
     assert "taker@example.com" in notice.body and "give the account back" in notice.body
+
+
+def test_sign_ups_for_one_address_from_many_places_do_not_flood_its_inbox(client, django_capture_on_commit_callbacks):
+    User.objects.create_user(email="clara@example.com", password=PASSWORD)
+
+    def sign_up_from(address, email="clara@example.com"):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(
+                "/account/sign-up/",
+                {"email": email, "password1": PASSWORD, "password2": PASSWORD},
+                REMOTE_ADDR=address,
+            )
+
+    for n in range(10):
+        assert sign_up_from(f"192.0.2.{n}").status_code == 302
+    assert len([m for m in mail.outbox if m.to == ["clara@example.com"]]) == 10
+    assert sign_up_from("192.0.2.99", email="CLARA@example.com").status_code == 429
+    assert len([m for m in mail.outbox if m.to == ["clara@example.com"]]) == 10
