@@ -47,7 +47,9 @@ def _fresh_cache(request):
 
     cache.clear()
     if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
-        request.getfixturevalue("django_db_blocker")  # the test's own database, already set up
+        # The test's own database: set up now if the test reaches it only through another
+        # fixture (`postgres`), whose setup would come after this one.
+        request.getfixturevalue("db")
         caches["shared"].clear()
 
 
