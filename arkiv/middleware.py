@@ -1,4 +1,5 @@
-"""Requests the shop refuses before any view sees them."""
+"""The shop's own middleware: requests refused before any view sees them, and pages no
+cache may keep."""
 
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
