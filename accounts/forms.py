@@ -99,6 +99,16 @@ class StaffAdminLoginForm(OTPAdminAuthenticationForm):
         "manage.py enrol_staff_totp; until then the admin stays closed to it."
     )
 
+    def confirm_login_allowed(self, user):
+        try:
+            super().confirm_login_allowed(user)
+        except forms.ValidationError:
+            # A customer's right password must look exactly like a wrong one: with the
+            # user kept, the page would go on to ask for the second factor, telling
+            # anyone guessing here that the password is right.
+            self.user_cache = None
+            raise
+
     def clean_otp(self, user):
         if user is not None and not any(devices_for_user(user, confirmed=True)):
             raise forms.ValidationError(self.no_device_message, code="no_device")

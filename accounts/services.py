@@ -141,8 +141,16 @@ def email_prove(*, uidb64, token):
             user.refresh_from_db(fields=["email", "email_verified_at"])
             user.save(update_fields=["pending_email", "email_link_nonce"])
         elif changed:
-            # Links to offers pages mailed to the old address stop working.
+            # Links to offers pages mailed to the old address stop working, and whoever
+            # holds the old mailbox learns of the change and how to get the account back
+            # if it was not them (someone who had their password).
             privacy.tokens_rotate(previous)
+            templated_email(
+                "Your Arkiv sign-in address was changed",
+                "accounts/email/email_changed.txt",
+                {"new_email": email, "feedback_email": settings.ARKIV_FEEDBACK_EMAIL},
+                previous,
+            ).send()
     if taken:
         raise EmailLinkError("This address now belongs to another account, so it cannot be added to this one.")
     return user, changed

@@ -12,13 +12,15 @@ from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from arkiv.limits import limited, user_key
+from arkiv.limits import limited, post_email_key, user_key
 from privacy import services as privacy
 
 from . import services
 from .forms import AddressForm, EmailChangeForm, NameForm, SignInForm, SignUpForm
 
 ACCOUNT_NAME_KEY = "account_name"
+# The account this browser created: only here does proving its address also sign in.
+SIGNED_UP_KEY = "signed_up_account"
 
 
 @receiver(user_logged_in, dispatch_uid="accounts-header-name")
@@ -29,9 +31,13 @@ def _remember_name(sender, request, user, **kwargs):
 
 @require_http_methods(["GET", "POST"])
 @limited("sign_up")
+# Every sign-up mails the address (a link, or "someone used your address" to its owner):
+# one inbox must not be flooded from many client addresses.
+@limited("sign_up", key=post_email_key)
 def sign_up(request):
     """Create an account. The answer is the same "check your inbox" page whether or not
-    the address already has an account; the link in the email proves it and signs in."""
+    the address already has an account; the link in the email proves it, and signs in
+    when followed in this browser."""
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = services.user_sign_up(
@@ -39,8 +45,10 @@ def sign_up(request):
             password=form.cleaned_data["password1"],
             full_name=form.cleaned_data.get("full_name", ""),
         )
-        if user is not None and form.cleaned_data.get("promo_email"):
-            privacy.promo_optin_request(email=user.email, source=privacy.Source.SIGN_UP, user=user)
+        if user is not None:
+            request.session[SIGNED_UP_KEY] = user.pk
+            if form.cleaned_data.get("promo_email"):
+                privacy.promo_optin_request(email=user.email, source=privacy.Source.SIGN_UP, user=user)
         return redirect("accounts:sign_up_sent")
     return render(request, "accounts/sign_up.html", {"form": form})
 
@@ -93,10 +101,13 @@ def verify_email(request, uidb64, token):
         return redirect("accounts:overview")
     messages.success(request, f"{user.email} is confirmed.")
     if not request.user.is_authenticated:
-        if changed:
-            # A new address proves the mailbox, not who asked for the change: sign in as usual.
-            messages.info(request, "Sign in with your new address to continue.")
+        if changed or request.session.get(SIGNED_UP_KEY) != user.pk:
+            # The link proves the mailbox, not who holds this browser: someone could have
+            # sent a victim the link of their own new account, to have the victim shop
+            # signed in as them. Only the browser that signed up is signed in by it.
+            messages.info(request, "Sign in with your new address to continue." if changed else "Sign in to continue.")
             return redirect(f"{reverse('accounts:sign_in')}?next={reverse('orders:attach_guest_orders')}")
+        request.session.pop(SIGNED_UP_KEY, None)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect("orders:attach_guest_orders")
 

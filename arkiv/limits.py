@@ -12,18 +12,29 @@ from arkiv.addresses import normalise_email
 
 
 def _valid_ip(value):
+    """The client an address stands for: an IPv4 address as written (also when it comes
+    IPv4-mapped), an IPv6 address as its network of CLIENT_IPV6_PREFIX_LENGTH bits, since
+    one host may hop between the addresses of its network at will."""
     try:
-        return str(ipaddress.ip_address(value.strip()))
+        address = ipaddress.ip_address(value.strip())
     except ValueError:
         return None
+    if address.version == 6 and address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    if address.version == 6:
+        return str(
+            ipaddress.ip_network(f"{address}/{settings.CLIENT_IPV6_PREFIX_LENGTH}", strict=False).network_address
+        )
+    return str(address)
 
 
 def client_ip(request):
     """The visitor's address. Only the proxy header named in TRUSTED_PROXY_HEADER is read,
     and in it only the entry our own proxies added (TRUSTED_PROXY_COUNT from the right):
     anything further left was written by the client and may be forged. Without the
-    setting, or when the header is missing or malformed, the socket address counts."""
-    remote = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"
+    setting, or when the header is missing or malformed, the socket address counts.
+    An IPv6 client counts as its network (see _valid_ip)."""
+    remote = _valid_ip(request.META.get("REMOTE_ADDR", "")) or "0.0.0.0"
     header = settings.TRUSTED_PROXY_HEADER
     if not header:
         return remote

@@ -1,6 +1,8 @@
-"""Requests the shop refuses before any view sees them."""
+"""The shop's own middleware: requests refused before any view sees them, and pages no
+cache may keep."""
 
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 
 NUL = "\x00"
 BAD_BYTES_MESSAGE = (
@@ -42,3 +44,22 @@ class RejectNulBytesMiddleware:
         if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
             return _has_nul(request.POST)
         return False
+
+
+class PrivatePagesMiddleware:
+    """A page built for one visitor (anything of a signed-in account, and every page read
+    from a session that holds something: a cart, a placed order) is stored by no cache.
+    Not by a proxy, and not by the browser, where the next person at a shared computer
+    could page back to an order, an address or the data download after sign-out. Pages
+    without a session (the shared catalog pages) are left as they are."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        personal = session is not None and session.accessed and (session.session_key or request.user.is_authenticated)
+        if personal and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response

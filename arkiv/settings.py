@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Pages of an account or a session: Cache-Control no-store (see the class).
+    "arkiv.middleware.PrivatePagesMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -331,6 +333,12 @@ STRIPE_MAX_RETRIES = int(os.environ.get("STRIPE_MAX_RETRIES", "1"))
 # Invoices of erased customers are kept this long for the tax authorities.
 ORDER_RETENTION_YEARS = int(os.environ.get("ORDER_RETENTION_YEARS", "10"))
 ORDER_PAYMENT_MINUTES = int(os.environ.get("ORDER_PAYMENT_MINUTES", "30"))
+
+# --- Guest order pages ---------------------------------------------------------------------
+# A guest sees an order's page only in the browser that placed it, and only for this many
+# hours: sessions last weeks, and the next person at a shared computer must not find the
+# name, phone and address in its history. The order emails carry everything after that.
+GUEST_ORDER_PAGE_HOURS = max(1, int(os.environ.get("GUEST_ORDER_PAGE_HOURS", "24")))
 # Absolute links in emails.
 ARKIV_SITE_URL = os.environ.get("ARKIV_SITE_URL", "http://127.0.0.1:8000" if DEBUG else "https://shop.example")
 
@@ -345,6 +353,11 @@ ARKIV_SITE_URL = os.environ.get("ARKIV_SITE_URL", "http://127.0.0.1:8000" if DEB
 # X-Forwarded-For changes nothing. Sign-in lockouts and form limits use the same rule.
 TRUSTED_PROXY_HEADER = os.environ.get("TRUSTED_PROXY_HEADER", "")
 TRUSTED_PROXY_COUNT = max(1, int(os.environ.get("TRUSTED_PROXY_COUNT", "1")))
+
+# --- Abuse limits: one IPv6 client is one network ---------------------------------------
+# An IPv6 host is usually given a whole /64 and can pick any address in it, so limits
+# count an IPv6 client by this many leading bits (128 counts single addresses).
+CLIENT_IPV6_PREFIX_LENGTH = min(128, max(1, int(os.environ.get("CLIENT_IPV6_PREFIX_LENGTH", "64"))))
 
 REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "2"))
 CACHES["shared"] = (
@@ -376,6 +389,8 @@ RATE_LIMITS = {
     # Both check the current password: a borrowed session must not become a guessing oracle.
     "change_email": os.environ.get("RATE_LIMIT_CHANGE_EMAIL", "5/h"),
     "change_password": os.environ.get("RATE_LIMIT_CHANGE_PASSWORD", "10/h"),
+    # It checks the current password too.
+    "delete_account": os.environ.get("RATE_LIMIT_DELETE_ACCOUNT", "5/h"),
 }
 # django-ratelimit knows memcached and django-redis by name only; Django's own RedisCache
 # increments atomically and CountingDatabaseCache locks the row it counts in.
@@ -409,6 +424,11 @@ AXES_VERBOSE = False
 # `manage.py enrol_staff_totp EMAIL`. The issuer names the shop in authenticator apps.
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Arkiv")
 # --- end of abuse limits ---------------------------------------------------------------
+
+# --- Abuse limits: offers confirmation links -------------------------------------------
+# Anyone can tick "offers by email" for any address at checkout: while a confirmation is
+# waiting, the address gets a new link at most once in this many hours.
+OPTIN_CONFIRMATION_RESEND_HOURS = max(0, int(os.environ.get("OPTIN_CONFIRMATION_RESEND_HOURS", "24")))
 
 LOGGING = {
     "version": 1,

@@ -1,14 +1,25 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.utils.decorators import method_decorator
 from django_otp.admin import OTPAdminSite
 
 from accounts.forms import StaffAdminLoginForm
+from arkiv.limits import limited
 from privacy.inbound import ServiceMailInboundView
+
+
+class StaffAdminSite(OTPAdminSite):
+    # The admin's login checks passwords of every account, like the shop's sign-in page:
+    # the same ceiling on attempts from one address must cover both.
+    @method_decorator(limited("sign_in"))
+    def login(self, request, extra_context=None):
+        return super().login(request, extra_context)
+
 
 # Staff sign in to the admin with a password and a TOTP code (enrol with
 # `manage.py enrol_staff_totp EMAIL`); a session without a verified device gets the login.
-admin.site.__class__ = OTPAdminSite
+admin.site.__class__ = StaffAdminSite
 admin.site.login_form = StaffAdminLoginForm
 admin.site.site_header = "Arkiv staff"
 admin.site.site_title = "Arkiv staff"

@@ -39,6 +39,8 @@ def _address_fields(prefix, required=True):
 class CheckoutForm(forms.Form):
     """Exactly what an order needs (privacy promise P1): no card field, ever."""
 
+    STALE_PAGE = "This checkout page is out of date. Please check your details and submit again."
+
     checkout_token = forms.UUIDField(widget=forms.HiddenInput)
     email = forms.EmailField(help_text="For order status emails only.")
     phone = forms.CharField(max_length=30, help_text="Only used if a parcel cannot be delivered.")
@@ -84,7 +86,7 @@ class CheckoutForm(forms.Form):
     def clean(self):
         data = super().clean()
         if self.has_error("checkout_token"):
-            self.add_error(None, "This checkout page is out of date. Please check your details and submit again.")
+            self.add_error(None, self.STALE_PAGE)
         privacy_forms.validate_checkout_statement(self, data)
         if not data.get("same_address"):
             for name in ADDRESS_FIELDS:

@@ -28,7 +28,9 @@ def _orders_of(email, user):
     if user is not None and user.pk:
         match |= Q(customer=user)
     if email:
-        match |= Q(email__iexact=email)
+        # Only guest orders go by address: an order placed in another account belongs to
+        # that account, whatever address its buyer typed (a typo, or someone else's).
+        match |= Q(email__iexact=email, customer__isnull=True)
     return Order.objects.filter(match)
 
 

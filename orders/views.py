@@ -1,8 +1,10 @@
 """Cart, checkout, the return from the payment page, and the processor's webhook."""
 
 import contextlib
+import datetime
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -139,9 +141,17 @@ def checkout(request):
     if summary["price_changes"] or summary["problems"]:
         messages.warning(request, "Something in your cart changed since you added it. Please check it first.")
         return redirect("orders:cart")
-    form = CheckoutForm(
-        request.POST or None, initial=_prefill(request), shipping_labels=_shipping_labels(summary["subtotal"])
-    )
+    initial = _prefill(request)
+    data, foreign = request.POST or None, False
+    if data is not None and not _checkout_token_is_ours(request, data.get("checkout_token", "")):
+        # order_place gives the order of a token to whoever sends it again: a token from
+        # another browser would hand over its order. Show the details again, with this
+        # browser's own token.
+        data, foreign = data.copy(), True
+        data["checkout_token"] = initial["checkout_token"]
+    form = CheckoutForm(data, initial=initial, shipping_labels=_shipping_labels(summary["subtotal"]))
+    if foreign:
+        form.add_error(None, CheckoutForm.STALE_PAGE)
     if request.method == "POST" and form.is_valid():
         details = services.CheckoutDetails(
             email=form.cleaned_data["email"],
@@ -184,13 +194,31 @@ def checkout(request):
     return render(request, "orders/checkout.html", {"form": form, **summary})
 
 
+def _checkout_token_is_ours(request, token):
+    """Whether a submitted checkout token is one this browser was given: its checkout
+    page's, or that of an order it placed (the same form sent twice finds that order)."""
+    if token == request.session.get("checkout_token"):
+        return True
+    placed = request.session.get(PLACED_KEY, [])
+    if not placed:
+        return False
+    try:
+        token = uuid.UUID(token)
+    except ValueError:
+        return False
+    return Order.objects.filter(number__in=placed, checkout_token=token).exists()
+
+
 def _own_order(request, number):
-    """An order the visitor may see: theirs by account, or placed in this session."""
+    """An order the visitor may see: theirs by account, or placed in this session within
+    the last GUEST_ORDER_PAGE_HOURS."""
     order = Order.objects.filter(number=number).first()
     if order is None:
         raise Http404("No such order.")
     mine = request.user.is_authenticated and order.customer_id == request.user.pk
-    if not (mine or number in request.session.get(PLACED_KEY, [])):
+    placed_here = number in request.session.get(PLACED_KEY, [])
+    recent = order.created_at >= timezone.now() - datetime.timedelta(hours=settings.GUEST_ORDER_PAGE_HOURS)
+    if not (mine or (placed_here and recent)):
         raise Http404("No such order.")
     return order
 

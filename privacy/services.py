@@ -3,7 +3,9 @@ the under-18 guardian rule, policy versions and suppression. Other apps call the
 this module imports no other app of the shop."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.db.models import Q
@@ -110,6 +112,7 @@ def promo_optin_request(*, email, source, user=None, reference=""):
     email = normalise_email(email)
     if consent_granted(email, Purpose.PROMO_EMAIL) or is_minor(email) or is_suppressed(email):
         return None
+    link_waiting = _optin_link_sent_lately(email)
     event = consent_record(
         email=email,
         purpose=Purpose.PROMO_EMAIL,
@@ -119,6 +122,10 @@ def promo_optin_request(*, email, source, user=None, reference=""):
         user=user,
         reference=reference,
     )
+    if link_waiting:
+        # The box is on forms anyone may send for any address (checkout): the link already
+        # in the inbox still works, and a stranger's inbox is not flooded with more.
+        return event
     token = signing.TimestampSigner(salt=OPTIN_SALT).sign(f"{_link_key(email)}.{event.pk}")
     link = site_url("privacy:confirm_optin", token)
     message = templated_email(
@@ -126,6 +133,17 @@ def promo_optin_request(*, email, source, user=None, reference=""):
     )
     message.send()
     return event
+
+
+def _optin_link_sent_lately(email):
+    """Whether a confirmation link for the address is waiting, sent within
+    OPTIN_CONFIRMATION_RESEND_HOURS."""
+    since = timezone.now() - timedelta(hours=settings.OPTIN_CONFIRMATION_RESEND_HOURS)
+    waiting = Consent.objects.filter(email=email, purpose=Purpose.PROMO_EMAIL, pending_confirmation=True)
+    asked = ConsentEvent.objects.filter(
+        email=email, purpose=Purpose.PROMO_EMAIL, action=ConsentEvent.Action.REQUESTED, at__gte=since
+    )
+    return waiting.exists() and asked.exists()
 
 
 def promo_optin_pending(*, token):

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from arkiv.limits import limited
+from arkiv.limits import limited, user_key
 
 from . import services
 from .forms import ContactForm
@@ -166,6 +166,7 @@ def download_data(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limited("delete_account", key=user_key)
 def delete_account(request):
     """Delete the account after the password is confirmed; refused, with the reasons,
     while an order is still in progress."""
