@@ -141,6 +141,10 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderLineInline, StatusHistoryInline, PaymentActionInline, OrderEmailInline]
     change_form_template = "admin/orders/order/change_form.html"
 
+    class Media:
+        # The authorisation warnings' colours (the Content-Security-Policy forbids inline style).
+        css = {"all": ["css/admin_orders.css"]}
+
     def has_add_permission(self, request):
         return False
 
@@ -169,9 +173,9 @@ class OrderAdmin(admin.ModelAdmin):
         age = (timezone.now() - order.authorised_at).days
         left = AUTHORISATION_DAYS - age
         if left <= 0:
-            return format_html('<strong style="color:#b00">expired</strong>')
+            return format_html('<strong class="authorisation-expired">expired</strong>')
         if age >= AUTHORISATION_WARNING_DAYS:
-            return format_html('<strong style="color:#b60">expires in {} day(s)</strong>', left)
+            return format_html('<strong class="authorisation-expiring">expires in {} day(s)</strong>', left)
         return f"{left} days left"
 
     def get_urls(self):

@@ -116,6 +116,9 @@ def test_orders_list_filters_and_search(client, staff, paid_order):
     Order.objects.filter(pk=paid_order.pk).update(authorised_at=timezone.now() - datetime.timedelta(days=6))
     expiring = client.get("/admin/orders/order/?authorisation=expiring").content.decode()
     assert paid_order.number in expiring and "expires in 1 day" in expiring
+    # Coloured by our stylesheet: the Content-Security-Policy blocks inline style attributes.
+    assert 'class="authorisation-expiring"' in expiring and "css/admin_orders.css" in expiring
+    assert 'style="color' not in expiring
     assert paid_order.number not in client.get("/admin/orders/order/?authorisation=expired").content.decode()
     assert paid_order.number in client.get("/admin/orders/order/?q=clara%40example.com").content.decode()
     assert paid_order.number in client.get("/admin/orders/order/?q=Schumann").content.decode()
