@@ -312,11 +312,8 @@ def _trigrams(word):
 
 def sqlite_trigram_candidates(word):
     """SQLite: vocabulary words of about the same length sharing a trigram with word,
-    found through the vocabulary's FTS5 trigram index."""
-    inner = sorted({word[i : i + 3] for i in range(len(word) - 2)})
-    if not inner:
-        return SearchTerm.objects.none()
-    match = " OR ".join(_fts_term(t, exact=True) for t in inner)
+    found through the vocabulary's FTS5 trigram index (of words padded as pg_trgm pads)."""
+    match = " OR ".join(_fts_term(t, exact=True) for t in sorted(_trigrams(word)))
     return SearchTerm.objects.filter(length__range=(len(word) - 2, len(word) + 2)).filter(_fts_q(SearchTerm, match))
 
 
