@@ -57,6 +57,17 @@ def _term_q(term, *, exact=False, model=Work):
     return _fts_q(model, _fts_term(term, exact=exact))
 
 
+def _all_words_q(words, *, model):
+    """Rows with a word starting with each of words. SQLite asks its index once for all
+    of them, which intersects their lists far faster than one subquery per word."""
+    if is_postgres():
+        combined = Q()
+        for word in words:
+            combined &= _term_q(word)
+        return combined
+    return _fts_q(model, " AND ".join(_fts_term(word) for word in words))
+
+
 def _name_q(model, word):
     """Composers or artists with a name word starting with word."""
     if is_postgres():
@@ -199,8 +210,8 @@ def _search_works(matches, words, parsed, *, limit):
         for word in match.words:
             text_q &= _term_q(word)
         works = works.filter(Q(composer_id__in=match.composer_ids) | text_q)
-    for word in words:
-        works = works.filter(_term_q(word))
+    if words:
+        works = works.filter(_all_words_q(words, model=Work))
     for token in parsed.catalogue:
         works = works.filter(_term_q(token, exact=True))
     for number in parsed.numbers:
@@ -246,8 +257,8 @@ def _search_releases(matches, words, parsed, works, *, limit):
     if not parsed.catalogue and not parsed.numbers and not matches:
         # Titles, performers, labels, catalogue numbers and barcodes.
         text = _with_vector(releases)
-        for word in words:
-            text = text.filter(_term_q(word, model=Release))
+        if words:
+            text = text.filter(_all_words_q(words, model=Release))
         found = list(text.order_by("-release_date", "-pk")[:limit])
         if found:
             return found
