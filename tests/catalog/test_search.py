@@ -167,3 +167,10 @@ def test_typo_sharing_only_first_and_last_letters_is_still_corrected():
     results = search_catalog("flte quartet")
     assert results.suggestion == "flute quartet"
     assert results.works
+
+
+@pytest.mark.django_db
+def test_query_with_full_text_syntax_is_read_as_plain_words(client):
+    response = client.get("/search/", {"q": 'goldberg" OR NEAR(* AND "bwv'})
+    assert response.status_code == 200
+    assert any("Goldberg" in w.title for w in search_catalog('"goldberg*" -variations').works)
