@@ -291,7 +291,7 @@ def _closest_term(word):
     by trigrams, from the trigram index, then ranked by edit similarity and frequency."""
     if is_postgres():
         # `%` is the operator the GIN trigram index answers; a `similarity() > x` filter
-        # would read the whole vocabulary. Its threshold is set for this transaction only.
+        # would read the whole vocabulary. Its threshold holds until the enclosing transaction ends.
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(TYPO_SIMILARITY)])
             candidates = dict(trigram_shortlist(word).values_list("word", "weight"))
