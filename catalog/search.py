@@ -3,18 +3,25 @@ transliterations, missing accents, catalogue numbers written any way, nicknames,
 "composer + number", and small typos (with a "did you mean").
 
 On PostgreSQL words are matched with full-text search (GIN-indexed tsvector) and typos
-with trigram similarity; on SQLite the same rules run on plain LIKE and difflib."""
+shortlisted by trigram similarity (GIN trigram index); on SQLite the same rules run on
+FTS5 indexes (migration 0004): word tables for the folded search text, a trigram table
+for the vocabulary. Both then rank typo candidates with difflib."""
 
 import difflib
 from dataclasses import dataclass, field
 
-from django.db import connection
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db import connection, transaction
+from django.db.models import BooleanField, Case, IntegerField, Q, Value, When
+from django.db.models.expressions import RawSQL
 
 from .models import Artist, Composer, ComposerAlias, Release, SearchTerm, Work
 from .text import fold, name_skeleton, parse_query
 
 MAX_QUERY_LENGTH = 200
+# How alike (pg_trgm similarity, 0-1) a catalog word must be to a misspelt one to be
+# considered as its correction.
+TYPO_SIMILARITY = 0.2
+TYPO_SHORTLIST = 30
 
 
 @dataclass
@@ -39,14 +46,45 @@ def is_postgres():
 # -- matching one term against a folded search_text column -----------------------------
 
 
-def _term_q(term, *, exact=False, column="search_text"):
-    """Rows whose text has a word starting with term (or equal to it, when exact)."""
+def _term_q(term, *, exact=False, model=Work):
+    """Rows of model (Work or Release) whose search text has a word starting with term
+    (or equal to it, when exact)."""
     if is_postgres():
         from django.contrib.postgres.search import SearchQuery
 
         raw = term if exact else f"{term}:*"
-        return Q(**{f"{column}_vector": SearchQuery(raw, search_type="raw", config="simple")})
-    return Q(**{f"{column}__contains": f" {term} " if exact else f" {term}"})
+        return Q(search_text_vector=SearchQuery(raw, search_type="raw", config="simple"))
+    return _fts_q(model, _fts_term(term, exact=exact))
+
+
+def _all_words_q(words, *, model):
+    """Rows with a word starting with each of words. SQLite asks its index once for all
+    of them, which intersects their lists far faster than one subquery per word."""
+    if is_postgres():
+        combined = Q()
+        for word in words:
+            combined &= _term_q(word)
+        return combined
+    return _fts_q(model, " AND ".join(_fts_term(word) for word in words))
+
+
+def _name_q(model, word):
+    """Composers or artists with a name word starting with word."""
+    if is_postgres():
+        return Q(search_text__contains=f" {word}")
+    return _fts_q(model, _fts_term(word))
+
+
+def _fts_term(term, *, exact=False):
+    quoted = '"' + term.replace('"', '""') + '"'
+    return quoted if exact else quoted + "*"
+
+
+def _fts_q(model, match):
+    """SQLite: rows of model that its FTS5 index (migration 0004) finds for an FTS5
+    MATCH expression."""
+    table = f"{model._meta.db_table}_fts"
+    return Q(pk__in=RawSQL(f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [match]))
 
 
 def _with_vector(queryset):
@@ -172,8 +210,8 @@ def _search_works(matches, words, parsed, *, limit):
         for word in match.words:
             text_q &= _term_q(word)
         works = works.filter(Q(composer_id__in=match.composer_ids) | text_q)
-    for word in words:
-        works = works.filter(_term_q(word))
+    if words:
+        works = works.filter(_all_words_q(words, model=Work))
     for token in parsed.catalogue:
         works = works.filter(_term_q(token, exact=True))
     for number in parsed.numbers:
@@ -199,7 +237,7 @@ def _search_composers(composer_ids, words, parsed, *, limit):
     elif words and not parsed.catalogue and not parsed.numbers:
         composers = Composer.objects.all()
         for word in words:
-            composers = composers.filter(search_text__contains=f" {word}")
+            composers = composers.filter(_name_q(Composer, word))
     else:
         return []
     return list(composers.order_by("-popular", "-recommended", "sort_name")[:limit])
@@ -210,7 +248,7 @@ def _search_artists(words, *, limit):
         return []
     artists = Artist.objects.all()
     for word in words:
-        artists = artists.filter(search_text__contains=f" {word}")
+        artists = artists.filter(_name_q(Artist, word))
     return list(artists.order_by("sort_name")[:limit])
 
 
@@ -219,8 +257,8 @@ def _search_releases(matches, words, parsed, works, *, limit):
     if not parsed.catalogue and not parsed.numbers and not matches:
         # Titles, performers, labels, catalogue numbers and barcodes.
         text = _with_vector(releases)
-        for word in words:
-            text = text.filter(_term_q(word))
+        if words:
+            text = text.filter(_all_words_q(words, model=Release))
         found = list(text.order_by("-release_date", "-pk")[:limit])
         if found:
             return found
@@ -249,20 +287,55 @@ def correct_spelling(query):
 
 
 def _closest_term(word):
-    """The vocabulary word nearest to a misspelt one: PostgreSQL shortlists by trigram
-    similarity, SQLite by length; both then rank by edit similarity and frequency."""
+    """The vocabulary word nearest to a misspelt one: a shortlist of the words most alike
+    by trigrams, from the trigram index, then ranked by edit similarity and frequency."""
     if is_postgres():
-        from django.contrib.postgres.search import TrigramSimilarity
-
-        shortlist = (
-            SearchTerm.objects.annotate(similarity=TrigramSimilarity("word", word))
-            .filter(similarity__gt=0.2)
-            .order_by("-similarity")[:30]
-        )
+        # `%` is the operator the GIN trigram index answers; a `similarity() > x` filter
+        # would read the whole vocabulary. Its threshold holds until the enclosing transaction ends.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(TYPO_SIMILARITY)])
+            candidates = dict(trigram_shortlist(word).values_list("word", "weight"))
     else:
-        shortlist = SearchTerm.objects.filter(length__range=(len(word) - 2, len(word) + 2))
-    candidates = dict(shortlist.values_list("word", "weight"))
+        candidates = _sqlite_trigram_shortlist(word)
     close = difflib.get_close_matches(word, candidates, n=5, cutoff=0.78)
     if not close:
         return ""
     return min(close, key=lambda w: (-round(difflib.SequenceMatcher(None, word, w).ratio(), 2), -candidates[w]))
+
+
+def trigram_shortlist(word):
+    """PostgreSQL: the vocabulary words most alike to word by trigram similarity, through
+    the trigram index (the `%` operator, at pg_trgm.similarity_threshold)."""
+    from django.contrib.postgres.search import TrigramSimilarity
+
+    return (
+        SearchTerm.objects.filter(RawSQL('"catalog_searchterm"."word" %% %s', [word], output_field=BooleanField()))
+        .annotate(similarity=TrigramSimilarity("word", word))
+        .order_by("-similarity")[:TYPO_SHORTLIST]
+    )
+
+
+def _trigrams(word):
+    # As pg_trgm counts them: the word padded with two spaces before and one after.
+    padded = f"  {word} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def sqlite_trigram_candidates(word):
+    """SQLite: vocabulary words of about the same length sharing a trigram with word,
+    found through the vocabulary's FTS5 trigram index (of words padded as pg_trgm pads)."""
+    match = " OR ".join(_fts_term(t, exact=True) for t in sorted(_trigrams(word)))
+    return SearchTerm.objects.filter(length__range=(len(word) - 2, len(word) + 2)).filter(_fts_q(SearchTerm, match))
+
+
+def _sqlite_trigram_shortlist(word):
+    """The same shortlist PostgreSQL makes: the words most alike by trigram similarity."""
+    mine = _trigrams(word)
+    scored = []
+    for other, weight in sqlite_trigram_candidates(word).values_list("word", "weight"):
+        theirs = _trigrams(other)
+        similarity = len(mine & theirs) / len(mine | theirs)
+        if similarity > TYPO_SIMILARITY:
+            scored.append((similarity, other, weight))
+    scored.sort(reverse=True)
+    return {other: weight for _, other, weight in scored[:TYPO_SHORTLIST]}

@@ -40,6 +40,13 @@ def rebuild_search_terms():
         batch_size=2000,
         ignore_conflicts=True,
     )
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # Fresh statistics, or the planner takes the rebuilt table for a few rows and
+        # reads all of it instead of asking its trigram index for typo candidates.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE catalog_searchterm")
     return len(counts)
 
 

@@ -3,7 +3,11 @@ composers and works on whichever database the suite runs on (SQLite and PostgreS
 
 import pytest
 
+from catalog import demo
+from catalog.models import Artist, Release
 from catalog.search import search_catalog
+from catalog.services import rebuild_search_terms, work_refresh_search_text
+from tests.factories import ReleaseFactory, WorkFactory
 
 # (what a buyer types, composer slug, words of the expected work's title or None when
 # the composer alone is the answer)
@@ -127,3 +131,46 @@ def test_nonsense_finds_nothing_and_suggests_nothing():
 def test_composer_number_prefers_the_numbered_work_over_opus_numbers():
     works = search_catalog("beethoven 9").works
     assert works[0].title.startswith("Symphony no. 9")
+
+
+@pytest.mark.django_db
+def test_work_renamed_by_staff_is_found_by_its_new_title_not_its_old():
+    work = WorkFactory(composer__name="Testcomposer", title="Quodlibet in G")
+    work_refresh_search_text(work=work)
+    assert work in search_catalog("quodlibet").works
+    work.title = "Zwiefacher in G"
+    work_refresh_search_text(work=work)
+    assert work in search_catalog("zwiefacher").works
+    assert work not in search_catalog("quodlibet").works
+
+
+@pytest.mark.django_db
+def test_deleted_release_is_no_longer_found():
+    release = ReleaseFactory(title="Glasharmonika Recital", search_text=" glasharmonika recital ")
+    assert release in search_catalog("glasharmonika").releases
+    release.delete()
+    assert search_catalog("glasharmonika").releases == []
+
+
+@pytest.mark.django_db
+def test_demo_releases_loaded_in_bulk_are_found_by_performer():
+    demo.generate_releases(target=30, batch_size=10)
+    artist = Artist.objects.filter(is_demo=True, kind=Artist.Kind.GROUP, credits__isnull=False).order_by("pk").first()
+    found = search_catalog(artist.name).releases
+    assert set(found) & set(Release.objects.filter(recordings__credits__artist=artist))
+
+
+@pytest.mark.django_db
+def test_typo_sharing_only_first_and_last_letters_is_still_corrected():
+    WorkFactory(composer__name="Testcomposer", title="Quartet for Flute", search_text=" quartet for flute ")
+    rebuild_search_terms()
+    results = search_catalog("flte quartet")
+    assert results.suggestion == "flute quartet"
+    assert results.works
+
+
+@pytest.mark.django_db
+def test_query_with_full_text_syntax_is_read_as_plain_words(client):
+    response = client.get("/search/", {"q": 'goldberg" OR NEAR(* AND "bwv'})
+    assert response.status_code == 200
+    assert any("Goldberg" in w.title for w in search_catalog('"goldberg*" -variations').works)

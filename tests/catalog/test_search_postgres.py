@@ -51,3 +51,11 @@ def test_full_text_prefix_matching_finds_works(postgres):
     matches, words = find_composers(parse_query("dvorak").words)
     works = _search_works(matches, words, parse_query("dvorak"), limit=5)
     assert works and all(w.composer.slug == "dvorak" for w in works)
+
+
+def test_typo_shortlist_uses_the_trigram_index(postgres):
+    # A word that matches nothing is the case that used to read the whole vocabulary:
+    # a `similarity(...) > x` filter cannot use the index, even with sequential scans off.
+    from catalog.search import trigram_shortlist
+
+    assert "catalog_searchterm_trgm" in plan(trigram_shortlist("qqqzzzxxx"))
