@@ -10,6 +10,7 @@ Neither reads or creates a session, sets a cookie or counts against a rate limit
 pass through the usual middleware, so they carry the same security headers as every
 page, and no cache may keep them."""
 
+import contextvars
 import logging
 import threading
 import time
@@ -58,7 +59,11 @@ def run_checks(checks, *, timeout):
     results = {}
     threads = []
     for name, check in checks:
-        thread = threading.Thread(target=_run_one, args=(name, check, results), daemon=True, name=f"readyz-{name}")
+        # Each thread runs in a copy of the request's context: its log records keep the request id.
+        context = contextvars.copy_context()
+        thread = threading.Thread(
+            target=context.run, args=(_run_one, name, check, results), daemon=True, name=f"readyz-{name}"
+        )
         thread.start()
         threads.append((name, thread))
     deadline = time.monotonic() + timeout

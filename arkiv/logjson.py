@@ -14,6 +14,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 
+from django.utils.log import log_response
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -44,6 +45,11 @@ class RequestIdMiddleware:
         token = request_id.set(rid)
         try:
             response = self.get_response(request)
+            if response.status_code >= 400:
+                # Django logs an error response a view returned after the middleware has
+                # finished; logged here, the record still carries the id (and Django,
+                # seeing it logged, does not log it twice).
+                log_response("%s: %s", response.reason_phrase, request.path, response=response, request=request)
         finally:
             request_id.reset(token)
         response[REQUEST_ID_HEADER] = rid
@@ -88,4 +94,14 @@ def use_json(logging_config):
         handler = logging_config["handlers"].get(name)
         if handler is not None:
             handler["formatter"] = "json"
+    # Django's own default configuration gives its "django" logger a plain console
+    # handler when DEBUG is on; every line must be JSON, so that logger keeps only its
+    # error mail to ADMINS (as Django configures it) and propagates to our console.
+    logging_config["filters"]["require_debug_false"] = {"()": "django.utils.log.RequireDebugFalse"}
+    logging_config["handlers"]["mail_admins"] = {
+        "level": "ERROR",
+        "filters": ["require_debug_false", "redact_secrets"],
+        "class": "django.utils.log.AdminEmailHandler",
+    }
+    logging_config["loggers"]["django"] = {"handlers": ["mail_admins"], "level": "INFO"}
     return logging_config
