@@ -60,16 +60,26 @@ def scheduled_jobs():
         )
     jobs += [
         Job("purge_expired_records", day, "purge_expired_records", lease=timedelta(hours=1)),
-        Job(
-            "prune_db_task_results",
-            day,
-            "prune_db_task_results",
-            ("--queue-name", "*", "--min-age-days", str(settings.TASK_RESULT_DAYS)),
-            lease=timedelta(hours=1),
-        ),
         Job("purge_mail_log", day, "purge_mail_log", (str(settings.MAIL_LOG_DAYS),), lease=timedelta(hours=1)),
     ]
+    if _task_results_in_database():
+        jobs.append(
+            Job(
+                "prune_db_task_results",
+                day,
+                "prune_db_task_results",
+                ("--queue-name", "*", "--min-age-days", str(settings.TASK_RESULT_DAYS)),
+                lease=timedelta(hours=1),
+            )
+        )
     return jobs
+
+
+def _task_results_in_database():
+    from django_tasks import task_backends
+    from django_tasks_db import DatabaseBackend
+
+    return isinstance(task_backends["default"], DatabaseBackend)
 
 
 def run_due_jobs(jobs=None, *, stop=None):
@@ -78,9 +88,12 @@ def run_due_jobs(jobs=None, *, stop=None):
     checked between jobs."""
     jobs = scheduled_jobs() if jobs is None else jobs
     now = timezone.now()
-    PeriodicJob.objects.bulk_create(
-        [PeriodicJob(name=job.name, next_run_at=now) for job in jobs], ignore_conflicts=True
-    )
+    try:
+        PeriodicJob.objects.bulk_create(
+            [PeriodicJob(name=job.name, next_run_at=now) for job in jobs], ignore_conflicts=True
+        )
+    except OperationalError as exc:
+        _busy_or_raise(exc)  # another server is writing the same rows
     ran = []
     for job in jobs:
         if stop is not None and stop.is_set():
@@ -110,12 +123,16 @@ def _claim(job):
             )
             return claimed == 1
     except OperationalError as exc:
-        # SQLite answers "database is locked" while another server holds the write lock:
-        # that server is claiming a job, so this one leaves it for now.
-        if "locked" not in str(exc).lower():
-            raise
-        logger.info("Job %s skipped: the job table is busy", job.name)
+        _busy_or_raise(exc)
+        logger.info("Job %s skipped: another server is claiming jobs", job.name)
         return False
+
+
+def _busy_or_raise(exc):
+    # SQLite answers "database is locked" while another server holds its write lock
+    # (that server is claiming a job); any other database error is a real failure.
+    if "locked" not in str(exc).lower():
+        raise exc
 
 
 def _run(job):
