@@ -4,9 +4,15 @@ a job that fails is logged and tried again at the next pass while the others car
 
 import datetime
 import io
+import os
+import signal
 import socket
+import sqlite3
+import subprocess
+import sys
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -19,6 +25,8 @@ from orders.models import Order, Status
 from orders.services import order_place
 from tests.factories import OfferFactory, checkout_details
 from tests.threads import at_once
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class SilentImapServer:
@@ -174,3 +182,37 @@ def test_a_bad_interval_is_refused_with_a_clear_message():
 
     with pytest.raises(CommandError, match="--interval is a whole number of seconds, at least 1."):
         call_command("run_periodic_jobs", "--interval", "0")
+
+
+def test_the_looping_scheduler_stops_on_sigterm_leaving_no_job_marked_running(tmp_path):
+    # A real process on its own SQLite database, as a process manager runs it.
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env |= {"DEBUG": "1", "SQLITE_PATH": str(tmp_path / "shop.sqlite3"), "DJANGO_SETTINGS_MODULE": "arkiv.settings"}
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
+    process = subprocess.Popen(
+        [*manage, "run_periodic_jobs", "--interval", "3600"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().startswith("Running periodic jobs every 3600 s")
+        # Stop it once it has started its first job.
+        for line in process.stderr:
+            if "Job expire_unpaid_orders started" in line:
+                break
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+    assert process.returncode == 0, stderr
+    assert stdout.strip().endswith("Stopped.")
+    with sqlite3.connect(tmp_path / "shop.sqlite3") as db:
+        rows = db.execute("SELECT name, running_until, last_finished_at FROM arkiv_periodicjob").fetchall()
+    assert rows and all(running_until is None for _, running_until, _ in rows)
+    assert dict((name, finished) for name, _, finished in rows)["expire_unpaid_orders"] is not None
