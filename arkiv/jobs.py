@@ -6,7 +6,23 @@ the job's next run forward and marks it running. On PostgreSQL the claim takes t
 with SELECT ... FOR UPDATE SKIP LOCKED, so a second server skips the job instead of
 waiting; on SQLite the claim is one conditional UPDATE in an immediate transaction,
 which SQLite runs one writer at a time. A job that fails is logged and is due again at
-the next pass; the other jobs run as usual."""
+the next pass; the other jobs run as usual.
+
+Run it as a service beside the app servers (`manage.py run_periodic_jobs`, which checks
+every minute and stops cleanly on SIGTERM), or from cron on any number of servers:
+
+    * * * * *  cd /srv/arkiv && .venv/bin/python manage.py run_periodic_jobs --once
+
+or, without the scheduler, one cron line per job (then nothing stops two servers from
+running the same job; keep these on one server):
+
+    */5 * * * *   manage.py expire_unpaid_orders
+    */10 * * * *  manage.py retry_order_emails
+    */5 * * * *   manage.py process_service_mail --imap "$SERVICE_MAIL_IMAP_URL"
+    17 3 * * *    manage.py purge_expired_records
+    27 3 * * *    manage.py prune_db_task_results --queue-name '*' --min-age-days 14
+    37 3 * * *    manage.py purge_mail_log 30
+"""
 
 import io
 import logging
