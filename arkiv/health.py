@@ -6,9 +6,11 @@ every database, every cache and the task queue are reached, each within
 HEALTH_CHECK_TIMEOUT_SECONDS, so a database or Redis that accepts a connection and then
 never answers makes the probe fail rather than hang.
 
-Neither reads or creates a session, sets a cookie or counts against a rate limit; both
-pass through the usual middleware, so they carry the same security headers as every
-page, and no cache may keep them."""
+Load balancers and orchestrators probe a server by its own address, which is not one of
+ALLOWED_HOSTS, over plain HTTP: ProbeMiddleware answers both paths before the host is
+checked and before any session, CSRF, sign-in or rate-limit middleware runs, and after
+the middleware that sets the security headers. Neither probe reads or creates a
+session or sets a cookie, and no cache may keep them."""
 
 import contextvars
 import logging
@@ -21,12 +23,14 @@ from django.core.cache import caches
 from django.db import connections
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
 
 
 @never_cache
+@xframe_options_deny
 @require_safe
 def healthz(request):
     """The process is up: 200, without touching the database, cache or queue."""
@@ -34,6 +38,7 @@ def healthz(request):
 
 
 @never_cache
+@xframe_options_deny
 @require_safe
 def readyz(request):
     """Every database, cache and the task queue reachable: 200 naming each check, else
@@ -41,7 +46,14 @@ def readyz(request):
     checks = [(f"database:{alias}", _database_check(alias)) for alias in connections]
     checks += [(f"cache:{alias}", _cache_check(alias)) for alias in settings.CACHES]
     checks.append(("tasks", _task_queue_check))
-    results = run_checks(checks, timeout=settings.HEALTH_CHECK_TIMEOUT_SECONDS)
+    # What lives in this process or in a local SQLite file cannot hang on a network and
+    # is checked in the request's own thread, on its own connection; the rest is checked
+    # in threads against the deadline.
+    local = {name for name, _ in checks if _is_local(name)}
+    results = {name: _outcome(name, check) for name, check in checks if name in local}
+    results |= run_checks(
+        [(name, check) for name, check in checks if name not in local], timeout=settings.HEALTH_CHECK_TIMEOUT_SECONDS
+    )
     failed = sorted(name for name, result in results.items() if result != "ok")
     if failed:
         # The reason for each failure is in the log; the body names only what failed.
@@ -50,6 +62,23 @@ def readyz(request):
     if failed:
         body["failed"] = failed
     return JsonResponse(body, status=503 if failed else 200)
+
+
+PROBES = {"/healthz": healthz, "/readyz": readyz}
+
+
+class ProbeMiddleware:
+    """Answers /healthz and /readyz whatever the Host header says (the probe's answer
+    names no host and links nowhere), so a probe by IP address is not a 400."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        probe = PROBES.get(request.path_info)
+        if probe is not None:
+            return probe(request)
+        return self.get_response(request)
 
 
 def run_checks(checks, *, timeout):
@@ -74,24 +103,48 @@ def run_checks(checks, *, timeout):
 
 def _run_one(name, check, results):
     try:
+        results[name] = _outcome(name, check)
+    finally:
+        # Connections are per thread: those this check opened are closed with it.
+        for connection in connections.all(initialized_only=True):
+            connection.close()
+
+
+def _outcome(name, check):
+    try:
         check()
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         logger.warning("Readiness check %s failed: %s: %s", name, type(exc).__name__, exc)
-        results[name] = "error"
-    else:
-        results[name] = "ok"
+        return "error"
+    return "ok"
+
+
+def _is_local(name):
+    kind, _, alias = name.partition(":")
+    if kind == "database":
+        return connections[alias].vendor == "sqlite"
+    if kind == "cache":
+        backend = settings.CACHES[alias]["BACKEND"]
+        if backend.endswith(("LocMemCache", "DummyCache")):
+            return True
+        from django.core.cache.backends.db import DatabaseCache
+
+        return isinstance(caches[alias], DatabaseCache) and connections["default"].vendor == "sqlite"
+    return _tasks_in_database() and connections["default"].vendor == "sqlite"
+
+
+def _tasks_in_database():
+    from django_tasks import task_backends
+    from django_tasks_db import DatabaseBackend
+
+    return isinstance(task_backends["default"], DatabaseBackend)
 
 
 def _database_check(alias):
     def check():
-        # A connection of this thread only, closed again: the probe holds no connection.
-        connection = connections[alias]
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-                cursor.fetchone()
-        finally:
-            connection.close()
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
 
     return check
 
@@ -109,18 +162,10 @@ def _cache_check(alias):
 
 
 def _task_queue_check():
-    from django_tasks import task_backends
-
-    backend = task_backends["default"]
-    try:
-        from django_tasks_db import DatabaseBackend
+    if _tasks_in_database():
         from django_tasks_db.models import DBTaskResult
-    except ImportError:  # pragma: no cover - django-tasks-db is a requirement
-        DatabaseBackend = None
-    if DatabaseBackend is not None and isinstance(backend, DatabaseBackend):
-        # The queue is a table: reading one row proves the worker's table is there.
-        try:
-            DBTaskResult.objects.only("pk").first()
-        finally:
-            for connection in connections.all(initialized_only=True):
-                connection.close()
+
+        # The queue is a table: reading one row proves the workers' table is there.
+        DBTaskResult.objects.only("pk").first()
+    # The immediate backend runs tasks in the request and needs nothing; a queue of
+    # another backend (RQ, Celery) is not checked here.

@@ -68,6 +68,9 @@ MIDDLEWARE = [
     "arkiv.csp.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "arkiv.middleware.RejectNulBytesMiddleware",
+    # /healthz and /readyz for probes by IP address: after the security headers and the NUL check, before
+    # the host check, sessions and rate limits (arkiv/health.py).
+    "arkiv.health.ProbeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
