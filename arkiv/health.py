@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import connections
 from django.http import JsonResponse
+from django.utils.log import log_response
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.http import require_safe
@@ -61,7 +62,14 @@ def readyz(request):
     body = {"status": "fail" if failed else "ok", "checks": {name: results[name] for name in sorted(results)}}
     if failed:
         body["failed"] = failed
-    return JsonResponse(body, status=503 if failed else 200)
+    response = JsonResponse(body, status=503 if failed else 200)
+    if failed:
+        # An outage is a warning, not a server error: probes every few seconds must not
+        # mail a report to ADMINS each time.
+        log_response(
+            "%s: %s", response.reason_phrase, request.path, response=response, request=request, level="warning"
+        )
+    return response
 
 
 PROBES = {"/healthz": healthz, "/readyz": readyz}

@@ -68,8 +68,8 @@ MIDDLEWARE = [
     "arkiv.csp.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "arkiv.middleware.RejectNulBytesMiddleware",
-    # /healthz and /readyz for probes by IP address: after the security headers and the NUL check, before
-    # the host check, sessions and rate limits (arkiv/health.py).
+    # /healthz and /readyz, also for probes by IP address: after the security headers
+    # and the NUL check, before the host check, sessions and rate limits (arkiv/health.py).
     "arkiv.health.ProbeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -496,7 +496,9 @@ EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 if EMAIL_USE_SSL and EMAIL_USE_TLS:
     raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
-# Error reports from Django go to SERVER_EMAIL's sender address.
+# Django mails a report of every server error to ADMINS (comma-separated addresses; none
+# by default), from SERVER_EMAIL.
+ADMINS = [("", address) for address in env_list("ADMINS")]
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # collectstatic's target, which the web server or whitenoise serves.
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", str(STATIC_ROOT)))

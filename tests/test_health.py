@@ -203,3 +203,22 @@ def test_readyz_gives_up_on_a_redis_that_never_answers(client, settings):
 
 def test_probes_refuse_to_change_anything(client):
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_outage_seen_by_readyz_is_a_warning_and_mails_no_error_report(client, settings, caplog, mailoutbox):
+    settings.ADMINS = [("", "ops@example.org")]
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+        },
+    }
+
+    for _ in range(3):
+        assert client.get("/readyz").status_code == 503
+
+    assert mailoutbox == []
+    logged = [r for r in caplog.records if r.name == "django.request"]
+    assert [r.levelname for r in logged] == ["WARNING"] * 3
