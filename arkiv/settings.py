@@ -56,14 +56,21 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "privacy",
+    # The project itself, for the periodic jobs' table and run_periodic_jobs.
+    "arkiv",
 ]
 
 MIDDLEWARE = [
+    # First: every record logged while a request is served carries its id (arkiv/logjson.py).
+    "arkiv.logjson.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "arkiv.csp.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "arkiv.middleware.RejectNulBytesMiddleware",
+    # /healthz and /readyz, also for probes by IP address: after the security headers
+    # and the NUL check, before the host check, sessions and rate limits (arkiv/health.py).
+    "arkiv.health.ProbeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -457,3 +464,42 @@ LOGGING["loggers"]["django.server"] = {
     "propagate": False,
     "filters": ["redact_secrets"],
 }
+
+# -- Logs: a request id on every record; JSON lines with LOG_FORMAT=json (arkiv/logjson.py) --
+# "plain" (the default, for development) or "json" (one object per line: time, level,
+# logger, message, request_id). The redaction filter above stays first on each handler.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT is plain or json.")
+LOGGING["filters"]["request_id"] = {"()": "arkiv.logjson.RequestIdFilter"}
+LOGGING["handlers"]["console"]["filters"] = ["redact_secrets", "request_id"]
+LOGGING["handlers"]["django.server"]["filters"] = ["redact_secrets", "request_id"]
+if LOG_FORMAT == "json":
+    from arkiv.logjson import use_json
+
+    use_json(LOGGING)
+
+# -- Operations: health probes, periodic jobs, deployment paths -------------------------
+# /readyz gives each check (database, cache, task queue) at most this long in all.
+HEALTH_CHECK_TIMEOUT_SECONDS = float(os.environ.get("HEALTH_CHECK_TIMEOUT_SECONDS", "2"))
+# Probes from a load balancer arrive over plain HTTP on the app server's own port.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# run_periodic_jobs reads mail to service@ from this mailbox every 5 minutes when set
+# (imap[s]://user:password@host[:port]/MAILBOX).
+SERVICE_MAIL_IMAP_URL = os.environ.get("SERVICE_MAIL_IMAP_URL", "")
+# Days the delivery log (when and whether, no content) and finished task results are kept.
+MAIL_LOG_DAYS = int(os.environ.get("MAIL_LOG_DAYS", "30"))
+TASK_RESULT_DAYS = int(os.environ.get("TASK_RESULT_DAYS", "14"))
+# Where the file mail backend (django.core.mail.backends.filebased.EmailBackend) writes.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+# Port 465 speaks TLS from the first byte (EMAIL_USE_SSL); 587 upgrades (EMAIL_USE_TLS).
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_SSL and EMAIL_USE_TLS:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
+# Django mails a report of every server error to ADMINS (comma-separated addresses; none
+# by default), from SERVER_EMAIL.
+ADMINS = [("", address) for address in env_list("ADMINS")]
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# collectstatic's target, which the web server or whitenoise serves.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", str(STATIC_ROOT)))
+MAILER_LOCK_PATH = os.environ.get("MAILER_LOCK_PATH", MAILER_LOCK_PATH)

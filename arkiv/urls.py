@@ -5,6 +5,7 @@ from django.utils.decorators import method_decorator
 from django_otp.admin import OTPAdminSite
 
 from accounts.forms import StaffAdminLoginForm
+from arkiv import health
 from arkiv.limits import limited
 from privacy.inbound import ServiceMailInboundView
 
@@ -26,6 +27,9 @@ admin.site.site_title = "Arkiv staff"
 admin.site.index_title = "Shop administration"
 
 urlpatterns = [
+    # Probes for load balancers: outside any language prefix, session or rate limit.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("orders.urls")),

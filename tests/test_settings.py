@@ -56,3 +56,32 @@ def test_database_url_selects_postgresql_else_sqlite():
     lite = manage("shell", "-c", code, **PRODUCTION)
     assert pg.stdout.strip().splitlines()[-1] == "django.db.backends.postgresql"
     assert lite.stdout.strip().splitlines()[-1] == "django.db.backends.sqlite3"
+
+
+# -- Deployment paths read from the environment ------------------------------------------
+
+
+def test_the_file_mail_backend_writes_where_email_file_path_says(tmp_path):
+    code = "from django.core.mail import send_mail; send_mail('Order shipped', 'On its way.', None, ['a@example.org'])"
+    result = manage(
+        "shell",
+        "-c",
+        code,
+        **PRODUCTION,
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(tmp_path / "mail"),
+    )
+
+    assert result.returncode == 0, result.stderr
+    (written,) = (tmp_path / "mail").iterdir()
+    assert "Subject: Order shipped" in written.read_text()
+
+
+def test_smtp_over_tls_from_the_first_byte_or_starttls_but_not_both():
+    code = "from django.conf import settings as s; print(s.EMAIL_USE_SSL, s.EMAIL_USE_TLS)"
+    ssl = manage("shell", "-c", code, **PRODUCTION, EMAIL_USE_SSL="1")
+    both = manage("shell", "-c", code, **PRODUCTION, EMAIL_USE_SSL="1", EMAIL_USE_TLS="1")
+
+    assert ssl.stdout.strip().splitlines()[-1] == "True False"
+    assert both.returncode != 0
+    assert "Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both." in both.stderr

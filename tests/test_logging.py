@@ -1,0 +1,131 @@
+"""Logs as an operator reads them: with LOG_FORMAT=json one JSON object per line, each
+record of a request carrying that request's id (the load balancer's X-Request-ID when
+it is well formed), and still no email address or emailed-link token."""
+
+import copy
+import io
+import json
+import logging
+import logging.config
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from arkiv.logjson import JsonFormatter, use_json
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def json_logs():
+    """The shop's LOGGING switched to JSON as LOG_FORMAT=json switches it, writing to a
+    buffer the test reads; the configuration in force is put back afterwards."""
+    logging.config.dictConfig(use_json(copy.deepcopy(django_settings.LOGGING)))
+    stream = io.StringIO()
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler.formatter, JsonFormatter):
+            handler.setStream(stream)
+
+    def records():
+        return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+    yield records
+    logging.config.dictConfig(django_settings.LOGGING)
+
+
+def closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_record_of_a_request_is_a_json_line_with_the_load_balancers_request_id(client, settings, json_logs):
+    # The shared cache is down: the probe logs from its check thread, from the view and
+    # from Django's request logger - three records of one request.
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+        },
+    }
+
+    response = client.get("/readyz", headers={"X-Request-ID": "lb-7f3a9c21"})
+
+    assert response.status_code == 503
+    assert response.headers["X-Request-ID"] == "lb-7f3a9c21"
+    records = json_logs()
+    assert {r["logger"] for r in records} >= {"arkiv.health", "django.request"}
+    assert len(records) >= 3
+    for record in records:
+        assert set(record) >= {"time", "level", "logger", "message", "request_id"}
+        assert record["request_id"] == "lb-7f3a9c21"
+    assert any(r["level"] == "WARNING" and "cache:shared" in r["message"] for r in records)
+
+
+@pytest.mark.django_db
+def test_a_request_without_a_usable_request_id_gets_a_new_one_in_its_logs_and_response(client, json_logs):
+    response = client.get(
+        "/offers/confirm/s3cret-token-for-buyer/", headers={"X-Request-ID": 'forged"}\n{"level": "INFO'}
+    )
+
+    assert response.status_code == 400  # an unknown confirmation link
+    request_id = response.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id)
+    (record,) = [r for r in json_logs() if r["logger"] == "django.request"]
+    assert record["request_id"] == request_id
+    assert record["level"] == "WARNING"
+    assert "s3cret-token-for-buyer" not in record["message"]
+    assert "[redacted]" in record["message"]
+
+
+def test_two_requests_have_different_ids(client):
+    first = client.get("/healthz").headers["X-Request-ID"]
+    second = client.get("/healthz").headers["X-Request-ID"]
+
+    assert first != second
+
+
+def test_log_format_json_from_the_environment_writes_redacted_json_lines():
+    script = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('django.request')"
+        ".warning('Not Found: %s', '/account/verify/abc123token/ for ana@example.org')"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "arkiv.settings", "DEBUG": "1", "LOG_FORMAT": "json"}
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    record = json.loads(line)
+    assert record["level"] == "WARNING"
+    assert record["logger"] == "django.request"
+    assert record["request_id"] is None
+    assert "ana@example.org" not in line and "abc123token" not in line
+    assert record["message"] == "Not Found: /account/verify/[redacted] for [redacted]"
+
+
+def test_an_unknown_log_format_stops_the_shop_with_a_clear_message():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "arkiv.settings", "DEBUG": "1", "LOG_FORMAT": "xml"}
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert "LOG_FORMAT is plain or json." in result.stderr
