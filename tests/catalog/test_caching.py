@@ -1,16 +1,13 @@
 """Catalog pages come from one shared cache for every visitor, with each visitor's own
 parts filled in, and a change makes stale only the pages that show it."""
 
+import uuid
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-
-import uuid
-
-from django.core.cache import cache
 
 from catalog.caching import _page_key
 from catalog.models import Offer
