@@ -182,7 +182,6 @@ if PAGE_CACHE == "redis":
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
-            "KEY_PREFIX": "arkiv",
         }
     }
 elif PAGE_CACHE == "database":
