@@ -25,7 +25,15 @@ from django.http import HttpResponse
 from django.utils.module_loading import import_string
 
 from . import personal
-from .services import CATALOG_VERSION_KEY, catalog_changed, offer_changed, page_tag, version_key, versions_for
+from .services import (
+    CATALOG_VERSION_KEY,
+    catalog_changed,
+    offer_changed,
+    page_tag,
+    release_changed,
+    version_key,
+    versions_for,
+)
 
 PAGE_TTL = 300
 
@@ -104,13 +112,22 @@ def _offer_row_changed(sender, instance, **kwargs):
     offer_changed(instance)
 
 
+def _release_row_saved(sender, instance, created, **kwargs):
+    if created:
+        catalog_changed()
+    else:
+        release_changed(instance, credited=True)
+
+
 def connect_invalidation(models):
-    """A saved or deleted offer makes stale the pages that show it; any other catalog
-    row, every cached page."""
+    """A saved or deleted offer, or an edited release, makes stale the pages that show
+    it; any other catalog change, every cached page."""
     for model in models:
-        handler = _offer_row_changed if model.__name__ == "Offer" else _catalog_row_changed
-        post_save.connect(handler, sender=model, dispatch_uid=f"catalog-cache-{model.__name__}-save")
-        post_delete.connect(handler, sender=model, dispatch_uid=f"catalog-cache-{model.__name__}-delete")
+        name = model.__name__
+        on_save = {"Offer": _offer_row_changed, "Release": _release_row_saved}.get(name, _catalog_row_changed)
+        on_delete = _offer_row_changed if name == "Offer" else _catalog_row_changed
+        post_save.connect(on_save, sender=model, dispatch_uid=f"catalog-cache-{name}-save")
+        post_delete.connect(on_delete, sender=model, dispatch_uid=f"catalog-cache-{name}-delete")
 
 
 PER_PROCESS_CACHES = {

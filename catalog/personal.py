@@ -8,8 +8,10 @@ this module knows nothing of carts or accounts."""
 
 import re
 
+from django.conf import settings
 from django.middleware.csrf import get_token
-from django.template.loader import render_to_string
+from django.template import RequestContext
+from django.template.loader import get_template
 
 PARTS = {
     b"<!--personal:account-->": "includes/account_link.html",
@@ -26,11 +28,32 @@ def placeholders(content):
     return _CSRF_VALUE.sub(rb"\1" + _CSRF_PLACEHOLDER + rb"\2", content)
 
 
+def _render_parts(request, markers):
+    # One context for all parts: the context processors run once per request.
+    templates = {marker: get_template(PARTS[marker]).template for marker in markers}
+    context = RequestContext(request)
+    with context.bind_template(templates[markers[0]]):
+        return {marker: template.render(context).encode() for marker, template in templates.items()}
+
+
+_without_session = {}
+
+
 def fill_in(request, content):
     """This visitor's page from the shared body."""
-    for marker, template in PARTS.items():
-        if marker in content:
-            content = content.replace(marker, render_to_string(template, request=request).encode())
+    markers = [marker for marker in PARTS if marker in content]
+    if markers:
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            parts = _render_parts(request, markers)
+        else:
+            # Without a session there is no cart, name or message (messages are kept in
+            # the session): these parts are the same for every such visitor.
+            key = tuple(markers)
+            if key not in _without_session:
+                _without_session[key] = _render_parts(request, markers)
+            parts = _without_session[key]
+        for marker, part in parts.items():
+            content = content.replace(marker, part)
     if _CSRF_PLACEHOLDER in content:
         content = content.replace(_CSRF_PLACEHOLDER, get_token(request).encode())
     return content

@@ -6,7 +6,7 @@ from collections import Counter
 from django.core.cache import cache
 from django.db import transaction
 
-from .models import Artist, ComposerAlias, Label, Offer, SearchTerm, Work
+from .models import Artist, ComposerAlias, Label, Offer, Release, SearchTerm, Work
 from .text import fold, parse_title, work_search_text
 
 CATALOG_VERSION_KEY = "catalog:version"
@@ -66,7 +66,7 @@ def catalog_version():
     return versions_for([CATALOG_VERSION_KEY])[CATALOG_VERSION_KEY]
 
 
-def _release_tags(release, *, listed):
+def _release_tags(release, *, listed, credited=False):
     tags = [page_tag("release", release.slug)]
     tags += [
         page_tag("work", composer, work)
@@ -77,18 +77,31 @@ def _release_tags(release, *, listed):
     if listed:
         # Lists show a release's title and lowest price, not its stock.
         tags += [page_tag("home"), page_tag("releases"), page_tag("label", release.label.slug), page_tag("search")]
+    if credited:
+        # Performers' pages show the release's title and date, not its offers.
+        tags += [
+            page_tag("artist", slug)
+            for slug in Artist.objects.filter(credits__recording__release=release)
+            .values_list("slug", flat=True)
+            .distinct()
+        ]
     return tags
 
 
-def release_changed(release, *, listed=True):
-    """Only the pages that show this release go stale: its own page, its works' pages
-    and (unless only availability changed) the lists that show its title and price."""
-    _invalidate(version_key(tag) for tag in _release_tags(release, listed=listed))
+def release_changed(release, *, listed=True, credited=False):
+    """Only the pages that show this release go stale: its own page, its works' pages,
+    the lists that show its title and price (unless only availability changed) and, when
+    its own details changed, its performers' pages."""
+    _invalidate(version_key(tag) for tag in _release_tags(release, listed=listed, credited=credited))
 
 
 def offer_changed(offer):
     """A staff edit of one offer (price, activity, stock)."""
-    release_changed(offer.release)
+    try:
+        release = offer.release
+    except Release.DoesNotExist:  # deleted along with its release
+        return catalog_changed()
+    release_changed(release)
 
 
 def shown_availability(*, made_to_order, stock):

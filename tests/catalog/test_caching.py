@@ -13,7 +13,7 @@ from catalog.caching import _page_key
 from catalog.models import Offer
 from orders.cart import CartLine
 from orders.services import order_place
-from tests.factories import OfferFactory, RecordingFactory, ReleaseFactory, checkout_details
+from tests.factories import CreditFactory, OfferFactory, RecordingFactory, ReleaseFactory, checkout_details
 
 pytestmark = pytest.mark.django_db
 
@@ -158,4 +158,18 @@ def test_a_price_change_expires_the_release_its_work_and_the_lists_but_not_other
         _, queries = get(client, url)
         assert queries > 0, url
     _, queries = get(client, other.release.get_absolute_url())
+    assert queries == 0
+
+
+def test_renaming_a_release_expires_its_performers_pages_but_not_other_performers(client):
+    credit, other = CreditFactory(), CreditFactory()
+    release = credit.recording.release
+    pages = [credit.artist.get_absolute_url(), release.get_absolute_url()]
+    for url in [*pages, other.artist.get_absolute_url()]:
+        client.get(url)
+    release.title = "Brand New Title"
+    release.save()
+    for url in pages:
+        assert "Brand New Title" in client.get(url).content.decode(), url
+    _, queries = get(client, other.artist.get_absolute_url())
     assert queries == 0
