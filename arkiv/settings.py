@@ -173,9 +173,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Catalog pages are cached once for every visitor (catalog.caching), so every server
 # process must share the cache: Redis when REDIS_URL is set, else a database table
 # (accounts migration 0006). PAGE_CACHE=locmem keeps a per-process cache, for DEBUG runs
-# (its default there) and tests; `check --deploy` refuses it with DEBUG off.
+# without Redis (its default there) and tests; `check --deploy` refuses it.
+# PAGE_CACHE_MAX_ENTRIES bounds the database table (oldest third culled beyond it).
 PAGE_CACHE = os.environ.get(
-    "PAGE_CACHE", "locmem" if DEBUG else ("redis" if os.environ.get("REDIS_URL") else "database")
+    "PAGE_CACHE", "redis" if os.environ.get("REDIS_URL") else ("locmem" if DEBUG else "database")
 )
 if PAGE_CACHE == "redis":
     CACHES = {

@@ -147,7 +147,7 @@ def check_shared_page_cache(app_configs, **kwargs):
             checks.Error(
                 f"The default cache is {backend.rsplit('.', 1)[-1]}, which every server process keeps for itself.",
                 hint="Set REDIS_URL, or leave PAGE_CACHE unset so the database cache is used.",
-                id="arkiv.E101",
+                id="catalog.E001",
             )
         ]
     return []

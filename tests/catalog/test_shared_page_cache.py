@@ -137,7 +137,7 @@ def manage(*args, **env):
 def test_production_refuses_a_page_cache_kept_per_process():
     result = manage("check", "--deploy", PAGE_CACHE="locmem")
     assert result.returncode != 0
-    assert "arkiv.E101" in result.stderr + result.stdout
+    assert "catalog.E001" in result.stderr + result.stdout
 
 
 def test_production_pages_are_cached_in_the_database_without_redis_and_in_redis_with_it():
