@@ -142,6 +142,9 @@ def test_production_refuses_a_page_cache_kept_per_process():
 
 def test_production_pages_are_cached_in_the_database_without_redis_and_in_redis_with_it():
     show = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
-    assert "DatabaseCache" in manage("shell", "-c", show).stdout
-    assert "RedisCache" in manage("shell", "-c", show, REDIS_URL="redis://127.0.0.1:1/0").stdout
-    assert manage("check", "--deploy", "--fail-level", "ERROR").returncode == 0
+    database = manage("shell", "-c", show)
+    assert "DatabaseCache" in database.stdout, database.stdout + database.stderr
+    redis = manage("shell", "-c", show, REDIS_URL="redis://127.0.0.1:1/0")
+    assert "RedisCache" in redis.stdout, redis.stdout + redis.stderr
+    check = manage("check", "--deploy", "--fail-level", "ERROR")
+    assert check.returncode == 0, check.stdout + check.stderr
