@@ -15,4 +15,7 @@ def shop(request):
         # Read from the session only: no query beyond loading the session itself.
         "cart_count": item_count(request.session) if hasattr(request, "session") else 0,
         "account_name": request.session.get("account_name", "") if hasattr(request, "session") else "",
+        # A page rendered for the shared cache leaves the parts above, and messages, to
+        # catalog.personal, which fills them in for each visitor.
+        "personal_later": getattr(request, "shared_page", False),
     }

@@ -176,17 +176,34 @@ WHITENOISE_MANIFEST_STRICT = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "arkiv",
+# --- Page cache: one for every server ------------------------------------------------
+# Catalog pages are cached once for every visitor (catalog.caching), so every server
+# process must share the cache: Redis when REDIS_URL is set, else a database table
+# (accounts migration 0006). PAGE_CACHE=locmem keeps a per-process cache, for DEBUG runs
+# without Redis (its default there) and tests; `check --deploy` refuses it.
+# PAGE_CACHE_MAX_ENTRIES bounds the database table (oldest third culled beyond it).
+PAGE_CACHE = os.environ.get(
+    "PAGE_CACHE", "redis" if os.environ.get("REDIS_URL") else ("locmem" if DEBUG else "database")
+)
+if PAGE_CACHE == "redis":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+        }
     }
-}
-if os.environ.get("REDIS_URL"):
-    CACHES["default"] = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": os.environ["REDIS_URL"],
+elif PAGE_CACHE == "database":
+    CACHES = {
+        "default": {
+            "BACKEND": "arkiv.cache.CountingDatabaseCache",
+            "LOCATION": "arkiv_page_cache",
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_MAX_ENTRIES", "20000"))},
+        }
     }
+elif PAGE_CACHE == "locmem":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "arkiv"}}
+else:
+    raise ImproperlyConfigured("PAGE_CACHE must be redis, database or locmem.")
 
 # Django's database sessions, each with its account's id, so erasing an account ends
 # every session it has (privacy/sessions.py).

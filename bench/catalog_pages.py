@@ -169,7 +169,7 @@ def main():
             except OSError:
                 time.sleep(0.1)
         rates = {name: load(url, args.port, args.seconds, args.connections) for name, url in urls.items()}
-        # A visitor with a session (a cart) is never served the shared cache.
+        # A visitor with a session (a cart) gets the same shared page, their own parts filled in.
         session = ["Cookie: sessionid=benchmark-visitor"]
         fresh = {name: load(url, args.port, args.seconds, args.connections, session) for name, url in urls.items()}
     finally:
@@ -177,7 +177,7 @@ def main():
         server.wait(timeout=20)
 
     hello = rates["hello world"]
-    print("\nreq/s: anonymous visitors (shared cache) and visitors with a session (always rendered);")
+    print("\nreq/s: anonymous visitors (shared cache) and visitors with a session (shared page, own parts filled in);")
     print("render: in-process median of a fresh render and of a cache hit.")
     header = f"{'page':28} {'anon req/s':>10} {'vs hello':>9} {'session req/s':>14} {'vs hello':>9}"
     print(f"\n{header} {'queries':>8} {'render ms':>10} {'hit ms':>7}")

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from arkiv.addresses import normalise_email
 from catalog.models import Offer
-from catalog.services import catalog_changed
+from catalog.services import stock_moved
 from privacy import services as privacy
 
 from . import emails, gateway
@@ -100,9 +100,19 @@ def order_transition(order, to, *, by=None, note=""):
 
 
 def _release_stock(order):
-    for line in order.lines.filter(made_to_order=False).order_by("offer_id"):
+    lines = list(order.lines.filter(made_to_order=False).order_by("offer_id"))
+    stock = dict(
+        Offer.objects.select_for_update().filter(pk__in=[line.offer_id for line in lines]).values_list("pk", "stock")
+    )
+    for line in lines:
         Offer.objects.filter(pk=line.offer_id).update(stock=F("stock") + line.quantity)
-    transaction.on_commit(catalog_changed)
+    stock_moved(
+        {
+            line.offer_id: (stock[line.offer_id], stock[line.offer_id] + line.quantity)
+            for line in lines
+            if line.offer_id in stock
+        }
+    )
 
 
 # -- placing an order -----------------------------------------------------------------
@@ -183,7 +193,7 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
     OrderStatusChange.objects.create(order=order, from_status="", to_status=Status.PENDING_PAYMENT)
     if statement is not None:
         privacy.checkout_record(order_number=order.number, email=order.email, statement=statement, user=order.customer)
-    transaction.on_commit(catalog_changed)
+    stock_moved({o.pk: (o.stock, o.stock - wanted[o.pk].quantity) for o in offers if not o.made_to_order})
     return order
 
 
