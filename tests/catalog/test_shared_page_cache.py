@@ -123,7 +123,9 @@ def test_a_price_change_made_in_another_process_is_seen_on_the_next_request(
 
 
 def manage(*args, **env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "PAGE_CACHE", "REDIS_URL", "ALLOWED_HOSTS"}}
+    # The browser tests allow async-unsafe calls in this process; a deployment check must not inherit that.
+    dropped = {"DEBUG", "PAGE_CACHE", "REDIS_URL", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
