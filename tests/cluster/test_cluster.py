@@ -196,6 +196,7 @@ def cluster(tmp_path_factory):
             "ARKIV_APP2": f"127.0.0.1:{cluster.ports['app2']}",
             "ARKIV_HOST": "127.0.0.1",
             "ARKIV_CHECK_INTER": "300ms",
+            "ARKIV_LOG_LEVEL": "info",
         }
         cluster.start("haproxy", ["haproxy", "-db", "-f", str(ROOT / "deploy" / "haproxy.cfg")], haproxy_env)
         for name in ("app1", "app2"):
@@ -370,6 +371,7 @@ def test_stopping_one_app_server_under_load_loses_no_request_beyond_those_in_fli
         for thread in threads:
             thread.join(timeout=30)
 
+    print(f"through HAProxy: {results['ok']} answered 200, {len(results['failed'])} failed {results['failed']}")
     assert results["ok"] >= 40
     assert len(results["failed"]) <= threads_count, results["failed"]
     assert _server_states(cluster) == {"app1": "DOWN", "app2": "UP"}
