@@ -150,7 +150,8 @@ def cluster(tmp_path_factory):
         STRIPE_SECRET_KEY="sk_test_cluster",
         STRIPE_WEBHOOK_SECRET="whsec_cluster",
         ARKIV_SITE_URL=cluster.url("haproxy"),
-        MAILER_EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+        EMAIL_DELIVERY_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(cluster.tmp / "mail"),
         MEDIA_ROOT=str(cluster.tmp / "media"),
         STATIC_MANIFEST="0",
         WHITENOISE_USE_FINDERS="1",
@@ -295,6 +296,14 @@ def test_a_cart_started_on_one_server_is_seen_and_paid_on_the_other(cluster, off
     done = browser.get(f"{app1}{back_path.path}?{back_path.query}", timeout=30)
     assert done.status_code == 200 and "Thank you! Order" in done.text
     assert "cart-line" not in browser.get(app2 + "/cart/", timeout=10).text
+
+    # The task worker, a process of its own, delivers the confirmation from the outbox.
+    number = back_path.path.split("/")[2]
+    subject = f"Your Arkiv order {number} is confirmed"
+    _wait_for(
+        lambda: any(subject in path.read_text(errors="replace") for path in (cluster.tmp / "mail").glob("*")),
+        "the task worker to send the order confirmation",
+    )
 
 
 def test_a_staff_price_change_shows_on_both_servers_at_once(cluster, offer):
