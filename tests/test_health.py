@@ -4,49 +4,16 @@ and 503 naming what failed - quickly, even when a server accepts a connection an
 never says a word."""
 
 import json
-import socket
-import threading
 
 import pytest
 from django.contrib.sessions.models import Session
 from django.db import connections
 
+from tests.servers import SilentServer, closed_port
+
 PROBES = ["/healthz", "/readyz"]
 # The checks run in threads of their own, with connections of their own: the tests' data
 # is committed so that those connections see the same database as a server would.
-
-
-def closed_port():
-    """A local port nothing listens on: connecting is refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class SilentServer:
-    """Accepts TCP connections and never sends a byte, like a hung database."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.accepted = []
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted.append(conn)
-
-    def close(self):
-        self.sock.close()
-        for conn in self.accepted:
-            conn.close()
 
 
 @pytest.fixture

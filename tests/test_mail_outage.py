@@ -5,8 +5,6 @@ These tests run the production path: the queueing EMAIL_BACKEND, the database ta
 queue, the worker as its real command, and real sockets (a closed port, a server that
 accepts and never speaks, and a real SMTP server)."""
 
-import socket
-import threading
 import uuid
 from decimal import Decimal
 from email import message_from_bytes
@@ -29,41 +27,10 @@ from privacy import services as privacy
 from privacy.models import EmailCampaign, Purpose, Source
 from tests.factories import OfferFactory, checkout_details
 from tests.orders.test_payments import CHECKOUT
+from tests.servers import SilentServer, closed_port
 from tests.threads import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class HangingServer:
-    """Accepts TCP connections and never says a word (no SMTP greeting)."""
-
-    def __init__(self, port):
-        self.sock = socket.create_server(("127.0.0.1", port), reuse_port=False)
-        self.sock.settimeout(0.2)
-        self.connections, self.stopped = [], threading.Event()
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        while not self.stopped.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections.append(conn)
-
-    def stop(self):
-        self.stopped.set()
-        self.thread.join()
-        for conn in self.connections:
-            conn.close()
-        self.sock.close()
 
 
 class Inbox:
@@ -89,7 +56,7 @@ class Inbox:
 
 @pytest.fixture
 def mail_server_port():
-    return free_port()
+    return closed_port()
 
 
 @pytest.fixture
@@ -196,7 +163,7 @@ def test_sign_up_succeeds_while_the_mail_server_refuses_and_the_proof_arrives_on
 def test_contact_form_answers_at_once_while_the_mail_server_hangs_and_the_question_is_delivered_later(
     client, queued_mail, mail_server_port, smtp_up
 ):
-    silent = HangingServer(mail_server_port)
+    silent = SilentServer(mail_server_port)
     response = contact(client)
     assert response.status_code == 302
     assert "Thank you" in client.get(response["Location"]).content.decode()
@@ -207,7 +174,7 @@ def test_contact_form_answers_at_once_while_the_mail_server_hangs_and_the_questi
     run_worker()  # connects, hears nothing, gives up after EMAIL_TIMEOUT: the run stops
     assert len(silent.connections) == 2  # one timeout per delivery run, not per message
     assert_kept_for_a_retry(2)  # two failed runs, one retry
-    silent.stop()
+    silent.close()
 
     inbox = smtp_up()
     retry_interval_passes()
@@ -223,7 +190,7 @@ def test_contact_form_answers_at_once_while_the_mail_server_hangs_and_the_questi
 def test_checkout_with_offers_ticked_goes_to_payment_during_a_mail_outage_and_the_confirmation_link_follows(
     client, queued_mail, mail_server_port, smtp_up, payment_sandbox, outage
 ):
-    silent = HangingServer(mail_server_port) if outage == "hanging" else None
+    silent = SilentServer(mail_server_port) if outage == "hanging" else None
     response = checkout_with_offers_ticked(client)
     assert response.status_code == 302 and response["Location"].startswith(payment_sandbox.public_url + "/pay/")
     assert Order.objects.count() == 1
@@ -234,7 +201,7 @@ def test_checkout_with_offers_ticked_goes_to_payment_during_a_mail_outage_and_th
     run_worker()
     assert_kept_for_a_retry()
     if silent:
-        silent.stop()
+        silent.close()
 
     inbox = smtp_up()
     retry_interval_passes()

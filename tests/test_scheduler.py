@@ -6,11 +6,9 @@ import datetime
 import io
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import uuid
 from pathlib import Path
 
@@ -24,41 +22,10 @@ from orders.cart import CartLine
 from orders.models import Order, Status
 from orders.services import order_place
 from tests.factories import OfferFactory, checkout_details
+from tests.servers import SilentServer, closed_port
 from tests.threads import at_once
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class SilentImapServer:
-    """Accepts connections and never sends the IMAP greeting: a mail server that hangs.
-    Counts the connections made to it."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.connections = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections.append(conn)
-
-    def close(self):
-        self.sock.close()
-        for conn in self.connections:
-            conn.close()
-
-
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def overdue_unpaid_order():
@@ -145,7 +112,7 @@ def test_a_failing_job_is_logged_and_retried_next_time_while_the_others_run(sett
 def test_two_servers_running_the_scheduler_at_once_run_a_due_job_once(settings):
     # The job hangs on a mail server that never answers, so the first server is still
     # running it while the second looks at the job table.
-    server = SilentImapServer()
+    server = SilentServer()
     settings.SERVICE_MAIL_IMAP_URL = f"imap://service:secret@127.0.0.1:{server.port}/INBOX"
     settings.SERVICE_MAIL_IMAP_TIMEOUT_SECONDS = 3
     jobs = [job for job in scheduled_jobs() if job.name == "process_service_mail"]

@@ -1,45 +1,9 @@
-import socket
-import threading
 from decimal import Decimal
 
 import pytest
 
 from tests.factories import OfferFactory
-
-
-class SilentServer:
-    """A TCP server on loopback that accepts every connection and never answers: a
-    processor that hangs. `connections` counts the attempts it saw."""
-
-    def __init__(self):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.accepted = []
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    @property
-    def connections(self):
-        return len(self.accepted)
-
-    def _accept(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.accepted.append(conn)
-
-    def close(self):
-        self.stopping.set()
-        self.thread.join()
-        self.listener.close()
-        for conn in self.accepted:
-            conn.close()
+from tests.servers import SilentServer, closed_port
 
 
 @pytest.fixture
@@ -58,9 +22,7 @@ def silent_processor(settings):
 @pytest.fixture
 def refusing_processor_url():
     """An address on loopback where nothing listens: connections are refused."""
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{closed_port()}"
 
 
 @pytest.fixture

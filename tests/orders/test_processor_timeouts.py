@@ -36,7 +36,7 @@ def test_checkout_when_the_processor_never_answers_says_so_puts_stock_back_and_k
     assert Offer.objects.get(pk=offers[0].pk).stock == 5 and Offer.objects.get(pk=offers[1].pk).stock == 2
     assert Order.objects.get().status == Status.PAYMENT_FAILED
     # One call, retried as often as settings allow and no more.
-    assert silent_processor.connections == 1 + settings.STRIPE_MAX_RETRIES
+    assert len(silent_processor.connections) == 1 + settings.STRIPE_MAX_RETRIES
 
 
 def test_checkout_when_the_processor_refuses_connections_says_so_and_puts_stock_back(
