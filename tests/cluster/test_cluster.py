@@ -21,24 +21,13 @@ import requests
 
 from tests.conftest import _required
 from tests.orders.helpers import pay
+from tests.orders.test_payments import CHECKOUT
 
 pytestmark = pytest.mark.cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGN_IN_LIMIT = 5
 OLD_PRICE, NEW_PRICE = "17.43", "23.61"
-CHECKOUT = {
-    "email": "clara@example.com",
-    "phone": "+49 341 000000",
-    "billing_name": "Clara Schumann",
-    "billing_line1": "1 Wieck Street",
-    "billing_city": "Leipzig",
-    "billing_postcode": "04109",
-    "billing_country": "DE",
-    "same_address": "on",
-    "shipping_method": "standard",
-    "age": "adult",
-}
 
 
 def _skip(reason):
