@@ -175,5 +175,12 @@ def _task_queue_check():
 
         # The queue is a table: reading one row proves the workers' table is there.
         DBTaskResult.objects.only("pk").first()
+        return
+    backend = settings.TASKS["default"]["BACKEND"]
+    if backend == "django_tasks_rq.RQBackend":
+        import django_rq
+
+        # The queue is a Redis list: the queue's own connection must answer.
+        django_rq.get_queue("default").connection.ping()
     # The immediate backend runs tasks in the request and needs nothing; a queue of
-    # another backend (RQ, Celery) is not checked here.
+    # another backend (Celery) is not checked here.

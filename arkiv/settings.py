@@ -342,6 +342,20 @@ SERVICE_MAIL_IMAP_TIMEOUT_SECONDS = float(os.environ.get("SERVICE_MAIL_IMAP_TIME
 # `manage.py db_worker` (django-tasks-db) unless TASKS_BACKEND names another (RQ for
 # Redis users); the immediate backend, which runs tasks inside the request, is for tests.
 TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# RQ for those who run Redis (django-tasks-rq): the queue lives in REDIS_URL's Redis and
+# `manage.py rqworker --with-scheduler --job-class django_tasks_rq.Job default` serves it
+# (the scheduler runs the delayed mail retries).
+if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
+    if not os.environ.get("REDIS_URL"):
+        raise ImproperlyConfigured("TASKS_BACKEND=django_tasks_rq.RQBackend needs REDIS_URL.")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    TASKS["default"]["QUEUES"] = ["default"]
+    # Enqueueing must never hold a request: the same timeouts as the shared cache's
+    # (the worker raises its own for its blocking reads).
+    _redis_timeout = os.environ.get("REDIS_TIMEOUT_SECONDS", "2")
+    _queue_url = os.environ["REDIS_URL"] + ("&" if "?" in os.environ["REDIS_URL"] else "?")
+    _queue_url += f"socket_timeout={_redis_timeout}&socket_connect_timeout={_redis_timeout}"
+    RQ_QUEUES = {"default": {"URL": _queue_url, "DEFAULT_TIMEOUT": 300}}
 
 # Payments: Stripe's API, or the local payment sandbox when STRIPE_API_BASE points at it.
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_sandbox" if DEBUG else "")
