@@ -15,7 +15,7 @@ from django.db.models import BooleanField, Case, IntegerField, Q, Value, When
 from django.db.models.expressions import RawSQL
 
 from .models import Artist, Composer, ComposerAlias, Release, SearchTerm, Work
-from .text import fold, name_skeleton, parse_query
+from .text import fold, from_german, name_skeleton, parse_query
 
 MAX_QUERY_LENGTH = 200
 # How alike (pg_trgm similarity, 0-1) a catalog word must be to a misspelt one to be
@@ -150,7 +150,21 @@ def find_composers(words):
             else:
                 rest.append(word)
             i += 1
-    return matches, rest
+    return _merged(matches), rest
+
+
+def _merged(matches):
+    """Neighbouring matches of one composer are one name typed in parts ("rimsky korsakof")."""
+    merged = []
+    for match in matches:
+        last = merged[-1] if merged else None
+        if last and last.composer_ids & match.composer_ids:
+            last.words = last.words + match.words
+            last.composer_ids &= match.composer_ids
+            last.typed_exactly = last.typed_exactly and match.typed_exactly
+        else:
+            merged.append(match)
+    return merged
 
 
 # -- the search itself ----------------------------------------------------------------
@@ -160,6 +174,14 @@ def search_catalog(query, *, limit=10):
     """Search composers, works, artists and releases; fall back to a corrected query
     when a word is misspelled."""
     query = (query or "").strip()[:MAX_QUERY_LENGTH]
+    # German forms, titles, nicknames and keys: the catalog's own words first, and the
+    # words as typed when those find no work ("Messe de Nostre Dame" is French).
+    english = from_german(query)
+    if english:
+        results = _search(english, limit=limit)
+        if results.works:
+            results.query = query
+            return results
     results = _search(query, limit=limit)
     if results.suggestion or not query:
         return results
@@ -181,11 +203,18 @@ def _search(query, *, limit):
     matches, words = find_composers(parsed.words)
     if any(not m.typed_exactly for m in matches):
         # Found through the spelling-blind key: say how the shop spells it.
-        spelled = {tuple(m.words): m.canonical for m in matches}
-        out = []
-        for word in parsed.words:
-            hit = next((v for k, v in spelled.items() if k[0] == word), None)
-            out.append(hit or word)
+        # Each name found through it becomes the shop's spelling, once ("rimsky
+        # korsakof" -> "korsakov"); the other words stay as typed.
+        respelled = {m.words[0]: m for m in matches if not m.typed_exactly}
+        out, i = [], 0
+        while i < len(parsed.words):
+            match = respelled.get(parsed.words[i])
+            if match and parsed.words[i : i + len(match.words)] == match.words:
+                out.append(match.canonical)
+                i += len(match.words)
+            else:
+                out.append(parsed.words[i])
+                i += 1
         results.suggestion = " ".join(out + parsed.numbers + parsed.catalogue)
         results.corrected = True
 

@@ -221,3 +221,125 @@ def name_skeleton(word):
         word = word.replace(old, new)
     # Doubled letters and ii/ij endings are the commonest slips.
     return re.sub(r"(.)\1+", r"\1", word)
+
+
+# What German-speaking collectors type, in the catalog's own (English) words; both sides
+# folded. Search tries a query in these words first when it holds any of them
+# (catalog.search), so "Mondscheinsonate" finds the "Moonlight" sonata and "Sinfonie Nr. 9
+# d-Moll" the ninth symphony.
+GERMAN_TERMS = {
+    # Forms
+    "sinfonie": "symphony",
+    "symphonie": "symphony",
+    "sinfonien": "symphony",
+    "konzert": "concerto",
+    "konzerte": "concerto",
+    "klavierkonzert": "piano concerto",
+    "violinkonzert": "violin concerto",
+    "cellokonzert": "cello concerto",
+    "hornkonzert": "horn concerto",
+    "klarinettenkonzert": "clarinet concerto",
+    "trompetenkonzert": "trumpet concerto",
+    "klaviersonate": "piano sonata",
+    "violinsonate": "violin sonata",
+    "cellosonate": "cello sonata",
+    "sonate": "sonata",
+    "streichquartett": "string quartet",
+    "streichquintett": "string quintet",
+    "klaviertrio": "piano trio",
+    "klavierquartett": "piano quartet",
+    "klavierquintett": "piano quintet",
+    "ouverture": "overture",
+    "oper": "opera",
+    "messe": "mass",
+    "klavier": "piano",
+    "geige": "violin",
+    "variationen": "variations",
+    "tanze": "dances",
+    "lieder": "songs",
+    "nr": "no",
+    # Works and nicknames
+    "mondscheinsonate": "moonlight",
+    "mondschein": "moonlight",
+    "forellenquintett": "trout",
+    "die forelle": "trout",
+    "forelle": "trout",
+    "unvollendete": "unfinished",
+    "kaiserkonzert": "emperor concerto",
+    "kaiserquartett": "emperor quartet",
+    "das wohltemperierte klavier": "well tempered clavier",
+    "wohltemperierte klavier": "well tempered clavier",
+    "wohltemperiertes klavier": "well tempered clavier",
+    "matthaus passion": "passion matthew",
+    "matthauspassion": "passion matthew",
+    "johannes passion": "passion john",
+    "johannespassion": "passion john",
+    "brandenburgische konzerte": "brandenburg concerto",
+    "brandenburgisches konzert": "brandenburg concerto",
+    "die kunst der fuge": "art of the fugue",
+    "kunst der fuge": "art of the fugue",
+    "das musikalische opfer": "musical offering",
+    "musikalisches opfer": "musical offering",
+    "weihnachtsoratorium": "christmas oratorio",
+    "der tod und das madchen": "death and the maiden",
+    "tod und das madchen": "death and the maiden",
+    "die vier jahreszeiten": "four seasons",
+    "vier jahreszeiten": "four seasons",
+    "aus der neuen welt": "new world",
+    "neue welt": "new world",
+    "fruhlingssonate": "spring sonata",
+    "kreutzersonate": "kreutzer sonata",
+    "die hochzeit des figaro": "nozze di figaro",
+    "hochzeit des figaro": "nozze di figaro",
+    "figaros hochzeit": "nozze di figaro",
+    "nussknacker": "nutcracker",
+    "der nussknacker": "nutcracker",
+    "schwanensee": "swan lake",
+    "bilder einer ausstellung": "pictures at an exhibition",
+    "der feuervogel": "firebird",
+    "feuervogel": "firebird",
+    "fruhlingsopfer": "rite of spring",
+    "das fruhlingsopfer": "rite of spring",
+    "ungarische tanze": "hungarian dances",
+    "italienische": "italian",
+    "schottische": "scottish",
+    "auferstehung": "resurrection",
+    "auferstehungssinfonie": "resurrection",
+    "tragische": "tragic",
+    "h moll messe": "mass b minor",
+    "chorfantasie": "choral fantasy",
+}
+_GERMAN_PHRASES = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, GERMAN_TERMS), key=len, reverse=True)) + r")\b")
+# German keys: "d-Moll" is D minor, "Es-Dur" E flat major, "h-Moll" B minor, "B-Dur" B flat major.
+_GERMAN_NOTES = {
+    "c": "c",
+    "d": "d",
+    "e": "e",
+    "f": "f",
+    "g": "g",
+    "a": "a",
+    "h": "b",
+    "b": "b flat",
+    "es": "e flat",
+    "as": "a flat",
+    "des": "d flat",
+    "ges": "g flat",
+    "ces": "c flat",
+    "fis": "f sharp",
+    "cis": "c sharp",
+    "gis": "g sharp",
+    "dis": "d sharp",
+    "ais": "a sharp",
+}
+_GERMAN_KEY = re.compile(r"\b(" + "|".join(sorted(_GERMAN_NOTES, key=len, reverse=True)) + r") (dur|moll)\b")
+
+
+def from_german(query):
+    """The query in the catalog's English words (folded), or "" when it holds no German
+    form, title, nickname or key."""
+    folded = fold(query)
+    english = _GERMAN_KEY.sub(
+        lambda m: f"{_GERMAN_NOTES[m.group(1)]} {'major' if m.group(2) == 'dur' else 'minor'}", folded
+    )
+    english = _GERMAN_PHRASES.sub(lambda m: GERMAN_TERMS[m.group(0)], english)
+    return english if english != folded else ""

@@ -76,6 +76,52 @@ CORPUS = [
     ("vivladi", "vivaldi", None),
     ("hndel messiah", "handel", "Messiah"),
     ("schubret", "schubert", None),
+    # Catalogue systems beyond the common ones
+    ("Hob. XXI:2", "haydn", "Creation"),
+    ("Hob.VIIb:1", "haydn", "Cello Concerto no. 1"),
+    ("BuxWV 161", "buxtehude", "Passacaglia"),
+    ("Sz 116", "bartok", "Concerto for Orchestra"),
+    ("BB 123", "bartok", "Concerto for Orchestra"),
+    ("TrV 156", "strauss", "Don Juan"),
+    ("WoO 59", "beethoven", "Für Elise"),
+    ("S. 359", "liszt", "Hungarian"),
+    ("S359", "liszt", "Hungarian"),
+    ("L. 113", "debussy", "Children"),
+    ("L113", "debussy", "Children"),
+    ("FP 49", "poulenc", "champêtre"),
+    ("LWV 43", "lully", "bourgeois"),
+    ("op. posth. 114", "schubert", "Trout"),
+    ("schubert op posth 114", "schubert", "Trout"),
+    # Misspelt long words
+    ("Rachmaninof", "rachmaninoff", None),
+    ("Shostakovitch", "shostakovich", None),
+    ("Mendelsohn", "mendelssohn", None),
+    ("Tschaikowski", "tchaikovsky", None),
+    ("Stravinksy", "stravinsky", None),
+    ("Sibellius violin concerto", "sibelius", "Violin Concerto"),
+    ("Rimsky Korsakof sheherazade", "rimsky-korsakov", "Sheherazade"),
+    ("Goldbergh variations", "bach", "Goldberg"),
+    ("brandenburgh concerto", "bach", "Brandenburg"),
+    ("Symphonie fantastiqe", "berlioz", "fantastique"),
+    # German titles, forms, nicknames and keys
+    ("Beethoven Sinfonie Nr. 9", "beethoven", "Symphony no. 9"),
+    ("Dvořák Sinfonie Nr. 9 e-Moll", "dvorak", "Symphony no. 9"),
+    ("Mozart Klavierkonzert Nr. 21 C-Dur", "mozart", "Piano Concerto no. 21"),
+    ("Bach h-Moll-Messe", "bach", "Mass in B minor"),
+    ("Mondscheinsonate", "beethoven", "Moonlight"),
+    ("Forellenquintett", "schubert", "Trout"),
+    ("Unvollendete", "schubert", "Unfinished"),
+    ("Kaiserkonzert", "beethoven", "Emperor"),
+    ("Das wohltemperierte Klavier", "bach", "Well-tempered"),
+    ("Matthäus-Passion", "bach", "Matthew"),
+    ("Brandenburgische Konzerte", "bach", "Brandenburg"),
+    ("Der Tod und das Mädchen", "schubert", "Death and the Maiden"),
+    ("Vivaldi Die vier Jahreszeiten", "vivaldi", "Four Seasons"),
+    ("Aus der Neuen Welt", "dvorak", "New World"),
+    ("Nussknacker", "tchaikovsky", "Nutcracker"),
+    ("Bilder einer Ausstellung", "mussorgsky", "Pictures"),
+    # Words of another language that only look German stay as typed
+    ("Messe de Nostre Dame", "machaut", "Nostre Dame"),
 ]
 
 
@@ -95,7 +141,7 @@ def test_search_corpus_finds_expected_in_top_three(query, composer_slug, work_wo
 
 
 def test_search_corpus_is_large_enough():
-    assert len(CORPUS) >= 40
+    assert len(CORPUS) >= 100
 
 
 @pytest.mark.django_db
@@ -103,6 +149,21 @@ def test_typo_in_composer_name_offers_did_you_mean():
     results = search_catalog("bethoven")
     assert results.suggestion == "beethoven"
     assert results.composers[0].slug == "beethoven"
+
+
+@pytest.mark.django_db
+def test_a_name_typed_in_two_parts_with_a_typo_is_respelled_once():
+    results = search_catalog("Rimsky Korsakof sheherazade")
+    assert results.suggestion == "korsakov sheherazade"
+    assert str(results.works[0]) == "Rimsky-Korsakov: Sheherazade, op. 35"
+
+
+@pytest.mark.django_db
+def test_a_german_query_is_answered_without_a_did_you_mean():
+    results = search_catalog("Beethoven Sinfonie Nr. 9 d-Moll")
+    assert results.works[0].title.startswith("Symphony no. 9 in D minor")
+    assert results.query == "Beethoven Sinfonie Nr. 9 d-Moll"
+    assert results.suggestion == "" and not results.corrected
 
 
 @pytest.mark.django_db
