@@ -135,10 +135,19 @@ def parse_title(title):
 _QUERY_CATNO = re.compile(
     r"(?<![\w'’])(?P<system>"
     + _SYSTEM_ALTERNATION
-    + r")\s*\.?\s*(?P<number>(?:[ivxlc]+\s*[:.]?\s*)?\d+[a-z]?)(?:\s*(?:no\.?|nr\.?|#)\s*(?P<sub>\d+))?\b",
+    + r")\s*\.?\s*(?P<number>(?:(?:[ivxlc]+|\d+[a-z]?(?=\s*:))\s*[:.]?\s*)?\d+[a-z]?)"
+    + r"(?:\s*(?:no\.?|nr\.?|#)\s*(?P<sub>\d+))?\b",
     re.IGNORECASE,
 )
 _QUERY_NUMBER = re.compile(r"\b(?:no\.?|nr\.?|nos?|#)\s*(?P<n>\d+)\b", re.IGNORECASE)
+
+
+def _roman(n):
+    out = ""
+    for value, letters in ((40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        while n >= value:
+            out, n = out + letters, n - value
+    return out
 
 
 @dataclass
@@ -154,11 +163,19 @@ def parse_query(query):
     catalogue = []
 
     def take_catalogue(m):
-        token = catalogue_token(CATALOGUE_SYSTEMS[m.group("system").lower()], m.group("number"))
+        system, number, rest = CATALOGUE_SYSTEMS[m.group("system").lower()], m.group("number"), ""
+        if system == "Hob" and (group := re.match(r"(\d+)([a-z]?)\s*:", number)):
+            # Haydn's groups are Roman numerals: "Hob 1:94" is Hob. I:94.
+            number = _roman(int(group.group(1))) + group.group(2) + number[group.end() - 1 :]
+        elif group := re.match(r"(\d+[a-z]?)\s*:", number):
+            # Only Haydn's catalogue has groups; elsewhere "12:3" is a number and what follows.
+            rest = number[group.end() :]
+            number = group.group(1)
+        token = catalogue_token(system, number)
         if m.group("sub"):
             token += "no" + m.group("sub")
         catalogue.append(token)
-        return " "
+        return f" {rest} "
 
     # Only single-letter systems need the number right after them; "k 550" is fine.
     text = _QUERY_CATNO.sub(take_catalogue, unicodedata.normalize("NFKC", text))

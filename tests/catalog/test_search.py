@@ -79,6 +79,7 @@ CORPUS = [
     # Catalogue systems beyond the common ones
     ("Hob. XXI:2", "haydn", "Creation"),
     ("Hob.VIIb:1", "haydn", "Cello Concerto no. 1"),
+    ("hob 21:2", "haydn", "Creation"),
     ("BuxWV 161", "buxtehude", "Passacaglia"),
     ("Sz 116", "bartok", "Concerto for Orchestra"),
     ("BB 123", "bartok", "Concerto for Orchestra"),
