@@ -305,7 +305,7 @@ class ReturnRequest(models.Model):
     )
     refunded_at = models.DateTimeField(null=True, blank=True, editable=False)
     refund = models.OneToOneField(
-        PaymentAction, null=True, blank=True, on_delete=models.PROTECT, related_name="return_request", editable=False
+        PaymentAction, null=True, blank=True, on_delete=models.CASCADE, related_name="return_request", editable=False
     )
 
     class Meta:
@@ -329,7 +329,8 @@ class ReturnRequest(models.Model):
 
 class ReturnLine(models.Model):
     return_request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_lines")
+    # Both go only with their order (purged after its retention date).
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="return_lines")
     quantity = models.PositiveIntegerField()
 
     class Meta:

@@ -270,3 +270,24 @@ def test_the_data_download_has_the_returns_and_erasure_removes_what_the_customer
 
     privacy.account_erase(user=clara)
     assert ReturnRequest.objects.get().details == ""
+
+
+def test_an_order_past_its_retention_date_is_purged_with_its_refunded_returns(client, order, packer):
+    brahms, _ = lines(order)
+    open_return(client, order, **{f"line_{brahms.pk}": 1})
+    ret = ReturnRequest.objects.get()
+    returns.return_mark_received(ret=ret, by=packer)
+    staff = staff_client(packer)
+    url = f"/admin/orders/returnrequest/{ret.pk}/refund/"
+    staff.post(url, action_form(staff, url))
+    assert ReturnRequest.objects.get().state == "refunded"
+
+    Order.objects.filter(pk=order.pk).update(retain_until=datetime.date(2000, 1, 1))
+    privacy_purge()
+    assert not Order.objects.exists() and not ReturnRequest.objects.exists()
+
+
+def privacy_purge():
+    from orders.privacy_data import purge
+
+    return purge(timezone.now().date())
