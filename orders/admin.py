@@ -456,6 +456,12 @@ class ReturnLineInline(ReadOnlyInline):
     model = ReturnLine
     fields = readonly_fields = ["order_line", "quantity", "value"]
 
+    def has_view_permission(self, request, obj=None):
+        # The lines are part of the return: whoever may see the return sees what is in it.
+        return request.user.has_perm("orders.view_returnrequest") or request.user.has_perm(
+            "orders.change_returnrequest"
+        )
+
 
 @admin.register(ReturnRequest)
 class ReturnRequestAdmin(admin.ModelAdmin):

@@ -243,6 +243,8 @@ def test_staff_receive_and_refund_the_returned_lines_value_once_and_the_customer
     # One email for the refund: the return's, not the order's as well.
     assert not OrderEmail.objects.filter(order=order, kind="refunded").exists()
     assert "Refunded" in client.get(order.get_absolute_url()).content.decode()
+    change = staff.get(f"/admin/orders/returnrequest/{ret.pk}/change/").content.decode()
+    assert "The case was cracked." in change and "Brahms: Symphony no. 4" in change
 
 
 def test_staff_mark_returns_received_from_the_list_once(client, order, packer):
