@@ -380,6 +380,12 @@ GUEST_ORDER_PAGE_HOURS = max(1, int(os.environ.get("GUEST_ORDER_PAGE_HOURS", "24
 # Absolute links in emails.
 ARKIV_SITE_URL = os.environ.get("ARKIV_SITE_URL", "http://127.0.0.1:8000" if DEBUG else "https://shop.example")
 
+# --- Returns -----------------------------------------------------------------------------
+# The terms promise returns within 14 days of delivery. Orders record when they shipped,
+# not when they arrived, so the window runs from shipping plus this many days in transit
+# (standard shipping takes 3-5 working days: a week covers it, erring for the customer).
+RETURN_TRANSIT_DAYS = max(0, int(os.environ.get("RETURN_TRANSIT_DAYS", "7")))
+
 # --- Abuse limits: sign-in lockouts, form rate limits, the client address -------------
 # Counts live where every process and restart sees them: failed sign-ins in the database
 # (django-axes), form rate limits (and other state every process must agree on, such as

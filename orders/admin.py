@@ -14,8 +14,18 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from . import emails, gateway, services
-from .models import Order, OrderEmail, OrderLine, OrderStatusChange, PaymentAction, PaymentEvent, Status
+from . import emails, gateway, returns, services
+from .models import (
+    Order,
+    OrderEmail,
+    OrderLine,
+    OrderStatusChange,
+    PaymentAction,
+    PaymentEvent,
+    ReturnLine,
+    ReturnRequest,
+    Status,
+)
 
 # Card authorisations lapse after about seven days; warn two days ahead.
 AUTHORISATION_DAYS = 7
@@ -437,3 +447,137 @@ class PaymentEventAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# -- returns: received, then refunded once through the order's refund path ----------------
+
+
+class ReturnLineInline(ReadOnlyInline):
+    model = ReturnLine
+    fields = readonly_fields = ["order_line", "quantity", "value"]
+
+    def has_view_permission(self, request, obj=None):
+        # The lines are part of the return: whoever may see the return sees what is in it.
+        return request.user.has_perm("orders.view_returnrequest") or request.user.has_perm(
+            "orders.change_returnrequest"
+        )
+
+
+@admin.register(ReturnRequest)
+class ReturnRequestAdmin(admin.ModelAdmin):
+    list_display = ["number", "opened_at", "order_link", "state", "reason", "amount", "next_step"]
+    list_filter = ["state", "reason", ("opened_at", admin.DateFieldListFilter)]
+    search_fields = ["number", "order__number", "order__email"]
+    list_select_related = ["order"]
+    readonly_fields = [
+        "number",
+        "order_link",
+        "state",
+        "reason",
+        "details",
+        "amount",
+        "opened_at",
+        "received_at",
+        "received_by",
+        "refunded_at",
+        "refund",
+        "next_step",
+    ]
+    fields = readonly_fields
+    inlines = [ReturnLineInline]
+    actions = ["mark_received"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Order", ordering="order__number")
+    def order_link(self, ret):
+        return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[ret.order_id]), ret.order)
+
+    @admin.display(description="Next step")
+    def next_step(self, ret):
+        if ret.state == ReturnRequest.State.OPENED:
+            url = reverse("admin:orders_returnrequest_receive", args=[ret.pk])
+            return format_html('<a class="button" href="{}">Mark received</a>', url)
+        if ret.state == ReturnRequest.State.RECEIVED:
+            url = reverse("admin:orders_returnrequest_refund", args=[ret.pk])
+            return format_html('<a class="button" href="{}">Refund {}</a>', url, ret.amount)
+        return "—"
+
+    @admin.action(description="Mark selected returns received", permissions=["change"])
+    def mark_received(self, request, queryset):
+        marked = sum(returns.return_mark_received(ret=ret, by=request.user) for ret in queryset)
+        self.message_user(request, f"{marked} return(s) marked received; customers emailed.", messages.SUCCESS)
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:pk>/receive/", self.admin_site.admin_view(self.receive_view), name="orders_returnrequest_receive"
+            ),
+            path("<int:pk>/refund/", self.admin_site.admin_view(self.refund_view), name="orders_returnrequest_refund"),
+        ]
+        return own + super().get_urls()
+
+    def _return(self, request, pk, permission):
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        return get_object_or_404(ReturnRequest.objects.select_related("order"), pk=pk)
+
+    def _page(self, request, ret, form, title, button):
+        context = {
+            **self.admin_site.each_context(request),
+            "ret": ret,
+            "lines": list(ret.lines.select_related("order_line")),
+            "form": form,
+            "title": title,
+            "button": button,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/orders/returnrequest/action.html", context)
+
+    def _back(self, ret):
+        return redirect("admin:orders_returnrequest_change", ret.pk)
+
+    def receive_view(self, request, pk):
+        ret = self._return(request, pk, "orders.change_returnrequest")
+        if request.method == "POST":
+            if returns.return_mark_received(ret=ret, by=request.user):
+                messages.success(request, f"Return {ret.number} marked received; customer emailed.")
+            else:
+                messages.warning(request, f"Return {ret.number} is already {ret.get_state_display().lower()}.")
+            return self._back(ret)
+        return self._page(request, ret, forms.Form(), f"Mark return {ret.number} received", "Mark received")
+
+    def refund_view(self, request, pk):
+        """Refund a received return for its lines' value, once: the form's one-time token
+        names the refund, and the return is re-read under lock before any money moves."""
+        ret = self._return(request, pk, "orders.refund_order")
+        form = MoneyActionForm(request.POST or None)
+
+        def page():
+            return self._page(request, ret, form, f"Refund return {ret.number}", f"Refund {ret.amount}")
+
+        if request.method != "POST" or not form.is_valid():
+            return page()
+        try:
+            returns.return_refund(ret=ret, by=request.user, token=form.cleaned_data["token"])
+        except services.AlreadyDone as exc:
+            messages.warning(request, str(exc))
+        except services.OrderError as exc:
+            messages.error(request, f"Not refunded: {exc}")
+        except gateway.PaymentError as exc:
+            if not exc.unreachable:
+                messages.error(request, f"Not refunded: the payment processor refused: {exc}")
+                return self._back(ret)
+            messages.error(
+                request,
+                f"Not refunded: {exc} Nothing was recorded here. Sending this form again is safe: "
+                "the payment processor never acts twice on it.",
+            )
+            return page()
+        else:
+            messages.success(request, f"Refunded {ret.amount} for return {ret.number}; customer emailed.")
+        return self._back(ret)

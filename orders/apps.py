@@ -8,7 +8,7 @@ class OrdersConfig(AppConfig):
     def ready(self):
         from privacy import providers
 
-        from . import privacy_data
+        from . import privacy_data, wishlist  # noqa: F401 - wishlist joins the account's at sign-in
 
         providers.register(
             postal_addresses=privacy_data.postal_addresses,

@@ -245,3 +245,104 @@ class PaymentAction(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount} on {self.order}"
+
+
+# -- the wish list and returns ----------------------------------------------------------------
+
+
+class WishlistItem(models.Model):
+    """An offer a signed-in customer saved for later. A visitor's list lives in the
+    session (orders.wishlist) and joins this one at sign-in."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wishlist_items")
+    offer = models.ForeignKey("catalog.Offer", on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-added_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "offer"], name="orders_wishlist_offer_once")]
+
+    def __str__(self):
+        return f"{self.user}: {self.offer_id}"
+
+
+def new_return_number():
+    return "RT-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))
+
+
+class ReturnReason(models.TextChoices):
+    CHANGED_MIND = "changed_mind", "I changed my mind"
+    DAMAGED = "damaged", "It arrived damaged"
+    FAULTY = "faulty", "It is faulty (skips, noise, will not play)"
+    WRONG_ITEM = "wrong_item", "It is not what I ordered"
+    OTHER = "other", "Another reason"
+
+
+class ReturnRequest(models.Model):
+    """Items of a shipped order the customer sends back: opened by the customer, marked
+    received by staff, then refunded once through the order's refund path."""
+
+    class State(models.TextChoices):
+        OPENED = "opened", "Opened (awaiting the parcel)"
+        RECEIVED = "received", "Received"
+        REFUNDED = "refunded", "Refunded"
+
+    number = models.CharField(max_length=20, unique=True, default=new_return_number, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="returns")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPENED, editable=False)
+    reason = models.CharField(max_length=20, choices=ReturnReason.choices)
+    details = models.TextField(max_length=1000, blank=True)
+    amount = models.DecimalField(
+        max_digits=10, decimal_places=2, editable=False, help_text="The returned lines' value: what is refunded."
+    )
+    form_token = models.UUIDField(
+        unique=True, editable=False, help_text="One per return form: a double submission finds the same return."
+    )
+    opened_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    received_at = models.DateTimeField(null=True, blank=True, editable=False)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    refunded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    refund = models.OneToOneField(
+        PaymentAction, null=True, blank=True, on_delete=models.CASCADE, related_name="return_request", editable=False
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["opened", "received", "refunded"]), name="orders_return_state_valid"
+            ),
+            models.CheckConstraint(condition=Q(reason__in=ReturnReason.values), name="orders_return_reason_valid"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="orders_return_amount_positive"),
+            # Refunded means one refund recorded against it, and only then.
+            models.CheckConstraint(
+                condition=Q(state="refunded", refund__isnull=False) | (~Q(state="refunded") & Q(refund__isnull=True)),
+                name="orders_return_refunded_has_refund",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class ReturnLine(models.Model):
+    return_request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="lines")
+    # Both go only with their order (purged after its retention date).
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="return_lines")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_return_line_quantity_positive"),
+            models.UniqueConstraint(fields=["return_request", "order_line"], name="orders_return_line_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.order_line.title}"
+
+    @property
+    def value(self):
+        return self.order_line.unit_price * self.quantity

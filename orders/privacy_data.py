@@ -11,7 +11,7 @@ from django.utils import timezone
 from arkiv.addresses import normalise_email
 
 from . import emails
-from .models import Order, OrderEmail, Status
+from .models import Order, OrderEmail, ReturnRequest, Status, WishlistItem
 
 # Orders that never got paid carry no tax record and are not posting addresses.
 _PAID = [Status.AUTHORISED, Status.SHIPPED, Status.PARTIALLY_REFUNDED, Status.REFUNDED, Status.CANCELLED]
@@ -60,9 +60,40 @@ def _email_sent(message):
     }
 
 
+def _wish_list(user):
+    if user is None or not user.pk:
+        return []
+    items = WishlistItem.objects.filter(user=user).select_related("offer__release")
+    return [
+        {
+            "saved": i.added_at.isoformat(),
+            "item": i.offer.release.title,
+            "sku": i.offer.sku,
+            "edition": i.offer.kind_label,
+        }
+        for i in items
+    ]
+
+
+def _returns(order):
+    return [
+        {
+            "number": r.number,
+            "opened": r.opened_at.isoformat(),
+            "state": r.get_state_display(),
+            "reason": r.get_reason_display(),
+            "details": r.details,
+            "amount": str(r.amount),
+            "lines": [{"item": li.order_line.title, "quantity": li.quantity} for li in r.lines.all()],
+        }
+        for r in order.returns.all()
+    ]
+
+
 def personal_data(email, user):
-    orders = _orders_of(email, user).prefetch_related("lines", "emails")
+    orders = _orders_of(email, user).prefetch_related("lines", "emails", "returns__lines__order_line")
     return {
+        "wish_list": _wish_list(user),
         "orders": [
             {
                 "number": o.number,
@@ -79,9 +110,10 @@ def personal_data(email, user):
                     for li in o.lines.all()
                 ],
                 "emails_sent": [_email_sent(m) for m in o.emails.all()],
+                "returns": _returns(o),
             }
             for o in orders
-        ]
+        ],
     }
 
 
@@ -93,7 +125,8 @@ def blocking_erasure(email, user):
 def erase(email, user):
     """Keep what tax law needs (the invoice: billing name and address, lines, amounts,
     dates) until the retention date; remove the rest, including every order email's
-    recipient (the customer's and a guardian's copy)."""
+    recipient (the customer's and a guardian's copy), what they wrote about returns, and
+    their wish list."""
     now = timezone.now()
     years = settings.ORDER_RETENTION_YEARS
     for order in _orders_of(email, user):
@@ -106,6 +139,10 @@ def erase(email, user):
         order.retain_until = order.created_at.date() + datetime.timedelta(days=365 * years + years // 4)
         order.save()
         OrderEmail.objects.filter(order=order).update(to=order.email)
+        # What the customer wrote about a return is theirs; the returned lines are invoice data.
+        ReturnRequest.objects.filter(order=order).update(details="")
+    if user is not None and user.pk:
+        WishlistItem.objects.filter(user=user).delete()
     if email:
         OrderEmail.objects.filter(to__iexact=email).update(to="erased@invalid")
 

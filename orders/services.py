@@ -80,9 +80,10 @@ def shipping_cost(method, subtotal):
 # -- the state machine ----------------------------------------------------------------
 
 
-def order_transition(order, to, *, by=None, note=""):
+def order_transition(order, to, *, by=None, note="", email=True):
     """Move an order to a new status if the move is legal: write a history row, release
-    stock where the move says so, and email the customer after commit."""
+    stock where the move says so, and email the customer after commit (unless the
+    caller sends its own, more specific email, as a refunded return does)."""
     if to not in TRANSITIONS[order.status]:
         raise IllegalTransition(
             f"Order {order.number} cannot go from {order.get_status_display()} to {Status(to).label}."
@@ -94,7 +95,7 @@ def order_transition(order, to, *, by=None, note=""):
         OrderStatusChange.objects.create(order=order, from_status=previous, to_status=to, by=by, note=note[:300])
         if to in RELEASES_STOCK:
             _release_stock(order)
-        if to in EMAIL_ON:
+        if to in EMAIL_ON and email:
             emails.queue(order, EMAIL_ON[to])
     return order
 
@@ -370,7 +371,7 @@ def order_cancel(order, *, by, note="", token=None):
     return _caller_sees(order, locked)
 
 
-def order_refund(order, *, amount, by, lines=None, note="", token=None, refunded_when_shown=None):
+def order_refund(order, *, amount, by, lines=None, note="", token=None, refunded_when_shown=None, email=True):
     """Refund some or all of what was captured, never more, once per form: under the
     lock, refuse if the form's token was used, or if money was refunded since the form
     was shown (`refunded_when_shown`), so two staff members never both refund."""
@@ -409,7 +410,11 @@ def order_refund(order, *, amount, by, lines=None, note="", token=None, refunded
             OrderLine.objects.filter(pk=line.pk).update(quantity_refunded=F("quantity_refunded") + quantity)
         full = locked.amount_refunded >= locked.amount_captured
         order_transition(
-            locked, Status.REFUNDED if full else Status.PARTIALLY_REFUNDED, by=by, note=note or f"Refunded {amount}"
+            locked,
+            Status.REFUNDED if full else Status.PARTIALLY_REFUNDED,
+            by=by,
+            note=note or f"Refunded {amount}",
+            email=email,
         )
     return _caller_sees(order, locked)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_returns, views_wishlist
 
 app_name = "orders"
 
@@ -16,4 +16,12 @@ urlpatterns = [
     path("orders/<str:number>/paid/", views.payment_return, name="paid"),
     path("orders/<str:number>/payment-cancelled/", views.payment_cancelled, name="payment_cancelled"),
     path("orders/webhooks/stripe/", views.stripe_webhook, name="stripe_webhook"),
+    # The wish list.
+    path("wishlist/", views_wishlist.wishlist_detail, name="wishlist"),
+    path("wishlist/save/", views_wishlist.wishlist_save, name="wishlist_save"),
+    path("wishlist/save-from-cart/", views_wishlist.wishlist_save_from_cart, name="wishlist_save_from_cart"),
+    path("wishlist/move-to-cart/", views_wishlist.wishlist_move_to_cart, name="wishlist_move_to_cart"),
+    path("wishlist/remove/", views_wishlist.wishlist_delete, name="wishlist_remove"),
+    # Returns.
+    path("orders/<str:number>/return/", views_returns.return_open, name="return_open"),
 ]

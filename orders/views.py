@@ -22,7 +22,7 @@ from catalog.models import Offer
 from catalog.templatetags.catalog_tags import money
 from privacy import forms as privacy_forms
 
-from . import gateway, services
+from . import gateway, returns, services
 from .cart import Cart, CartError, subtotal
 from .forms import ADDRESS_FIELDS, CartAddForm, CartUpdateForm, CheckoutForm
 from .models import Order, ShippingMethod, Status
@@ -267,7 +267,13 @@ def order_detail(request, number):
     return render(
         request,
         "orders/order_detail.html",
-        {"order": order, "lines": list(order.lines.all()), "history": list(order.history.all())},
+        {
+            "order": order,
+            "lines": list(order.lines.all()),
+            "history": list(order.history.all()),
+            "returns": list(order.returns.prefetch_related("lines__order_line")),
+            "return_deadline": None if returns.return_refusal(order) else returns.return_deadline(order),
+        },
     )
 
 

@@ -28,6 +28,7 @@ PUBLIC_PAGES = [
     "/contact/",
     "/cookies/",
     "/cart/",
+    "/wishlist/",
     "/account/sign-in/",
     "/account/sign-up/",
     "/account/password-reset/",
