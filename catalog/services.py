@@ -5,8 +5,10 @@ from collections import Counter
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Min, Q
 
-from .models import Artist, ComposerAlias, Label, Offer, Release, SearchTerm, Work
+from . import selectors
+from .models import Artist, ComposerAlias, Format, Label, Offer, Release, SearchTerm, Work
 from .text import fold, parse_title, work_search_text
 
 CATALOG_VERSION_KEY = "catalog:version"
@@ -28,6 +30,27 @@ def page_tag(name, *parts):
     """The group of cached pages one URL belongs to: its URL name and arguments, e.g.
     page_tag("release", slug). The page cache tags each page the same way."""
     return ":".join([name, "/".join(str(p) for p in parts)]) if parts else name
+
+
+# Long lists of release cards are expired one page at a time: each of their pages is in
+# its list's group (expired when the list itself changes) and in a group of its own,
+# named by its filter and page number (expired when a card on it changes).
+PAGED_LISTS = {"releases", "label"}
+
+
+def list_page_tag(tag, format, number):
+    return f"{tag}|{format}|{number}"
+
+
+def page_tags(url_name, kwargs, query):
+    """The groups of cached pages that a request's page belongs to: its page_tag and,
+    on a paged list, the tag of that one page (as the view reads ?format= and ?page=)."""
+    tag = page_tag(url_name, *kwargs.values())
+    if url_name not in PAGED_LISTS:
+        return [tag]
+    format = query.get("format", "")
+    format = format if format in Format.values else ""
+    return [tag, list_page_tag(tag, format, selectors.page_number(query.get("page")))]
 
 
 def versions_for(keys):
@@ -95,13 +118,56 @@ def release_changed(release, *, listed=True, credited=False):
     _invalidate(version_key(tag) for tag in _release_tags(release, listed=listed, credited=credited))
 
 
+def _card_tags(release):
+    """The list pages that show this release's card: the page of the new releases (all,
+    and of its format) and of its label's releases (all, and of its format) that it is
+    on, and the front page if it is among the newest or the featured ones there."""
+    newer = Release.objects.filter(
+        Q(release_date__gt=release.release_date) | Q(release_date=release.release_date, pk__gt=release.pk)
+    )
+    ahead = newer.count()
+
+    def number(count):
+        return count // selectors.PAGE_SIZE + 1
+
+    releases, label = page_tag("releases"), page_tag("label", release.label.slug)
+    of_label = newer.filter(label_id=release.label_id)
+    tags = [
+        list_page_tag(releases, "", number(ahead)),
+        list_page_tag(releases, release.format, number(newer.filter(format=release.format).count())),
+        list_page_tag(label, "", number(of_label.count())),
+        list_page_tag(label, release.format, number(of_label.filter(format=release.format).count())),
+    ]
+    if ahead < selectors.HOME_NEW or (
+        release.featured and newer.filter(featured=True).count() < selectors.HOME_FEATURED
+    ):
+        tags.append(page_tag("home"))
+    return tags
+
+
 def offer_changed(offer):
-    """A staff edit of one offer (price, activity, stock)."""
-    try:
-        release = offer.release
-    except Release.DoesNotExist:  # deleted along with its release
+    """A staff edit of one offer (price, activity, stock): the release's lowest price is
+    kept in step, and only the pages that show the offer go stale: its release's page,
+    its works' pages and, when the lowest price changed, the list pages showing its card."""
+    release = Release.objects.select_related("label").filter(pk=offer.release_id).first()
+    if release is None:  # deleted along with its release
         return catalog_changed()
-    release_changed(release)
+    lowest = Offer.objects.filter(release=release, is_active=True).aggregate(lowest=Min("price"))["lowest"]
+    tags = _release_tags(release, listed=False)
+    if lowest != release.min_price:
+        Release.objects.filter(pk=release.pk).update(min_price=lowest)
+        release.min_price = lowest
+        tags += _card_tags(release)
+    _invalidate(version_key(tag) for tag in tags)
+
+
+@transaction.atomic
+def releases_set_featured(*, releases, featured):
+    """Feature releases on the front page, or take them off it: only the front page
+    shows this, so only the front page goes stale."""
+    count = releases.update(featured=featured)
+    _invalidate([version_key(page_tag("home"))])
+    return count
 
 
 def shown_availability(*, made_to_order, stock):
