@@ -217,6 +217,7 @@ def release_cover(request, slug):
     cache_control = f"public, max-age={max_age}" + (", immutable" if max_age == COVER_MAX_AGE else "")
     not_modified = get_conditional_response(request, etag=etag)
     if not_modified is not None:
+        not_modified["ETag"] = etag
         not_modified["Cache-Control"] = cache_control
         return not_modified
     response = HttpResponse(_cover_svg(release), content_type="image/svg+xml")
