@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Min, Q
 
 from . import selectors
-from .models import Artist, ComposerAlias, Format, Label, Offer, Release, SearchTerm, Work
+from .models import Artist, ComposerAlias, Credit, Format, Label, Offer, Recording, Release, SearchTerm, Track, Work
 from .text import fold, parse_title, work_search_text
 
 CATALOG_VERSION_KEY = "catalog:version"
@@ -150,8 +150,8 @@ def offer_changed(offer):
     kept in step, and only the pages that show the offer go stale: its release's page,
     its works' pages and, when the lowest price changed, the list pages showing its card."""
     release = Release.objects.select_related("label").filter(pk=offer.release_id).first()
-    if release is None:  # deleted along with its release
-        return catalog_changed()
+    if release is None:  # deleted along with its release, whose deletion expires its pages
+        return
     lowest = Offer.objects.filter(release=release, is_active=True).aggregate(lowest=Min("price"))["lowest"]
     tags = _release_tags(release, listed=False)
     if lowest != release.min_price:
@@ -159,6 +159,68 @@ def offer_changed(offer):
         release.min_price = lowest
         tags += _card_tags(release)
     _invalidate(version_key(tag) for tag in tags)
+
+
+def _shown_on_home(release):
+    newer = Release.objects.filter(
+        Q(release_date__gt=release.release_date) | Q(release_date=release.release_date, pk__gt=release.pk)
+    )
+    return newer.count() < selectors.HOME_NEW or (
+        release.featured and newer.filter(featured=True).count() < selectors.HOME_FEATURED
+    )
+
+
+def _release_page(release_id):
+    slug = Release.objects.filter(pk=release_id).values_list("slug", flat=True).first()
+    return [page_tag("release", slug)] if slug else []
+
+
+def _work_page(work_id):
+    return [page_tag("work", c, w) for c, w in Work.objects.filter(pk=work_id).values_list("composer__slug", "slug")]
+
+
+def _release_deleted(release):
+    # The releases after it move up one place in every list it was on, so those lists
+    # expire as a whole; its works' and performers' pages expired with its recordings.
+    label = Label.objects.filter(pk=release.label_id).values_list("slug", flat=True).first()
+    tags = [page_tag("release", release.slug), page_tag("releases"), page_tag("label", label), page_tag("search")]
+    if _shown_on_home(release):
+        tags.append(page_tag("home"))
+    return tags
+
+
+def _recording_deleted(recording):
+    return _release_page(recording.release_id) + _work_page(recording.work_id)
+
+
+def _credit_deleted(credit):
+    recording = Recording.objects.filter(pk=credit.recording_id).values("release_id", "work_id").first()
+    artist = Artist.objects.filter(pk=credit.artist_id).values_list("slug", flat=True).first()
+    tags = [page_tag("artist", artist)] if artist else []
+    if recording:
+        tags += _release_page(recording["release_id"]) + _work_page(recording["work_id"])
+    return tags
+
+
+def _track_deleted(track):
+    return _release_page(track.release_id)
+
+
+def catalog_row_deleted(instance):
+    """A catalog row was deleted (by staff, one or many at once, or along with its
+    release): the pages that showed it go stale, and every page only when the row is
+    one that many pages show (a composer, a work, a label, a performer)."""
+    if isinstance(instance, Offer):
+        return offer_changed(instance)
+    handler = {
+        Release: _release_deleted,
+        Recording: _recording_deleted,
+        Credit: _credit_deleted,
+        Track: _track_deleted,
+    }.get(type(instance))
+    if handler is None:
+        return catalog_changed()
+    _invalidate(version_key(tag) for tag in handler(instance))
 
 
 @transaction.atomic
