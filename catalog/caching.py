@@ -29,6 +29,7 @@ from . import personal
 from .services import (
     CATALOG_VERSION_KEY,
     catalog_changed,
+    catalog_row_deleted,
     offer_changed,
     page_tag,
     page_tags,
@@ -110,6 +111,10 @@ def _catalog_row_changed(sender, **kwargs):
     catalog_changed()
 
 
+def _catalog_row_deleted(sender, instance, **kwargs):
+    catalog_row_deleted(instance)
+
+
 def _offer_row_changed(sender, instance, **kwargs):
     offer_changed(instance)
 
@@ -122,12 +127,13 @@ def _release_row_saved(sender, instance, created, **kwargs):
 
 
 def connect_invalidation(models):
-    """A saved or deleted offer, or an edited release, makes stale the pages that show
-    it; any other catalog change, every cached page."""
+    """A saved offer, an edited release or a deleted release, recording, credit, track
+    or offer makes stale the pages that show it; any other catalog change, every cached
+    page."""
     for model in models:
         name = model.__name__
         on_save = {"Offer": _offer_row_changed, "Release": _release_row_saved}.get(name, _catalog_row_changed)
-        on_delete = _offer_row_changed if name == "Offer" else _catalog_row_changed
+        on_delete = _catalog_row_deleted
         post_save.connect(on_save, sender=model, dispatch_uid=f"catalog-cache-{name}-save")
         post_delete.connect(on_delete, sender=model, dispatch_uid=f"catalog-cache-{name}-delete")
 
