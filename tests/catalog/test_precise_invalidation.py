@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from catalog.selectors import HOME_NEW, PAGE_SIZE
-from tests.factories import LabelFactory, OfferFactory, RecordingFactory, ReleaseFactory
+from tests.factories import CreditFactory, LabelFactory, OfferFactory, RecordingFactory, ReleaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -137,5 +137,39 @@ def test_featuring_a_release_expires_the_front_page_and_nothing_else(admin_clien
     body, cached = visit(visitor, "/")
     assert not cached and "Featured" in body and release.title in body
     for url in pages:
+        _, cached = visit(visitor, url)
+        assert cached, url
+
+
+def test_deleting_a_release_expires_its_pages_and_lists_but_not_other_releases_or_performers(admin_client, shelf):
+    gone, kept = shelf[-1].release, shelf[-2].release
+    credit = CreditFactory(recording=gone.recordings.get())
+    other_credit = CreditFactory(recording=kept.recordings.get())
+    visitor = Client()
+    expiring = ["/", "/releases/", gone.label.get_absolute_url(), credit.artist.get_absolute_url()]
+    staying = [
+        kept.get_absolute_url(),
+        kept.recordings.get().work.get_absolute_url(),
+        other_credit.artist.get_absolute_url(),
+        "/composers/",
+    ]
+    for url in [gone.get_absolute_url(), gone.recordings.get().work.get_absolute_url(), *expiring, *staying]:
+        visit(visitor, url)
+    gone_work = gone.recordings.get().work.get_absolute_url()
+
+    response = admin_client.post(
+        "/admin/catalog/release/",
+        {"action": "delete_selected", "_selected_action": [gone.pk], "post": "yes"},
+        follow=True,
+    )
+    assert response.status_code == 200
+
+    assert visitor.get(gone.get_absolute_url()).status_code == 404
+    body, cached = visit(visitor, gone_work)
+    assert not cached and gone.title not in body
+    for url in expiring:
+        body, cached = visit(visitor, url)
+        assert not cached and gone.title not in body, url
+    for url in staying:
         _, cached = visit(visitor, url)
         assert cached, url
