@@ -20,10 +20,14 @@ _offers = Prefetch("offers", queryset=Offer.objects.filter(is_active=True).order
 MAX_PAGE = 100_000
 
 
-def paginate(queryset, page_number, *, per_page=PAGE_SIZE):
+def paginate(queryset, page_number, *, per_page=PAGE_SIZE, count=None):
     """A page of the list; a page number that is not a number or is past the end
-    gives the first or last page rather than an error."""
-    return Paginator(queryset, per_page).get_page(page_number)
+    gives the first or last page rather than an error. A count the caller already has
+    saves counting the list again."""
+    paginator = Paginator(queryset, per_page)
+    if count is not None:
+        paginator.count = count
+    return paginator.get_page(page_number)
 
 
 def page_number(value):

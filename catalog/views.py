@@ -60,8 +60,9 @@ def composer_detail(request, slug):
     composer = get_object_or_404(Composer, slug=slug)
     genre = _choice(request.GET.get("genre", ""), Genre)
     works = selectors.works_of_composer(composer=composer, genre=genre)
-    page = selectors.paginate(works, request.GET.get("page"), per_page=50)
     counts = selectors.genre_counts(composer=composer)
+    total = counts.get(genre, 0) if genre else sum(counts.values())
+    page = selectors.paginate(works, request.GET.get("page"), per_page=50, count=total)
     return render(
         request,
         "catalog/composer_detail.html",
@@ -90,6 +91,7 @@ def work_detail(request, composer, slug):
         {
             "work": work,
             "page": page,
+            "rows": cards.work_recordings(page),
             "form": form,
             "filters": filters,
             "choices": selectors.recording_filter_choices(work=work),
@@ -138,7 +140,13 @@ def artist_detail(request, slug):
     return render(
         request,
         "catalog/artist_detail.html",
-        {"artist": artist, "page": page, "role": role, "roles": [Role(r) for r in roles]},
+        {
+            "artist": artist,
+            "page": page,
+            "rows": cards.artist_recordings(page),
+            "role": role,
+            "roles": [Role(r) for r in roles],
+        },
     )
 
 

@@ -23,6 +23,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 CARD = "catalog/includes/release_card.html"
+ROW = "catalog/includes/work_recording.html"
 
 
 def fresh(client, url):
@@ -144,14 +145,20 @@ def test_artist_page_costs_five_queries_with_3_or_30_recordings(client):
     assert few == cost(client, artist.get_absolute_url()) == 5
 
 
-def test_composer_page_costs_four_queries_with_3_or_30_works(client):
-    # Guards a composer lookup per work and a query per genre.
+def test_composer_page_costs_three_queries_with_3_or_60_works(client):
+    # Guards a composer lookup per work, a query per genre and counting the works twice.
     composer = Composer.objects.get(slug="mahler")
     Work.objects.filter(composer=composer).delete()
-    WorkFactory.create_batch(3, composer=composer)
+    WorkFactory.create_batch(3, composer=composer, genre="orchestral")
     few = cost(client, composer.get_absolute_url())
-    WorkFactory.create_batch(27, composer=composer, genre="chamber")
-    assert few == cost(client, composer.get_absolute_url()) == 4
+    WorkFactory.create_batch(57, composer=composer, genre="chamber")
+    assert few == cost(client, composer.get_absolute_url()) == 3
+    # The page count comes from the genre counts: 60 works are two pages of 50, 57 of
+    # them in one genre too, 3 in the other one.
+    assert "Page 1 of 2" in client.get(composer.get_absolute_url()).content.decode()
+    assert "Page 1 of 2" in client.get(composer.get_absolute_url() + "?genre=chamber").content.decode()
+    body = client.get(composer.get_absolute_url() + "?genre=orchestral").content.decode()
+    assert body.count("Test Sonata no.") == 3 and "Page 1 of" not in body
 
 
 def test_genre_page_costs_two_queries_with_3_or_30_works(client):
@@ -199,3 +206,17 @@ def test_release_cards_are_rendered_once_and_then_taken_from_the_cache(client, l
     assert [t.name for t in third.templates].count(CARD) == 1
     body = third.content.decode()
     assert "from €3.99" in body and "from €4.99" not in body
+
+
+def test_a_stock_change_renders_only_that_recordings_row_of_the_work_page_again(client):
+    work = WorkFactory()
+    recordings = [full_recording(work=work) for _ in range(4)]
+    first = client.get(work.get_absolute_url())
+    assert [t.name for t in first.templates].count(ROW) == 4
+    offer = recordings[1].release.offers.get()
+    offer.stock = 0
+    offer.save()
+    second = client.get(work.get_absolute_url())
+    assert [t.name for t in second.templates].count(ROW) == 1
+    body = second.content.decode()
+    assert body.count("Out of stock") == 1 and body.count("In stock") == 3
