@@ -3,7 +3,7 @@ import json
 from django import template
 from django.conf import settings
 from django.http import QueryDict
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -64,8 +64,9 @@ def select_options(choices, selected):
     """<option>s for (value, label) pairs, the selected one marked: the work page's
     filters list up to a few hundred performers."""
     selected = "" if selected is None else str(selected)
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((value, mark_safe(" selected") if str(value) == selected else "", label) for value, label in choices),
-    )
+    options = []
+    for value, label in choices:
+        value = str(value)
+        mark = " selected" if value == selected else ""
+        options.append(f'<option value="{escape(value)}"{mark}>{escape(label)}</option>')
+    return mark_safe("".join(options))
