@@ -118,13 +118,27 @@ def release_changed(release, *, listed=True, credited=False):
     _invalidate(version_key(tag) for tag in _release_tags(release, listed=listed, credited=credited))
 
 
+def _newer_than(release):
+    """The releases listed before this one, newest first (selectors.NEWEST_FIRST)."""
+    return Release.objects.filter(
+        Q(release_date__gt=release.release_date) | Q(release_date=release.release_date, pk__gt=release.pk)
+    )
+
+
+def _shown_on_home(release, *, ahead=None):
+    """Whether the front page shows the release: among the newest, or the featured."""
+    newer = _newer_than(release)
+    ahead = newer.count() if ahead is None else ahead
+    return ahead < selectors.HOME_NEW or (
+        release.featured and newer.filter(featured=True).count() < selectors.HOME_FEATURED
+    )
+
+
 def _card_tags(release):
     """The list pages that show this release's card: the page of the new releases (all,
     and of its format) and of its label's releases (all, and of its format) that it is
     on, and the front page if it is among the newest or the featured ones there."""
-    newer = Release.objects.filter(
-        Q(release_date__gt=release.release_date) | Q(release_date=release.release_date, pk__gt=release.pk)
-    )
+    newer = _newer_than(release)
     ahead = newer.count()
 
     def number(count):
@@ -138,9 +152,7 @@ def _card_tags(release):
         list_page_tag(label, "", number(of_label.count())),
         list_page_tag(label, release.format, number(of_label.filter(format=release.format).count())),
     ]
-    if ahead < selectors.HOME_NEW or (
-        release.featured and newer.filter(featured=True).count() < selectors.HOME_FEATURED
-    ):
+    if _shown_on_home(release, ahead=ahead):
         tags.append(page_tag("home"))
     return tags
 
@@ -159,15 +171,6 @@ def offer_changed(offer):
         release.min_price = lowest
         tags += _card_tags(release)
     _invalidate(version_key(tag) for tag in tags)
-
-
-def _shown_on_home(release):
-    newer = Release.objects.filter(
-        Q(release_date__gt=release.release_date) | Q(release_date=release.release_date, pk__gt=release.pk)
-    )
-    return newer.count() < selectors.HOME_NEW or (
-        release.featured and newer.filter(featured=True).count() < selectors.HOME_FEATURED
-    )
 
 
 def _release_page(release_id):
