@@ -1,5 +1,6 @@
 """The staff's working screens for the catalog. Saving or deleting a row refreshes cached
-pages through catalog.caching's signals; bulk actions call services.catalog_changed."""
+pages through catalog.caching's signals; bulk actions go through services, which expire
+only the pages they change."""
 
 from django.contrib import admin, messages
 
@@ -139,14 +140,12 @@ class ReleaseAdmin(admin.ModelAdmin):
 
     @admin.action(description="Feature on the front page")
     def feature(self, request, queryset):
-        count = queryset.update(featured=True)
-        services.catalog_changed()
+        count = services.releases_set_featured(releases=queryset, featured=True)
         self.message_user(request, f"{count} release(s) featured.", messages.SUCCESS)
 
     @admin.action(description="Remove from the front page")
     def unfeature(self, request, queryset):
-        count = queryset.update(featured=False)
-        services.catalog_changed()
+        count = services.releases_set_featured(releases=queryset, featured=False)
         self.message_user(request, f"{count} release(s) no longer featured.", messages.SUCCESS)
 
 

@@ -6,8 +6,9 @@ Every visitor, with a session or without, is served that body with their own par
 filled in, so nothing personal is ever stored in a shared entry.
 
 Each page belongs to one group named after its URL (page_tag: "release:<slug>",
-"work:<composer>/<slug>", "home", ...) and is stored with the versions of the whole
-catalog and of its group it was rendered under. A catalog write bumps the versions of
+"work:<composer>/<slug>", "home", ...), a page of a long list also to a group of that
+one page (services.page_tags), and is stored with the versions of the whole catalog and
+of its groups it was rendered under. A catalog write bumps the versions of
 only the groups whose pages show what changed (catalog.services). A hit is one round
 trip: one get_many fetches both versions and the page, and a page whose versions are
 not the current ones is rendered afresh. Versions live in the cache every server
@@ -28,8 +29,10 @@ from . import personal
 from .services import (
     CATALOG_VERSION_KEY,
     catalog_changed,
+    catalog_row_deleted,
     offer_changed,
     page_tag,
+    page_tags,
     release_changed,
     version_key,
     versions_for,
@@ -43,9 +46,9 @@ def _page_key(request):
     return f"catalog:page:{digest}"
 
 
-def _tag(request):
+def _tags(request):
     match = request.resolver_match
-    return page_tag(match.url_name, *match.kwargs.values()) if match else page_tag(request.path)
+    return page_tags(match.url_name, match.kwargs, request.GET) if match else [page_tag(request.path)]
 
 
 def _render_shared(view, request, args, kwargs):
@@ -77,7 +80,7 @@ def cached_page(view):
     def wrapper(request, *args, **kwargs):
         if request.method != "GET":
             return view(request, *args, **kwargs)
-        keys = [CATALOG_VERSION_KEY, version_key(_tag(request))]
+        keys = [CATALOG_VERSION_KEY, *(version_key(tag) for tag in _tags(request))]
         page_key = _page_key(request)
         found = cache.get_many([*keys, page_key])
         versions = tuple(found.get(key) for key in keys)
@@ -108,6 +111,10 @@ def _catalog_row_changed(sender, **kwargs):
     catalog_changed()
 
 
+def _catalog_row_deleted(sender, instance, **kwargs):
+    catalog_row_deleted(instance)
+
+
 def _offer_row_changed(sender, instance, **kwargs):
     offer_changed(instance)
 
@@ -120,12 +127,13 @@ def _release_row_saved(sender, instance, created, **kwargs):
 
 
 def connect_invalidation(models):
-    """A saved or deleted offer, or an edited release, makes stale the pages that show
-    it; any other catalog change, every cached page."""
+    """A saved offer, an edited release or a deleted release, recording, credit, track
+    or offer makes stale the pages that show it; any other catalog change, every cached
+    page."""
     for model in models:
         name = model.__name__
         on_save = {"Offer": _offer_row_changed, "Release": _release_row_saved}.get(name, _catalog_row_changed)
-        on_delete = _offer_row_changed if name == "Offer" else _catalog_row_changed
+        on_delete = _catalog_row_deleted
         post_save.connect(on_save, sender=model, dispatch_uid=f"catalog-cache-{name}-save")
         post_delete.connect(on_delete, sender=model, dispatch_uid=f"catalog-cache-{name}-delete")
 

@@ -1,6 +1,7 @@
 """The classical catalog: composer -> work -> every recording of it, on releases that
 the shop offers for sale."""
 
+import hashlib
 from decimal import Decimal
 
 from django.conf import settings
@@ -245,6 +246,10 @@ class Release(models.Model):
             models.Index(fields=["release_date", "id"], name="catalog_release_date_id"),
             models.Index(fields=["label", "release_date", "id"], name="catalog_release_label_date"),
             models.Index(fields=["format", "release_date", "id"], name="catalog_release_format_date"),
+            # The front page's featured releases, newest first, without reading the rest.
+            models.Index(
+                fields=["release_date", "id"], condition=Q(featured=True), name="catalog_release_featured_date"
+            ),
         ]
 
     def __str__(self):
@@ -253,10 +258,17 @@ class Release(models.Model):
     def get_absolute_url(self):
         return reverse("catalog:release", kwargs={"slug": self.slug})
 
+    @property
+    def cover_version(self):
+        """A digest of what the generated cover shows (title, label, catalogue number):
+        its URL changes with it, so browsers may keep a cover for as long as they like."""
+        shown = "\x1f".join([self.title, self.label.name, self.catalog_number])
+        return hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()
+
     def get_cover_url(self):
         if self.cover:
             return self.cover.url
-        return reverse("catalog:cover", kwargs={"slug": self.slug})
+        return reverse("catalog:cover", kwargs={"slug": self.slug}) + f"?v={self.cover_version}"
 
 
 class Recording(models.Model):

@@ -1,12 +1,13 @@
 """Reads for catalog pages. Each returns everything its page shows in a fixed number of
 queries, whatever the number of rows."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 
-from .models import Artist, Composer, Credit, Format, Label, Offer, Recording, Release, Role, Track, Work
+from .models import Artist, Composer, Credit, Format, Offer, Recording, Release, Role, Track, Work
 
 PAGE_SIZE = 24
 
@@ -14,17 +15,77 @@ _credits = Prefetch("credits", queryset=Credit.objects.select_related("artist").
 _offers = Prefetch("offers", queryset=Offer.objects.filter(is_active=True).order_by("price"))
 
 
-def paginate(queryset, page_number, *, per_page=PAGE_SIZE):
+# Past this, a page number is taken for the last page anyone could want: no list of
+# ours is that long, and the offset stays a small number for the database.
+MAX_PAGE = 100_000
+
+
+def paginate(queryset, page_number, *, per_page=PAGE_SIZE, count=None):
     """A page of the list; a page number that is not a number or is past the end
-    gives the first or last page rather than an error."""
-    return Paginator(queryset, per_page).get_page(page_number)
+    gives the first or last page rather than an error. A count the caller already has
+    saves counting the list again."""
+    paginator = Paginator(queryset, per_page)
+    if count is not None:
+        paginator.count = count
+    return paginator.get_page(page_number)
+
+
+def page_number(value):
+    """The page a ?page= value asks for: 1 for anything that is not a positive number."""
+    value = (value or "").strip()
+    if not (value.isascii() and value.isdigit()):
+        return 1
+    if len(value) > len(str(MAX_PAGE)):
+        return MAX_PAGE
+    return min(max(int(value), 1), MAX_PAGE)
+
+
+class ListPage(Sequence):
+    """A page of a long list, read without counting the whole list: one row more than
+    a page tells whether there is a next one. A page past the end is empty."""
+
+    paginator = None
+
+    def __init__(self, queryset, number, per_page=PAGE_SIZE):
+        self.number = number
+        start = (self.number - 1) * per_page
+        rows = list(queryset[start : start + per_page + 1])
+        self.object_list = rows[:per_page]
+        self._has_next = len(rows) > per_page
+
+    def __len__(self):
+        return len(self.object_list)
+
+    def __getitem__(self, index):
+        return self.object_list[index]
+
+    def has_next(self):
+        return self._has_next
+
+    def has_previous(self):
+        return self.number > 1
+
+    def has_other_pages(self):
+        return self.has_next() or self.has_previous()
+
+    def next_page_number(self):
+        return self.number + 1
+
+    def previous_page_number(self):
+        return self.number - 1
+
+
+# The front page shows this many of the newest releases and of the featured ones.
+HOME_NEW = 12
+HOME_FEATURED = 6
+NEWEST_FIRST = ["-release_date", "-pk"]
 
 
 def home_page():
     releases = Release.objects.select_related("label")
     return {
-        "new_releases": list(releases.order_by("-release_date", "-pk")[:12]),
-        "featured": list(releases.filter(featured=True).order_by("-release_date")[:6]),
+        "new_releases": list(releases.order_by(*NEWEST_FIRST)[:HOME_NEW]),
+        "featured": list(releases.filter(featured=True).order_by(*NEWEST_FIRST)[:HOME_FEATURED]),
         "composers": list(Composer.objects.filter(popular=True).order_by("sort_name")[:24]),
     }
 
@@ -90,20 +151,27 @@ def recordings_of_work(*, work, filters):
 
 
 def recording_filter_choices(*, work):
-    """The labels, performers, formats and years that the work's recordings have."""
-    recordings = Recording.objects.filter(work=work).order_by()
-    formats = set(recordings.values_list("release__format", flat=True).distinct())
+    """The formats, labels, performers and years that the work's recordings have, as
+    (value, label) pairs: formats, labels and years from one query over its recordings."""
+    rows = set(
+        Recording.objects.filter(work=work)
+        .order_by()
+        .values_list("release__format", "release__label__slug", "release__label__name", "year")
+        .distinct()
+    )
+    formats = {row[0] for row in rows}
     return {
-        "formats": [f for f in Format if f.value in formats],
-        "labels": list(Label.objects.filter(releases__recordings__work=work).distinct().order_by("name")),
+        "formats": [(f.value, f.label) for f in Format if f.value in formats],
+        "labels": sorted({(slug, name) for _, slug, name, _ in rows}, key=lambda label: (label[1], label[0])),
         "performers": list(
             Artist.objects.filter(
                 credits__recording__work=work, credits__role__in=[Role.CONDUCTOR, Role.SOLOIST, Role.ENSEMBLE]
             )
             .distinct()
-            .order_by("sort_name")[:200]
+            .order_by("sort_name")
+            .values_list("slug", "sort_name")[:200]
         ),
-        "years": sorted({y for y in recordings.values_list("year", flat=True).distinct() if y}, reverse=True),
+        "years": [(y, y) for y in sorted({row[3] for row in rows if row[3]}, reverse=True)],
     }
 
 
@@ -131,21 +199,22 @@ def recordings_by_artist(*, artist, role=None):
 
 
 def artist_roles(*, artist):
-    return sorted(set(Credit.objects.filter(artist=artist).values_list("role", flat=True).distinct()))
+    # Without order_by() the credits' default ordering makes DISTINCT return every credit.
+    return sorted(set(Credit.objects.filter(artist=artist).order_by().values_list("role", flat=True).distinct()))
 
 
 def releases_of_label(*, label, format=None):
     releases = Release.objects.filter(label=label).select_related("label")
     if format:
         releases = releases.filter(format=format)
-    return releases.order_by("-release_date", "-pk")
+    return releases.order_by(*NEWEST_FIRST)
 
 
 def new_releases(*, format=None):
     releases = Release.objects.select_related("label")
     if format:
         releases = releases.filter(format=format)
-    return releases.order_by("-release_date", "-pk")
+    return releases.order_by(*NEWEST_FIRST)
 
 
 def artists_list(*, kind=None, letter=None):

@@ -5,8 +5,10 @@ from collections import Counter
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Min, Q
 
-from .models import Artist, ComposerAlias, Label, Offer, Release, SearchTerm, Work
+from . import selectors
+from .models import Artist, ComposerAlias, Credit, Format, Label, Offer, Recording, Release, SearchTerm, Track, Work
 from .text import fold, parse_title, work_search_text
 
 CATALOG_VERSION_KEY = "catalog:version"
@@ -28,6 +30,27 @@ def page_tag(name, *parts):
     """The group of cached pages one URL belongs to: its URL name and arguments, e.g.
     page_tag("release", slug). The page cache tags each page the same way."""
     return ":".join([name, "/".join(str(p) for p in parts)]) if parts else name
+
+
+# Long lists of release cards are expired one page at a time: each of their pages is in
+# its list's group (expired when the list itself changes) and in a group of its own,
+# named by its filter and page number (expired when a card on it changes).
+PAGED_LISTS = {"releases", "label"}
+
+
+def list_page_tag(tag, format, number):
+    return f"{tag}|{format}|{number}"
+
+
+def page_tags(url_name, kwargs, query):
+    """The groups of cached pages that a request's page belongs to: its page_tag and,
+    on a paged list, the tag of that one page (as the view reads ?format= and ?page=)."""
+    tag = page_tag(url_name, *kwargs.values())
+    if url_name not in PAGED_LISTS:
+        return [tag]
+    format = query.get("format", "")
+    format = format if format in Format.values else ""
+    return [tag, list_page_tag(tag, format, selectors.page_number(query.get("page")))]
 
 
 def versions_for(keys):
@@ -95,13 +118,121 @@ def release_changed(release, *, listed=True, credited=False):
     _invalidate(version_key(tag) for tag in _release_tags(release, listed=listed, credited=credited))
 
 
+def _newer_than(release):
+    """The releases listed before this one, newest first (selectors.NEWEST_FIRST)."""
+    return Release.objects.filter(
+        Q(release_date__gt=release.release_date) | Q(release_date=release.release_date, pk__gt=release.pk)
+    )
+
+
+def _shown_on_home(release, *, ahead=None):
+    """Whether the front page shows the release: among the newest, or the featured."""
+    newer = _newer_than(release)
+    ahead = newer.count() if ahead is None else ahead
+    return ahead < selectors.HOME_NEW or (
+        release.featured and newer.filter(featured=True).count() < selectors.HOME_FEATURED
+    )
+
+
+def _card_tags(release):
+    """The list pages that show this release's card: the page of the new releases (all,
+    and of its format) and of its label's releases (all, and of its format) that it is
+    on, and the front page if it is among the newest or the featured ones there."""
+    newer = _newer_than(release)
+    ahead = newer.count()
+
+    def number(count):
+        return count // selectors.PAGE_SIZE + 1
+
+    releases, label = page_tag("releases"), page_tag("label", release.label.slug)
+    of_label = newer.filter(label_id=release.label_id)
+    tags = [
+        list_page_tag(releases, "", number(ahead)),
+        list_page_tag(releases, release.format, number(newer.filter(format=release.format).count())),
+        list_page_tag(label, "", number(of_label.count())),
+        list_page_tag(label, release.format, number(of_label.filter(format=release.format).count())),
+    ]
+    if _shown_on_home(release, ahead=ahead):
+        tags.append(page_tag("home"))
+    return tags
+
+
 def offer_changed(offer):
-    """A staff edit of one offer (price, activity, stock)."""
-    try:
-        release = offer.release
-    except Release.DoesNotExist:  # deleted along with its release
+    """A staff edit of one offer (price, activity, stock): the release's lowest price is
+    kept in step, and only the pages that show the offer go stale: its release's page,
+    its works' pages and, when the lowest price changed, the list pages showing its card."""
+    release = Release.objects.select_related("label").filter(pk=offer.release_id).first()
+    if release is None:  # deleted along with its release, whose deletion expires its pages
+        return
+    lowest = Offer.objects.filter(release=release, is_active=True).aggregate(lowest=Min("price"))["lowest"]
+    tags = _release_tags(release, listed=False)
+    if lowest != release.min_price:
+        Release.objects.filter(pk=release.pk).update(min_price=lowest)
+        release.min_price = lowest
+        tags += _card_tags(release)
+    _invalidate(version_key(tag) for tag in tags)
+
+
+def _release_page(release_id):
+    slug = Release.objects.filter(pk=release_id).values_list("slug", flat=True).first()
+    return [page_tag("release", slug)] if slug else []
+
+
+def _work_page(work_id):
+    return [page_tag("work", c, w) for c, w in Work.objects.filter(pk=work_id).values_list("composer__slug", "slug")]
+
+
+def _release_deleted(release):
+    # The releases after it move up one place in every list it was on, so those lists
+    # expire as a whole; its works' and performers' pages expired with its recordings.
+    label = Label.objects.filter(pk=release.label_id).values_list("slug", flat=True).first()
+    tags = [page_tag("release", release.slug), page_tag("releases"), page_tag("label", label), page_tag("search")]
+    if _shown_on_home(release):
+        tags.append(page_tag("home"))
+    return tags
+
+
+def _recording_deleted(recording):
+    return _release_page(recording.release_id) + _work_page(recording.work_id)
+
+
+def _credit_deleted(credit):
+    recording = Recording.objects.filter(pk=credit.recording_id).values("release_id", "work_id").first()
+    artist = Artist.objects.filter(pk=credit.artist_id).values_list("slug", flat=True).first()
+    tags = [page_tag("artist", artist)] if artist else []
+    if recording:
+        tags += _release_page(recording["release_id"]) + _work_page(recording["work_id"])
+    return tags
+
+
+def _track_deleted(track):
+    return _release_page(track.release_id)
+
+
+def catalog_row_deleted(instance):
+    """A catalog row was deleted (by staff, one or many at once, or along with its
+    release): the pages that showed it go stale, and every page only when the row is
+    one that many pages show (a composer, a work, a label, a performer)."""
+    if isinstance(instance, Offer):
+        return offer_changed(instance)
+    handler = {
+        Release: _release_deleted,
+        Recording: _recording_deleted,
+        Credit: _credit_deleted,
+        Track: _track_deleted,
+    }.get(type(instance))
+    if handler is None:
         return catalog_changed()
-    release_changed(release)
+    _invalidate(version_key(tag) for tag in handler(instance))
+
+
+@transaction.atomic
+def releases_set_featured(*, releases, featured):
+    """Feature releases on the front page, or take them off it: only the front page
+    shows this, so only the front page goes stale."""
+    count = releases.update(featured=featured)
+    _invalidate([version_key(page_tag("home"))])
+    return count
 
 
 def shown_availability(*, made_to_order, stock):

@@ -4,10 +4,11 @@ import string
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import get_conditional_response
 from django.utils.html import escape
 from django.views.decorators.http import require_GET
 
-from . import jsonld, selectors
+from . import cards, jsonld, selectors
 from .caching import cached_page
 from .forms import ArtistRoleForm, RecordingFilterForm, SearchForm
 from .models import Artist, Composer, Format, Genre, Label, Period, Release, Role, Work
@@ -29,7 +30,10 @@ def _choice(value, choices):
 @cached_page
 def home(request):
     """The front page: new releases, featured releases and ways into the catalog."""
-    return render(request, "catalog/home.html", selectors.home_page())
+    context = selectors.home_page()
+    context["featured"] = cards.release_cards(context["featured"])
+    context["new_releases"] = cards.release_cards(context["new_releases"])
+    return render(request, "catalog/home.html", context)
 
 
 @require_GET
@@ -56,8 +60,9 @@ def composer_detail(request, slug):
     composer = get_object_or_404(Composer, slug=slug)
     genre = _choice(request.GET.get("genre", ""), Genre)
     works = selectors.works_of_composer(composer=composer, genre=genre)
-    page = selectors.paginate(works, request.GET.get("page"), per_page=50)
     counts = selectors.genre_counts(composer=composer)
+    total = counts.get(genre, 0) if genre else sum(counts.values())
+    page = selectors.paginate(works, request.GET.get("page"), per_page=50, count=total)
     return render(
         request,
         "catalog/composer_detail.html",
@@ -86,6 +91,7 @@ def work_detail(request, composer, slug):
         {
             "work": work,
             "page": page,
+            "rows": cards.work_recordings(page),
             "form": form,
             "filters": filters,
             "choices": selectors.recording_filter_choices(work=work),
@@ -134,7 +140,13 @@ def artist_detail(request, slug):
     return render(
         request,
         "catalog/artist_detail.html",
-        {"artist": artist, "page": page, "role": role, "roles": [Role(r) for r in roles]},
+        {
+            "artist": artist,
+            "page": page,
+            "rows": cards.artist_recordings(page),
+            "role": role,
+            "roles": [Role(r) for r in roles],
+        },
     )
 
 
@@ -152,9 +164,13 @@ def label_detail(request, slug):
     """A label's releases, newest first."""
     label = get_object_or_404(Label, slug=slug)
     fmt = _choice(request.GET.get("format", ""), Format)
-    page = selectors.paginate(selectors.releases_of_label(label=label, format=fmt), request.GET.get("page"))
+    page = selectors.ListPage(
+        selectors.releases_of_label(label=label, format=fmt), selectors.page_number(request.GET.get("page"))
+    )
     return render(
-        request, "catalog/label_detail.html", {"label": label, "page": page, "format": fmt, "formats": Format.choices}
+        request,
+        "catalog/label_detail.html",
+        {"label": label, "page": page, "cards": cards.release_cards(page), "format": fmt, "formats": Format.choices},
     )
 
 
@@ -163,8 +179,12 @@ def label_detail(request, slug):
 def release_list(request):
     """New releases, newest first."""
     fmt = _choice(request.GET.get("format", ""), Format)
-    page = selectors.paginate(selectors.new_releases(format=fmt), request.GET.get("page"))
-    return render(request, "catalog/release_list.html", {"page": page, "format": fmt, "formats": Format.choices})
+    page = selectors.ListPage(selectors.new_releases(format=fmt), selectors.page_number(request.GET.get("page")))
+    return render(
+        request,
+        "catalog/release_list.html",
+        {"page": page, "cards": cards.release_cards(page), "format": fmt, "formats": Format.choices},
+    )
 
 
 @require_GET
@@ -187,10 +207,34 @@ def release_detail(request, slug):
     )
 
 
+# A versioned cover URL (?v=) names one content for good; without it, or with an old
+# version, the cover may change and browsers check back after an hour.
+COVER_MAX_AGE = 365 * 24 * 3600
+COVER_UNVERSIONED_MAX_AGE = 3600
+
+
 @require_GET
 def release_cover(request, slug):
-    """A generated placeholder cover: composer and title on a colour of the label's."""
+    """A generated placeholder cover: composer and title on a colour of the label's.
+    Served like a static file: an ETag of its content, 304 when the browser has it,
+    and a year's max-age under a versioned URL. It touches no session or cookie."""
     release = get_object_or_404(Release.objects.select_related("label"), slug=slug)
+    version = release.cover_version
+    etag = f'"{version}"'
+    max_age = COVER_MAX_AGE if request.GET.get("v") == version else COVER_UNVERSIONED_MAX_AGE
+    cache_control = f"public, max-age={max_age}" + (", immutable" if max_age == COVER_MAX_AGE else "")
+    not_modified = get_conditional_response(request, etag=etag)
+    if not_modified is not None:
+        not_modified["ETag"] = etag
+        not_modified["Cache-Control"] = cache_control
+        return not_modified
+    response = HttpResponse(_cover_svg(release), content_type="image/svg+xml")
+    response["ETag"] = etag
+    response["Cache-Control"] = cache_control
+    return response
+
+
+def _cover_svg(release):
     composer, _, title = release.title.partition(": ")
     hue = sum(map(ord, release.label.name)) % 360
     lines = _wrap(title or composer, 22)[:4]
@@ -198,7 +242,7 @@ def release_cover(request, slug):
         f'<text x="20" y="{150 + 26 * i}" font-size="20" fill="#fff">{escape(line)}</text>'
         for i, line in enumerate(lines)
     )
-    svg = (
+    return (
         '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="300" viewBox="0 0 300 300" '
         'font-family="Georgia, serif">'
         f'<rect width="300" height="300" fill="hsl({hue},35%,28%)"/>'
@@ -208,9 +252,6 @@ def release_cover(request, slug):
         f'<text x="20" y="275" font-size="13" fill="hsl({hue},30%,80%)">{escape(release.label.name)} · '
         f"{escape(release.catalog_number)}</text></svg>"
     )
-    response = HttpResponse(svg, content_type="image/svg+xml")
-    response["Cache-Control"] = "public, max-age=86400"
-    return response
 
 
 def _wrap(text, width):

@@ -3,6 +3,7 @@ import json
 from django import template
 from django.conf import settings
 from django.http import QueryDict
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -42,3 +43,30 @@ def money(amount, currency=None):
     currency = currency or settings.ARKIV_CURRENCY
     symbol = _SYMBOLS.get(currency)
     return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {currency}"
+
+
+@register.simple_tag
+def credits(recording):
+    """The performers of a recording, linked: "A (conductor), B (piano), C". A tag rather
+    than an include, because it runs once per row of the work, artist and release pages."""
+    parts = []
+    for credit in recording.credits.all():
+        artist = credit.artist
+        suffix = (
+            f" ({credit.instrument})" if credit.instrument else (" (conductor)" if credit.role == "conductor" else "")
+        )
+        parts.append(format_html('<a href="{}">{}</a>{}', artist.get_absolute_url(), artist.name, suffix))
+    return mark_safe(", ".join(parts))
+
+
+@register.simple_tag
+def select_options(choices, selected):
+    """<option>s for (value, label) pairs, the selected one marked: the work page's
+    filters list up to a few hundred performers."""
+    selected = "" if selected is None else str(selected)
+    options = []
+    for value, label in choices:
+        value = str(value)
+        mark = " selected" if value == selected else ""
+        options.append(f'<option value="{escape(value)}"{mark}>{escape(label)}</option>')
+    return mark_safe("".join(options))

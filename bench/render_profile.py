@@ -1,0 +1,118 @@
+"""Measure what a cache miss costs on each catalog page: queries and median render time
+in-process, on a large generated catalog.
+
+    python bench/render_profile.py [--sqlite-path var/bench-100k.sqlite3] [--repeat 15]
+
+Uses DATABASE_URL when set, else the SQLite file at --sqlite-path (load it first with
+`manage.py load_demo_catalog --all-works --releases N`). Two figures per page:
+
+- cold: the whole cache emptied before each request (page, versions and card fragments);
+- expired: the page's versions bumped (as a catalog change does) while the release
+  cards rendered before are still cached, which is what most misses look like.
+
+The cache is the per-process one, so the figures are the render, not a cache server's
+round trips. Each figure is a wall-clock median and the median CPU time of this process
+(steadier on a busy machine; on PostgreSQL it leaves out the server's own work). Prints
+figures; passes or fails nothing."""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def pages():
+    """The page types, on rows that exist in the loaded catalog."""
+    from catalog.models import Artist, Label, Recording, Work
+
+    work = Work.objects.filter(recording_count__gt=0).select_related("composer").order_by("-recording_count").first()
+    release = Recording.objects.filter(work=work).select_related("release").first().release
+    artist = Artist.objects.filter(credits__role="conductor").first()
+    return {
+        "home": "/",
+        "composers A-Z": "/composers/",
+        "composer": work.composer.get_absolute_url(),
+        "work (most recorded)": work.get_absolute_url(),
+        "release": release.get_absolute_url(),
+        "artist": artist.get_absolute_url(),
+        "label": Label.objects.first().get_absolute_url(),
+        "new releases": "/releases/",
+        "new releases p. 50": "/releases/?page=50",
+        "genre": "/genres/orchestral/",
+        "search 'beethoven 9'": "/search/?q=beethoven+9",
+        "search 'bwv 1007'": "/search/?q=bwv+1007",
+        "search 'bethoven' (typo)": "/search/?q=bethoven",
+    }
+
+
+def measure(urls, repeat):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog.services import catalog_changed
+
+    client = Client()
+    rows = {}
+    for name, url in urls.items():
+        client.get(url)
+        runs = {"cold": [], "expired": []}
+        counts = {}
+        for _ in range(repeat):
+            for mode in runs:
+                if mode == "cold":
+                    cache.clear()
+                else:
+                    catalog_changed()
+                start, cpu = time.perf_counter(), time.process_time()
+                with CaptureQueriesContext(connection) as ctx:
+                    response = client.get(url)
+                runs[mode].append(((time.perf_counter() - start) * 1000, (time.process_time() - cpu) * 1000))
+                counts[mode] = len(ctx.captured_queries)
+                assert response.status_code == 200, (url, response.status_code)
+        rows[name] = {
+            mode: (counts[mode], statistics.median(t for t, _ in times), statistics.median(c for _, c in times))
+            for mode, times in runs.items()
+        }
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sqlite-path", default=str(ROOT / "var" / "bench-100k.sqlite3"))
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arkiv.settings")
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-key-0123456789abcdefghijklmnopqrstuvwxyz")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    os.environ.setdefault("SECURE_HTTPS", "0")
+    os.environ.setdefault("STATIC_MANIFEST", "0")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ["PAGE_CACHE"] = "locmem"
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["SQLITE_PATH"] = args.sqlite_path
+
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from catalog.models import Release
+
+    print(f"{connection.vendor}, {Release.objects.count():,} releases, median of {args.repeat} renders")
+    print(f"{'':28} {'cold':>24} {'expired':>24}")
+    print(f"{'page':28} {'queries':>8} {'ms':>7} {'cpu ms':>7} {'queries':>8} {'ms':>7} {'cpu ms':>7}")
+    for name, row in measure(pages(), args.repeat).items():
+        (cq, cms, ccpu), (eq, ems, ecpu) = row["cold"], row["expired"]
+        print(f"{name:28} {cq:>8} {cms:>7.1f} {ccpu:>7.1f} {eq:>8} {ems:>7.1f} {ecpu:>7.1f}")
+
+
+if __name__ == "__main__":
+    main()

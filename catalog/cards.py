@@ -1,0 +1,97 @@
+"""The repeated pieces of catalog pages (release cards, the recordings of a work or of a
+performer), each cached under its own version.
+
+A piece's version is a digest of everything it shows, so a piece that changes gets a
+new key and nothing ever needs expiring: a page that is rendered afresh after one
+offer's price changed renders that one piece and takes every other from the cache, all
+in one get_many."""
+
+import hashlib
+
+from django.core.cache import cache
+from django.template.loader import get_template
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+# Pieces are small and their keys never go stale, only unused; the cache drops them.
+FRAGMENT_TTL = 24 * 3600
+
+
+def _release_shown(release):
+    # The cover's URL is made from the title, label and catalogue number (Release.cover_version).
+    return (
+        release.pk,
+        release.slug,
+        release.title,
+        release.label.name,
+        release.catalog_number,
+        release.format,
+        release.discs,
+        release.release_date.isoformat(),
+        str(release.min_price),
+        release.cover.name,
+    )
+
+
+def _credits_shown(recording):
+    return tuple((c.artist.slug, c.artist.name, c.role, c.instrument) for c in recording.credits.all())
+
+
+def _work_row_shown(recording):
+    offers = list(recording.release.offers.all())
+    first = offers[0] if offers else None
+    return (
+        recording.pk,
+        recording.year,
+        _release_shown(recording.release),
+        _credits_shown(recording),
+        first and (first.available, first.made_to_order, bool(first.stock)),
+    )
+
+
+def _artist_row_shown(recording):
+    work = recording.work
+    return (
+        recording.pk,
+        work.composer.slug,
+        work.composer.name,
+        work.slug,
+        work.title,
+        _release_shown(recording.release),
+        _credits_shown(recording),
+    )
+
+
+def _cached(template_name, name, items, shown):
+    """Each item rendered with template_name (the item as `name`), in order, rendering
+    only those whose shown values are not cached yet."""
+    items = list(items)
+    if not items:
+        return []
+    prefix = f"catalog:piece:{template_name}:{get_language()}:"
+    keys = [prefix + hashlib.blake2b(repr(shown(item)).encode(), digest_size=16).hexdigest() for item in items]
+    found = cache.get_many(keys)
+    missing = {}
+    template = None
+    for item, key in zip(items, keys, strict=True):
+        if key not in found:
+            template = template or get_template(template_name)
+            missing[key] = found[key] = template.render({name: item})
+    if missing:
+        cache.set_many(missing, FRAGMENT_TTL)
+    return [mark_safe(found[key]) for key in keys]
+
+
+def release_cards(releases):
+    """The card of each release (home page, new releases, label pages)."""
+    return _cached("catalog/includes/release_card.html", "release", releases, _release_shown)
+
+
+def work_recordings(recordings):
+    """A work page's row of each recording, with its release, performers, price and availability."""
+    return _cached("catalog/includes/work_recording.html", "recording", recordings, _work_row_shown)
+
+
+def artist_recordings(recordings):
+    """A performer page's row of each recording, with its work and release."""
+    return _cached("catalog/includes/artist_recording.html", "recording", recordings, _artist_row_shown)
