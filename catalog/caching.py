@@ -28,6 +28,7 @@ from . import personal
 from .services import (
     CATALOG_VERSION_KEY,
     catalog_changed,
+    editorial_changed,
     offer_changed,
     page_tag,
     release_changed,
@@ -119,13 +120,32 @@ def _release_row_saved(sender, instance, created, **kwargs):
         release_changed(instance, credited=True)
 
 
+def _editorial_row_changed(sender, instance, **kwargs):
+    from .models import Release
+
+    try:
+        release = instance.release
+    except Release.DoesNotExist:  # deleted along with its release
+        return catalog_changed()
+    editorial_changed(release=release)
+
+
 def connect_invalidation(models):
     """A saved or deleted offer, or an edited release, makes stale the pages that show
     it; any other catalog change, every cached page."""
     for model in models:
         name = model.__name__
-        on_save = {"Offer": _offer_row_changed, "Release": _release_row_saved}.get(name, _catalog_row_changed)
-        on_delete = _offer_row_changed if name == "Offer" else _catalog_row_changed
+        on_save = {
+            "Offer": _offer_row_changed,
+            "Release": _release_row_saved,
+            "EditorialPick": _editorial_row_changed,
+            "Award": _editorial_row_changed,
+        }.get(name, _catalog_row_changed)
+        on_delete = {
+            "Offer": _offer_row_changed,
+            "EditorialPick": _editorial_row_changed,
+            "Award": _editorial_row_changed,
+        }.get(name, _catalog_row_changed)
         post_save.connect(on_save, sender=model, dispatch_uid=f"catalog-cache-{name}-save")
         post_delete.connect(on_delete, sender=model, dispatch_uid=f"catalog-cache-{name}-delete")
 
