@@ -135,7 +135,10 @@ def robots_txt(request):
         # An order's pages (/orders/<number>/...) are its buyer's alone.
         reverse("orders:detail", kwargs={"number": "N"}).removesuffix("N/"),
         reverse("admin:index"),
-        reverse("catalog:search") + "?",
+        # A search with a query; the wildcard form (understood by the large crawlers)
+        # also covers a query that is not the first parameter.
+        reverse("catalog:search") + "?q=",
+        reverse("catalog:search") + "*q=",
     ]
     lines = ["User-agent: *", *[f"Disallow: {path}" for path in disallowed], "Allow: /", ""]
     lines.append(f"Sitemap: {settings.ARKIV_SITE_URL.rstrip('/')}{reverse('sitemap')}")
