@@ -187,3 +187,79 @@ def test_non_staff_user_cannot_reach_the_editorial_admin(client, django_user_mod
     response = client.get(url)
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
     assert "Editorial" not in response.content.decode()
+
+
+def _release_form(client, release):
+    """The release's admin change form as the page fills it in, inlines included."""
+    from html.parser import HTMLParser
+
+    class Fields(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.data, self._select = {}, None
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            name = attrs.get("name")
+            if tag == "input" and name and attrs.get("type") not in {"submit", "checkbox"}:
+                self.data[name] = attrs.get("value") or ""
+            elif tag == "input" and name and "checked" in attrs:
+                self.data[name] = "on"
+            elif tag == "select" and name:
+                self._select = name
+                self.data.setdefault(name, "")
+            elif tag == "option" and self._select and "selected" in attrs:
+                self.data[self._select] = attrs.get("value", "")
+
+        def handle_endtag(self, tag):
+            if tag == "select":
+                self._select = None
+
+    fields = Fields()
+    fields.feed(client.get(f"/admin/catalog/release/{release.pk}/change/").content.decode())
+    return {k: v for k, v in fields.data.items() if "__prefix__" not in k}
+
+
+def test_staff_record_an_award_and_a_pick_on_the_release_in_the_admin(client, django_user_model, symphony):
+    staff_login(client, django_user_model.objects.create_superuser(email="ed@arkiv.example", password="a-long-pass"))
+    release = make_recordings(symphony, 1)[0].release
+    data = _release_form(client, release)
+    data.update(
+        {
+            "notes": "",
+            "awards-TOTAL_FORMS": "1",
+            "awards-0-name": "Diapason d'Or",
+            "awards-0-year": "2023",
+            "awards-0-category": "",
+            "picks-TOTAL_FORMS": "1",
+            "picks-0-kind": "choice",
+            "picks-0-starts_on": days(0).isoformat(),
+            "picks-0-ends_on": "",
+            "picks-0-blurb": "",
+        }
+    )
+    response = client.post(f"/admin/catalog/release/{release.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+
+    body = client.get(release.get_absolute_url()).content.decode()
+    assert "Diapason d&#x27;Or 2023" in body and "Editor&#x27;s choice" in body
+
+
+def test_admin_refuses_a_second_recording_of_the_week_for_the_same_days(client, django_user_model):
+    staff_login(client, django_user_model.objects.create_superuser(email="ed@arkiv.example", password="a-long-pass"))
+    EditorialPickFactory(kind=WEEK, release__title="This Week's Pick", starts_on=days(0), ends_on=days(6))
+    release = ReleaseFactory()
+    data = _release_form(client, release)
+    data.update(
+        {
+            "picks-TOTAL_FORMS": "1",
+            "picks-0-kind": "week",
+            "picks-0-starts_on": days(3).isoformat(),
+            "picks-0-ends_on": days(9).isoformat(),
+            "picks-0-blurb": "",
+        }
+    )
+    response = client.post(f"/admin/catalog/release/{release.pk}/change/", data)
+    assert response.status_code == 200
+    assert "This Week&#x27;s Pick is already the recording of the week" in response.content.decode()
+    assert not release.picks.exists()
