@@ -263,3 +263,34 @@ def test_admin_refuses_a_second_recording_of_the_week_for_the_same_days(client, 
     assert response.status_code == 200
     assert "This Week&#x27;s Pick is already the recording of the week" in response.content.decode()
     assert not release.picks.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_editors_saving_overlapping_weeks_at_once_leave_one(postgres):
+    import threading
+
+    releases = [ReleaseFactory(), ReleaseFactory()]
+    checked = threading.Barrier(2)
+    outcomes = [None, None]
+
+    def save(i):
+        try:
+            with transaction.atomic():
+                pick = EditorialPick(release=releases[i], kind=WEEK, starts_on=days(i), ends_on=days(i + 6))
+                pick.full_clean()  # both pass: neither has saved yet
+                checked.wait(timeout=30)
+                pick.save()
+            outcomes[i] = "saved"
+        except IntegrityError:
+            outcomes[i] = "refused"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["refused", "saved"]
+    assert EditorialPick.objects.filter(kind=WEEK).count() == 1
