@@ -7,6 +7,8 @@ from django_otp.admin import OTPAdminSite
 from accounts.forms import StaffAdminLoginForm
 from arkiv import health
 from arkiv.limits import limited
+from catalog import feeds, sitemaps
+from catalog.caching import cached_page
 from privacy.inbound import ServiceMailInboundView
 
 
@@ -31,6 +33,12 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    # Discovery: what crawlers and feed readers fetch (catalog/sitemaps.py, catalog/feeds.py).
+    path("robots.txt", sitemaps.robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemaps.sitemap_index, name="sitemap"),
+    path("sitemap-<slug:section>.xml", sitemaps.sitemap_section, name="sitemap_section"),
+    path("releases/new.atom", cached_page(feeds.NewReleasesFeed()), name="feed_new_releases"),
+    path("composers/<slug:slug>/new-releases.atom", cached_page(feeds.ComposerReleasesFeed()), name="feed_composer"),
     path("", include("accounts.urls")),
     path("", include("orders.urls")),
     path("", include("privacy.urls")),

@@ -7,10 +7,12 @@ from django.contrib import admin, messages
 from . import services
 from .models import (
     Artist,
+    Award,
     CatalogueNumber,
     Composer,
     ComposerAlias,
     Credit,
+    EditorialPick,
     Label,
     Movement,
     Offer,
@@ -171,5 +173,45 @@ class OfferAdmin(admin.ModelAdmin):
     list_filter = ["made_to_order", "is_active"]
     list_editable = ["price", "stock", "is_active"]
     search_fields = ["sku", "release__title", "release__catalog_number"]
+    autocomplete_fields = ["release"]
+    list_select_related = ["release"]
+
+
+# Editorial: picks and critics' awards, edited on their release. Saving or deleting one
+# makes stale the pages that show it (catalog.caching -> services.editorial_changed).
+
+
+class EditorialPickInline(admin.TabularInline):
+    model = EditorialPick
+    fields = ["kind", "starts_on", "ends_on", "blurb"]
+    extra = 0
+
+
+class AwardInline(admin.TabularInline):
+    model = Award
+    fields = ["name", "year", "category"]
+    extra = 0
+
+
+ReleaseAdmin.inlines = [*ReleaseAdmin.inlines, EditorialPickInline, AwardInline]
+
+
+@admin.register(EditorialPick)
+class EditorialPickAdmin(admin.ModelAdmin):
+    """Every pick at a glance; each is edited on its release."""
+
+    list_display = ["release", "kind", "starts_on", "ends_on"]
+    list_filter = ["kind"]
+    search_fields = ["release__title", "release__catalog_number"]
+    autocomplete_fields = ["release"]
+    list_select_related = ["release"]
+    date_hierarchy = "starts_on"
+
+
+@admin.register(Award)
+class AwardAdmin(admin.ModelAdmin):
+    list_display = ["release", "name", "year", "category"]
+    list_filter = ["name", "year"]
+    search_fields = ["name", "category", "release__title", "release__catalog_number"]
     autocomplete_fields = ["release"]
     list_select_related = ["release"]

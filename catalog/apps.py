@@ -22,5 +22,7 @@ class CatalogConfig(AppConfig):
                 models.Credit,
                 models.Track,
                 models.Offer,
+                models.EditorialPick,
+                models.Award,
             ]
         )

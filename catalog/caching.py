@@ -30,6 +30,7 @@ from .services import (
     CATALOG_VERSION_KEY,
     catalog_changed,
     catalog_row_deleted,
+    editorial_changed,
     offer_changed,
     page_tag,
     page_tags,
@@ -126,14 +127,32 @@ def _release_row_saved(sender, instance, created, **kwargs):
         release_changed(instance, credited=True)
 
 
+def _editorial_row_changed(sender, instance, **kwargs):
+    from .models import Release
+
+    try:
+        release = instance.release
+    except Release.DoesNotExist:  # deleted along with its release
+        return catalog_changed()
+    editorial_changed(release=release)
+
+
 def connect_invalidation(models):
     """A saved offer, an edited release or a deleted release, recording, credit, track
     or offer makes stale the pages that show it; any other catalog change, every cached
     page."""
     for model in models:
         name = model.__name__
-        on_save = {"Offer": _offer_row_changed, "Release": _release_row_saved}.get(name, _catalog_row_changed)
-        on_delete = _catalog_row_deleted
+        on_save = {
+            "Offer": _offer_row_changed,
+            "Release": _release_row_saved,
+            "EditorialPick": _editorial_row_changed,
+            "Award": _editorial_row_changed,
+        }.get(name, _catalog_row_changed)
+        on_delete = {
+            "EditorialPick": _editorial_row_changed,
+            "Award": _editorial_row_changed,
+        }.get(name, _catalog_row_deleted)
         post_save.connect(on_save, sender=model, dispatch_uid=f"catalog-cache-{name}-save")
         post_delete.connect(on_delete, sender=model, dispatch_uid=f"catalog-cache-{name}-delete")
 

@@ -46,6 +46,8 @@ def _work_row_shown(recording):
         _release_shown(recording.release),
         _credits_shown(recording),
         first and (first.available, first.made_to_order, bool(first.stock)),
+        # Awards and live picks (catalog.selectors.attach_editorial).
+        tuple((badge.kind, badge.text) for badge in getattr(recording.release, "badges", ())),
     )
 
 

@@ -12,6 +12,7 @@ class RecordingFilterForm(forms.Form):
     sort = forms.ChoiceField(
         choices=[
             ("newest", "Newest first"),
+            ("recommended", "Recommended (awards and picks first)"),
             ("oldest", "Oldest first"),
             ("price", "Price: low to high"),
             ("-price", "Price: high to low"),

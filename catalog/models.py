@@ -378,3 +378,80 @@ class SearchTerm(models.Model):
 
     def __str__(self):
         return self.word
+
+
+# Editorial: what the shop's editors recommend, and what critics awarded.
+
+
+class PickKind(models.TextChoices):
+    RECORDING_OF_THE_WEEK = "week", "Recording of the week"
+    EDITORS_CHOICE = "choice", "Editor's choice"
+
+
+class EditorialPick(models.Model):
+    """A release the editors recommend: the recording of the week (one at a time, for
+    a date range) or an editor's choice (from a date, open-ended unless it ends)."""
+
+    Kind = PickKind
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="picks")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True, help_text="Last day shown. Required for a recording of the week.")
+    blurb = models.CharField(max_length=300, blank=True, help_text="One line on why, shown with the pick.")
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        constraints = [
+            choices_check("kind", PickKind, "catalog_pick_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="catalog_pick_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="week") | Q(ends_on__isnull=False),
+                name="catalog_pick_week_has_end",
+            ),
+            # The same release is an editor's choice once; a later week needs a new row.
+            models.UniqueConstraint(fields=["release"], condition=Q(kind="choice"), name="catalog_pick_choice_once"),
+        ]
+        indexes = [models.Index(fields=["kind", "starts_on"], name="catalog_pick_kind_start")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.release}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.kind == self.Kind.RECORDING_OF_THE_WEEK and self.starts_on and self.ends_on:
+            overlapping = EditorialPick.objects.filter(
+                kind=self.Kind.RECORDING_OF_THE_WEEK, starts_on__lte=self.ends_on, ends_on__gte=self.starts_on
+            ).exclude(pk=self.pk)
+            other = overlapping.select_related("release").first()
+            if other is not None:
+                raise ValidationError(
+                    f"{other.release} is already the recording of the week from {other.starts_on:%d %b %Y} "
+                    f"to {other.ends_on:%d %b %Y}; there is one at a time."
+                )
+
+
+class Award(models.Model):
+    """A critics' award given to a release, e.g. Gramophone Award 2019 (Orchestral)."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="awards")
+    name = models.CharField(
+        max_length=120, help_text="e.g. Gramophone Award, Diapason d'Or, Preis der deutschen Schallplattenkritik"
+    )
+    year = models.PositiveSmallIntegerField()
+    category = models.CharField(max_length=120, blank=True, help_text="e.g. Orchestral, Recording of the Year")
+
+    class Meta:
+        ordering = ["-year", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["release", "name", "year", "category"], name="catalog_award_unique"),
+            models.CheckConstraint(condition=Q(year__gte=1900, year__lte=2100), name="catalog_award_year_range"),
+        ]
+
+    def __str__(self):
+        suffix = f" ({self.category})" if self.category else ""
+        return f"{self.name} {self.year}{suffix}"

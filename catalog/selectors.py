@@ -5,9 +5,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Value, Window
+from django.db.models.functions import RowNumber
 
-from .models import Artist, Composer, Credit, Format, Offer, Recording, Release, Role, Track, Work
+from .models import (
+    Artist,
+    Award,
+    Composer,
+    Credit,
+    EditorialPick,
+    Format,
+    Offer,
+    Recording,
+    Release,
+    Role,
+    Track,
+    Work,
+)
 
 PAGE_SIZE = 24
 
@@ -128,6 +142,8 @@ SORTS = {
     "oldest": ["release_date", "pk"],
     "price": ["release__min_price", "pk"],
     "-price": ["-release__min_price", "pk"],
+    # Awarded and picked recordings first, then as "newest" (see recommended_first).
+    "recommended": ["-release_date", "-pk"],
 }
 
 
@@ -224,3 +240,73 @@ def artists_list(*, kind=None, letter=None):
     if letter:
         artists = artists.filter(sort_name__istartswith=letter)
     return artists.order_by("sort_name")
+
+
+# Editorial: picks and awards shown on the home, release and work pages.
+
+
+def _live_picks(today):
+    return EditorialPick.objects.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today), starts_on__lte=today)
+
+
+def editorial_home(*, today, choices=6):
+    """The recording of the week and the newest editor's choices shown on a day."""
+    # One query for both kinds: the newest few of each, ranked within their kind.
+    newest = Window(RowNumber(), partition_by=F("kind"), order_by=[F("starts_on").desc(), F("pk").desc()])
+    shown = list(
+        _live_picks(today)
+        .select_related("release", "release__label")
+        .annotate(rank=newest)
+        .filter(rank__lte=choices)
+        .order_by("-starts_on", "-pk")
+    )
+    return {
+        "recording_of_the_week": next((p for p in shown if p.kind == EditorialPick.Kind.RECORDING_OF_THE_WEEK), None),
+        "editors_choices": [p for p in shown if p.kind == EditorialPick.Kind.EDITORS_CHOICE],
+    }
+
+
+@dataclass(frozen=True)
+class Badge:
+    """An award or a live pick, as a badge on a release."""
+
+    kind: str  # "award" or "pick"
+    text: str
+
+
+def attach_editorial(releases, *, today):
+    """Give each release its badges (release.badges): its live picks, then its awards,
+    newest first, in one query for any number of releases."""
+    releases = list(releases)
+    ids = {r.pk for r in releases}
+    awards = (
+        Award.objects.filter(release_id__in=ids)
+        .order_by()
+        .values_list("release_id", Value("award"), "name", "year", "category")
+    )
+    picks = (
+        _live_picks(today)
+        .filter(release_id__in=ids)
+        .order_by()
+        .values_list("release_id", Value("pick"), "kind", "starts_on__year", Value(""))
+    )
+    labels = dict(EditorialPick.Kind.choices)
+    badges = {}
+    for release_id, kind, name, year, category in picks.union(awards, all=True):
+        if kind == "pick":
+            badge = Badge("pick", labels.get(name, name))
+        else:
+            badge = Badge("award", f"{name} {year}" + (f" · {category}" if category else ""))
+        badges.setdefault(release_id, []).append((kind != "pick", -year, badge.text, badge))
+    for release in releases:
+        release.badges = [badge for *_, badge in sorted(badges.get(release.pk, []))]
+    return releases
+
+
+def recommended_first(recordings, *, today):
+    """Recordings on an awarded release first, then those the editors picked, each
+    group in the order the recordings already had."""
+    awarded = Exists(Award.objects.filter(release=OuterRef("release_id")))
+    picked = Exists(EditorialPick.objects.filter(release=OuterRef("release_id"), starts_on__lte=today))
+    order = list(recordings.query.order_by) or SORTS["newest"]
+    return recordings.annotate(awarded=awarded, picked=picked).order_by(F("awarded").desc(), F("picked").desc(), *order)

@@ -235,6 +235,12 @@ def releases_set_featured(*, releases, featured):
     return count
 
 
+def editorial_changed(*, release):
+    """A pick or award of this release was saved or deleted: the pages that show it (its
+    own, its works', the home page and the lists) go stale."""
+    release_changed(release)
+
+
 def shown_availability(*, made_to_order, stock):
     """What pages say about an offer's stock: only a change of this changes a page."""
     if made_to_order:

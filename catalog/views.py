@@ -4,11 +4,12 @@ import string
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.html import escape
 from django.views.decorators.http import require_GET
 
-from . import cards, jsonld, selectors
+from . import cards, jsonld, opengraph, selectors
 from .caching import cached_page
 from .forms import ArtistRoleForm, RecordingFilterForm, SearchForm
 from .models import Artist, Composer, Format, Genre, Label, Period, Release, Role, Work
@@ -29,10 +30,12 @@ def _choice(value, choices):
 @require_GET
 @cached_page
 def home(request):
-    """The front page: new releases, featured releases and ways into the catalog."""
+    """The front page: new releases, featured releases, the editors' picks and ways into
+    the catalog."""
     context = selectors.home_page()
     context["featured"] = cards.release_cards(context["featured"])
     context["new_releases"] = cards.release_cards(context["new_releases"])
+    context.update(selectors.editorial_home(today=timezone.localdate()))
     return render(request, "catalog/home.html", context)
 
 
@@ -72,6 +75,7 @@ def composer_detail(request, slug):
             "genre": genre,
             "genres": [(g, counts[g.value]) for g in Genre if g.value in counts],
             "jsonld": jsonld.composer(request, composer),
+            "meta": opengraph.composer(composer),
         },
     )
 
@@ -84,7 +88,11 @@ def work_detail(request, composer, slug):
     form = RecordingFilterForm(request.GET)
     filters = form.filters()
     recordings = selectors.recordings_of_work(work=work, filters=filters)
+    today = timezone.localdate()
+    if filters.sort == "recommended":
+        recordings = selectors.recommended_first(recordings, today=today)
     page = selectors.paginate(recordings, request.GET.get("page"), per_page=20)
+    selectors.attach_editorial([r.release for r in page], today=today)
     return render(
         request,
         "catalog/work_detail.html",
@@ -98,6 +106,7 @@ def work_detail(request, composer, slug):
             "catalogue_numbers": list(work.catalogue_numbers.all()),
             "movements": list(work.movements.all()),
             "jsonld": jsonld.work(request, work),
+            "meta": opengraph.work(work, page[0].release if page else None),
         },
     )
 
@@ -195,6 +204,7 @@ def release_detail(request, slug):
         release, recordings, offers = selectors.release_detail(slug=slug)
     except Release.DoesNotExist:
         raise Http404("No such release.") from None
+    selectors.attach_editorial([release], today=timezone.localdate())
     return render(
         request,
         "catalog/release_detail.html",
@@ -203,6 +213,7 @@ def release_detail(request, slug):
             "recordings": recordings,
             "offers": offers,
             "jsonld": jsonld.release(request, release, recordings, offers),
+            "meta": opengraph.release(release, [b.text for b in release.badges if b.kind == "award"]),
         },
     )
 

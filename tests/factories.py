@@ -9,8 +9,10 @@ import factory
 
 from catalog.models import (
     Artist,
+    Award,
     Composer,
     Credit,
+    EditorialPick,
     Format,
     Genre,
     Label,
@@ -157,3 +159,30 @@ def checkout_details(**overrides):
         "shipping_method": "standard",
     }
     return CheckoutDetails(**{**values, **overrides})
+
+
+# Editorial picks and critics' awards.
+
+
+def _yesterday():
+    from django.utils import timezone
+
+    return timezone.localdate() - datetime.timedelta(days=1)
+
+
+class EditorialPickFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EditorialPick
+
+    release = factory.SubFactory(ReleaseFactory)
+    kind = EditorialPick.Kind.EDITORS_CHOICE
+    starts_on = factory.LazyFunction(_yesterday)
+
+
+class AwardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Award
+
+    release = factory.SubFactory(ReleaseFactory)
+    name = "Gramophone Award"
+    year = 2019

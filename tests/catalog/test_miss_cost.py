@@ -59,13 +59,14 @@ def releases(label, count):
         full_recording(release=ReleaseFactory(label=label))
 
 
-def test_home_costs_three_queries_with_3_or_30_releases(client, label):
+def test_home_costs_four_queries_with_3_or_30_releases(client, label):
     # Guards a label lookup per release card and the featured list scanning every release.
     releases(label, 3)
     few = cost(client, "/")
     releases(label, 27)
     ReleaseFactory.create_batch(3, featured=True)
-    assert few == cost(client, "/") == 3
+    # The fourth reads the editors' picks (recording of the week, editor's choice).
+    assert few == cost(client, "/") == 4
 
 
 def test_new_releases_costs_one_query_and_never_counts_the_releases(client, label):
@@ -107,7 +108,7 @@ def test_a_page_past_the_end_of_the_releases_is_empty_not_an_error(client, label
     assert "No releases here." not in client.get("/releases/?page=abc").content.decode()
 
 
-def test_work_page_costs_nine_queries_with_3_or_30_recordings(client):
+def test_work_page_costs_ten_queries_with_3_or_30_recordings(client):
     # Guards per-row credits, artists, labels and offers, and one query per filter list.
     work = WorkFactory()
     for _ in range(3):
@@ -117,10 +118,11 @@ def test_work_page_costs_nine_queries_with_3_or_30_recordings(client):
         full_recording(work=work)
     many = cost(client, work.get_absolute_url())
     filtered = cost(client, work.get_absolute_url() + "?format=cd&sort=price")
-    assert few == many == filtered == 9
+    # The tenth reads the awards and picks of the page's releases.
+    assert few == many == filtered == 10
 
 
-def test_release_page_costs_five_queries_with_3_or_30_recordings(client):
+def test_release_page_costs_six_queries_with_3_or_30_recordings(client):
     # Guards per-recording work, composer, credits and tracks.
     release = ReleaseFactory()
     OfferFactory(release=release)
@@ -131,7 +133,8 @@ def test_release_page_costs_five_queries_with_3_or_30_recordings(client):
         recording = RecordingFactory(release=release, position=position)
         CreditFactory(recording=recording)
         TrackFactory(recording=recording, number=position * 10)
-    assert few == cost(client, release.get_absolute_url()) == 5
+    # The sixth reads its awards and picks.
+    assert few == cost(client, release.get_absolute_url()) == 6
 
 
 def test_artist_page_costs_five_queries_with_3_or_30_recordings(client):
