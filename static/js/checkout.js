@@ -46,9 +46,3 @@
   });
   sync();
 })();
-
-// After a refused submit, take the keyboard and screen reader to the list of problems.
-(function () {
-  var summary = document.getElementById("error-summary");
-  if (summary) summary.focus();
-})();

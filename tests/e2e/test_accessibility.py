@@ -84,6 +84,14 @@ def submit_empty_checkout(page, shop):
     page.wait_for_selector("#error-summary")
 
 
+def submit_wrong_password(page, shop):
+    page.goto("/account/sign-in/")
+    page.fill("input[name=username]", shop.customer.email)
+    page.fill("input[name=password]", "not-the-passphrase")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("#error-summary")
+
+
 def open_as_customer(path):
     def opener(page, shop):
         sign_in(page, shop)
@@ -108,6 +116,7 @@ PAGES = {
     "payment return, pending": open_as_customer(lambda shop: f"/orders/{shop.pending.number}/paid/"),
     "payment return, cancelled": open_as_customer(lambda shop: f"/orders/{shop.abandoned.number}/payment-cancelled/"),
     "sign in": lambda page, shop: page.goto("/account/sign-in/"),
+    "sign in with errors": submit_wrong_password,
     "sign up": lambda page, shop: page.goto("/account/sign-up/"),
     "account": open_as_customer(lambda shop: "/account/"),
     "orders": open_as_customer(lambda shop: "/account/orders/"),
@@ -166,7 +175,7 @@ def test_every_checkout_control_has_its_own_name(page, shop):
 def test_refused_checkout_takes_focus_to_a_summary_that_links_to_each_field(page, shop):
     submit_empty_checkout(page, shop)
     summary = page.locator("#error-summary")
-    assert page.evaluate("() => document.activeElement.id") == "error-summary"
+    page.wait_for_function("() => document.activeElement.id === 'error-summary'")  # the page moves focus
     assert summary.get_attribute("role") == "alert"
     link = summary.get_by_role("link", name="Your email address: This field is required.")
     link.click()
@@ -178,6 +187,12 @@ def test_refused_checkout_takes_focus_to_a_summary_that_links_to_each_field(page
     hrefs = summary.get_by_role("link").evaluate_all("(links) => links.map((a) => a.getAttribute('href'))")
     assert all(page.locator(href).count() == 1 for href in hrefs)  # every link has its field
     assert "#id_billing_postcode" in hrefs and "#id_age_0" in hrefs
+
+
+def test_refused_sign_in_is_announced_and_takes_focus(page, shop):
+    submit_wrong_password(page, shop)
+    page.wait_for_function("() => document.activeElement.id === 'error-summary'")  # the page moves focus
+    assert "Please enter a correct email address and password." in page.get_by_role("alert").first.inner_text()
 
 
 def test_skip_link_comes_first_and_jumps_to_the_content(page, shop):
