@@ -42,6 +42,7 @@ class Shop:
         CreditFactory(recording=recording, artist=self.artist, role=Role.SOLOIST)
         TrackFactory(recording=recording, number=1, title="Allegro")
         self.offer = OfferFactory(release=self.release, stock=5)
+        self.made_to_order = OfferFactory(release=self.release, stock=0, made_to_order=True, lead_time_days=10)
         OfferFactory(release=ReleaseFactory(label=self.release.label), stock=3)
         self.customer = user_model.objects.create_user(email="clara@example.com", password=PASSWORD)
         self.paid = self._order()
@@ -71,10 +72,19 @@ def sign_in(page, shop):
         page.locator("input[name=password]").press("Enter")
 
 
-def add_to_cart(page, shop):
+def add_to_cart(page, shop, offer=None):
     page.goto(shop.release.get_absolute_url())
-    page.get_by_role("button", name="Add to cart").first.click()
+    qty = page.locator(f"#qty-{(offer or shop.offer).pk}")
+    page.locator("form.add-to-cart", has=qty).get_by_role("button").click()
     page.wait_for_selector(".alert-success")
+
+
+def fill_cart(page, shop):
+    """Both editions of the release: two lines whose controls must not share names."""
+    add_to_cart(page, shop)
+    add_to_cart(page, shop, shop.made_to_order)
+    page.goto("/cart/")
+    assert page.locator("tr.cart-line").count() == 2
 
 
 def submit_empty_checkout(page, shop):
@@ -110,7 +120,7 @@ PAGES = {
     "search with results": lambda page, shop: page.goto("/search/?q=clarinet+quintet"),
     "search without results": lambda page, shop: page.goto("/search/?q=zzzzqqq"),
     "cart empty": lambda page, shop: page.goto("/cart/"),
-    "cart full": lambda page, shop: (add_to_cart(page, shop), page.goto("/cart/")),
+    "cart full": fill_cart,
     "checkout with errors": submit_empty_checkout,
     "payment return, paid": open_as_customer(lambda shop: f"/orders/{shop.paid.number}/paid/"),
     "payment return, pending": open_as_customer(lambda shop: f"/orders/{shop.pending.number}/paid/"),
@@ -170,6 +180,18 @@ def test_every_checkout_control_has_its_own_name(page, shop):
     names = [c["name"] for c in controls]
     assert sorted({n for n in names if names.count(n) > 1}) == []
     assert "Billing postcode" in names and "Delivery postcode" in names
+
+
+FORM_PAGES = ["release", "cart full", "sign in", "sign up", "account", "account privacy", "privacy preferences"]
+
+
+@pytest.mark.parametrize("name", FORM_PAGES)
+def test_every_control_on_a_form_page_has_its_own_name(page, shop, name):
+    PAGES[name](page, shop)
+    controls = page.evaluate(CONTROL_NAMES)
+    assert [c["id"] for c in controls if not c["name"]] == []
+    names = [c["name"] for c in controls]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
 
 
 def test_refused_checkout_takes_focus_to_a_summary_that_links_to_each_field(page, shop):
