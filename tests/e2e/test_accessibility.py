@@ -243,16 +243,7 @@ def test_focused_links_and_buttons_show_an_outline(page, shop):
     assert outline != "none"
 
 
-NARROW_PAGES = [
-    "home",
-    "composer",
-    "work",
-    "release",
-    "search with results",
-    "cart full",
-    "checkout with errors",
-    "sign in",
-]
+NARROW_PAGES = list(PAGES)
 
 
 @pytest.mark.parametrize("name", NARROW_PAGES)
