@@ -58,6 +58,7 @@ class SignUpForm(BaseUserCreationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}  # the page's error summary instead of browser bubbles
         self.helper.add_input(Submit("submit", "Create account", css_class="btn-dark"))
         self.fields["full_name"].validators.append(single_line)
 
@@ -81,6 +82,7 @@ class SignInForm(AuthenticationForm):
         super().__init__(request, *args, **kwargs)
         self.fields["username"].label = "Email"
         self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}  # the page's error summary instead of browser bubbles
         self.helper.add_input(Submit("submit", "Sign in", css_class="btn-dark"))
 
 

@@ -23,16 +23,20 @@ class CartUpdateForm(forms.Form):
     quantity = forms.IntegerField(min_value=0, max_value=MAX_QUANTITY)
 
 
-def _address_fields(prefix, required=True):
+def _address_fields(prefix, who, required=True):
+    # Each label names its address: a screen reader reads the label, not the legend, and
+    # the delivery fields must not sound like the billing ones.
     return {
         f"{prefix}_name": forms.CharField(
-            label="Full name", max_length=150, required=required, validators=[single_line]
+            label=f"{who} full name", max_length=150, required=required, validators=[single_line]
         ),
-        f"{prefix}_line1": forms.CharField(label="Address", max_length=200, required=required),
-        f"{prefix}_line2": forms.CharField(label="Address line 2", max_length=200, required=False),
-        f"{prefix}_city": forms.CharField(label="Town or city", max_length=100, required=required),
-        f"{prefix}_postcode": forms.CharField(label="Postcode", max_length=20, required=required),
-        f"{prefix}_country": forms.ChoiceField(label="Country", choices=COUNTRIES, required=required, initial="GB"),
+        f"{prefix}_line1": forms.CharField(label=f"{who} address", max_length=200, required=required),
+        f"{prefix}_line2": forms.CharField(label=f"{who} address line 2", max_length=200, required=False),
+        f"{prefix}_city": forms.CharField(label=f"{who} town or city", max_length=100, required=required),
+        f"{prefix}_postcode": forms.CharField(label=f"{who} postcode", max_length=20, required=required),
+        f"{prefix}_country": forms.ChoiceField(
+            label=f"{who} country", choices=COUNTRIES, required=required, initial="GB"
+        ),
     }
 
 
@@ -42,8 +46,10 @@ class CheckoutForm(forms.Form):
     STALE_PAGE = "This checkout page is out of date. Please check your details and submit again."
 
     checkout_token = forms.UUIDField(widget=forms.HiddenInput)
-    email = forms.EmailField(help_text="For order status emails only.")
-    phone = forms.CharField(max_length=30, help_text="Only used if a parcel cannot be delivered.")
+    email = forms.EmailField(label="Your email address", help_text="For order status emails only.")
+    phone = forms.CharField(
+        label="Your phone number", max_length=30, help_text="Only used if a parcel cannot be delivered."
+    )
     same_address = forms.BooleanField(label="Ship to my billing address", required=False, initial=True)
     shipping_method = forms.ChoiceField(
         choices=ShippingMethod.choices, widget=forms.RadioSelect, initial=ShippingMethod.STANDARD
@@ -55,6 +61,9 @@ class CheckoutForm(forms.Form):
             self.fields["shipping_method"].choices = shipping_labels
         self.helper = FormHelper()
         self.helper.form_id = "checkout-form"
+        # The page's own error summary and messages, announced and linked to each field,
+        # instead of the browser's bubbles, which show one problem at a time and vanish.
+        self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(
             "checkout_token",
             Fieldset("Contact", "email", "phone"),
@@ -62,7 +71,7 @@ class CheckoutForm(forms.Form):
             Fieldset(
                 "Delivery", "same_address", Div(*[f"shipping_{f}" for f in ADDRESS_FIELDS], css_id="shipping-address")
             ),
-            Fieldset("Shipping method", "shipping_method"),
+            "shipping_method",  # a radio group: its own fieldset and legend
             Fieldset("About you", "age", Div(*privacy_forms.GUARDIAN_FIELDS, css_id="guardian-fields")),
             Fieldset("Offers (optional)", "promo_email", "no_postal"),
             HTML(
@@ -101,5 +110,7 @@ class CheckoutForm(forms.Form):
 
 
 CheckoutForm.base_fields.update(
-    _address_fields("billing") | _address_fields("shipping", required=False) | privacy_forms.checkout_fields()
+    _address_fields("billing", "Billing")
+    | _address_fields("shipping", "Delivery", required=False)
+    | privacy_forms.checkout_fields()
 )

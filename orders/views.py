@@ -116,6 +116,25 @@ def _shipping_labels(sub):
     ]
 
 
+def _shipping_summary(sub, *, chosen=None):
+    """The checkout summary for the chosen shipping method (standard until the buyer
+    picks another), and every method's cost and total for the page's script to swap in."""
+    chosen = chosen if chosen in ShippingMethod.values else ShippingMethod.STANDARD
+    options = []
+    for method, label in ShippingMethod.choices:
+        cost = services.shipping_cost(method, sub)
+        options.append(
+            {"method": method, "label": label, "cost": money(cost) if cost else "free", "total": money(sub + cost)}
+        )
+    shipping = services.shipping_cost(chosen, sub)
+    return {
+        "shipping": shipping,
+        "total": sub + shipping,
+        "shipping_label": ShippingMethod(chosen).label,
+        "shipping_options": options,
+    }
+
+
 def _prefill(request):
     initial = {"checkout_token": request.session.setdefault("checkout_token", str(uuid.uuid4()))}
     user = request.user
@@ -150,6 +169,7 @@ def checkout(request):
         data, foreign = data.copy(), True
         data["checkout_token"] = initial["checkout_token"]
     form = CheckoutForm(data, initial=initial, shipping_labels=_shipping_labels(summary["subtotal"]))
+    summary |= _shipping_summary(summary["subtotal"], chosen=(data or {}).get("shipping_method"))
     if foreign:
         form.add_error(None, CheckoutForm.STALE_PAGE)
     if request.method == "POST" and form.is_valid():

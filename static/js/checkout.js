@@ -21,3 +21,28 @@
   radios.forEach(function (radio) { radio.addEventListener("change", sync); });
   sync();
 })();
+
+// Keep the order summary in step with the chosen shipping method. Every method's cost
+// and total come from the server with the page; without JavaScript the summary follows
+// the method after the form is sent.
+(function () {
+  var options = document.querySelectorAll("#shipping-options li");
+  var label = document.getElementById("summary-shipping-label");
+  var cost = document.getElementById("summary-shipping");
+  var total = document.getElementById("summary-total");
+  if (!options.length || !label || !cost || !total) return;
+  function sync() {
+    var chosen = document.querySelector("input[name=shipping_method]:checked");
+    if (!chosen) return;
+    options.forEach(function (option) {
+      if (option.dataset.method !== chosen.value) return;
+      label.textContent = option.dataset.label;
+      cost.textContent = option.dataset.cost;
+      total.textContent = option.dataset.total;
+    });
+  }
+  document.querySelectorAll("input[name=shipping_method]").forEach(function (radio) {
+    radio.addEventListener("change", sync);
+  });
+  sync();
+})();
