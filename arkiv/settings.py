@@ -188,7 +188,7 @@ PAGE_CACHE = os.environ.get(
 if PAGE_CACHE == "redis":
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "arkiv.cache.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
         }
     }
@@ -386,7 +386,7 @@ CLIENT_IPV6_PREFIX_LENGTH = min(128, max(1, int(os.environ.get("CLIENT_IPV6_PREF
 REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "2"))
 CACHES["shared"] = (
     {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "arkiv.cache.RedisCache",
         "LOCATION": os.environ["REDIS_URL"],
         "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS},
     }

@@ -1,0 +1,258 @@
+"""Where a shopper's request goes: requests per second through gunicorn and a cProfile of
+the same request in-process, for
+
+  - a catalog page served from the shared cache to an anonymous visitor,
+  - the same page to a visitor with a real session holding a cart,
+  - the cart page of that visitor,
+  - adding to the cart (POST, with the visitor's CSRF token),
+
+each as a ratio to a hello-world Django view measured in the same run.
+
+    python bench/hit_profile.py [--seconds 5] [--connections 8] [--workers 1] [--runs 3]
+                                [--profile] [--port 8791]
+
+Uses DATABASE_URL, or var/arkiv.sqlite3 (`make run` loads it), and REDIS_URL when set.
+Prints figures; passes or fails nothing. Needs wrk for the POST load."""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from http.client import HTTPConnection
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
+    "DEBUG": "0",
+    "SECRET_KEY": "benchmark-only-key-0123456789abcdefghijklmnopqrstuvwxyz",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+    "SECURE_HTTPS": "0",
+    "STATIC_MANIFEST": "0",
+    "LOG_LEVEL": "WARNING",
+}
+os.environ.update(ENV)
+
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def targets():
+    """A catalog page and offers that can take many copies, from the loaded catalog."""
+    from catalog.models import Offer, Recording, Work
+
+    work = Work.objects.filter(recording_count__gt=0).order_by("-recording_count").first()
+    release = Recording.objects.filter(work=work).select_related("release").first().release
+    offers = list(Offer.objects.filter(is_active=True, made_to_order=True).values_list("pk", flat=True)[:20])
+    offers += list(Offer.objects.filter(is_active=True, stock__gte=99).values_list("pk", flat=True)[: 20 - len(offers)])
+    return release.get_absolute_url(), offers
+
+
+class Visitor:
+    """A browser with its own cookies, speaking plain HTTP to the server."""
+
+    def __init__(self, port):
+        self.port, self.cookies = port, {}
+
+    def request(self, method, url, body=None):
+        conn = HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Cookie": self.cookie_header()}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Referer"] = f"http://127.0.0.1:{self.port}{url}"
+        conn.request(method, url, body=body, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        return response.status, text
+
+    def cookie_header(self):
+        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+
+
+def cart_visitor(port, page, offers):
+    """A visitor who put one copy of each of three offers in the cart."""
+    visitor = Visitor(port)
+    status, text = visitor.request("GET", page)
+    token = CSRF_INPUT.search(text).group(1)
+    for offer in offers[:3]:
+        body = urlencode({"csrfmiddlewaretoken": token, "offer": offer, "quantity": 1, "next": page})
+        status, _ = visitor.request("POST", "/cart/add/", body)
+        assert status == 302, status
+    visitor.request("GET", page)  # the message is shown once, as a browser would see it
+    assert "sessionid" in visitor.cookies
+    return visitor, token
+
+
+def wrk(url, port, seconds, connections, cookie="", post=None):
+    lines = [f'wrk.headers["Cookie"] = "{cookie}"'] if cookie else []
+    if post:
+        offers, token, page = post
+        lines += [
+            'wrk.method = "POST"',
+            'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"',
+            f'wrk.headers["Referer"] = "http://127.0.0.1:{port}{page}"',
+            f"offers = {{{', '.join(str(o) for o in offers)}}}",
+            "i = 0",
+            "request = function()",
+            "  i = i + 1",
+            f'  local body = "csrfmiddlewaretoken={token}&quantity=1&next={page}&offer=" .. offers[(i % #offers) + 1]',
+            "  return wrk.format(nil, nil, nil, body)",
+            "end",
+        ]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write("\n".join(lines) + "\n")
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", script.name, f"http://127.0.0.1:{port}{url}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        print(f"  ! {url}: {non2xx.group(1)} responses were errors")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def serve(port, workers):
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "bench.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
+        + ["--log-level", "warning"],
+        cwd=ROOT,
+        env={**os.environ, **ENV},
+    )
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/hello/", timeout=1)
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def measure(args, page, offers):
+    server = serve(args.port, args.workers)
+    try:
+        visitor, token = cart_visitor(args.port, page, offers)
+        cookie = visitor.cookie_header()
+        Visitor(args.port).request("GET", page)  # the page is now in the cache
+        # Add-to-cart gets its own session, so the cart above keeps its three lines.
+        adder, adder_token = cart_visitor(args.port, page, offers)
+        rates = {
+            "hello world": wrk("/bench/hello/", args.port, args.seconds, args.connections),
+            "page, anonymous (hit)": wrk(page, args.port, args.seconds, args.connections),
+            "page, cart session (hit)": wrk(page, args.port, args.seconds, args.connections, cookie),
+            "cart page": wrk("/cart/", args.port, args.seconds, args.connections, cookie),
+            "add to cart (POST)": wrk(
+                "/cart/add/",
+                args.port,
+                args.seconds,
+                args.connections,
+                adder.cookie_header(),
+                post=(offers, adder_token, page),
+            ),
+        }
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+    return rates
+
+
+def profile(page, offers, top):
+    """cProfile of each request in-process, through Django's whole handler."""
+    import django
+
+    django.setup()
+    from django.test import Client
+
+    client = Client()
+    text = client.get(page).content.decode()
+    token = CSRF_INPUT.search(text).group(1)
+    anonymous = Client()
+    anonymous.get(page)
+    for offer in offers[:3]:
+        client.post("/cart/add/", {"csrfmiddlewaretoken": token, "offer": offer, "quantity": 1, "next": page})
+    client.get(page)
+    cases = {
+        "page, anonymous (hit)": lambda: Client().get(page),
+        "page, cart session (hit)": lambda: client.get(page),
+        "cart page": lambda: client.get("/cart/"),
+        "add to cart (POST)": lambda: client.post(
+            "/cart/add/", {"csrfmiddlewaretoken": token, "offer": offers[5], "quantity": 1, "next": page}
+        ),
+    }
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for name, call in cases.items():
+        call()
+        with CaptureQueriesContext(connection) as ctx:
+            call()
+        queries = len(ctx.captured_queries)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(200):
+            call()
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+        print(f"\n=== {name}: {queries} queries; 200 requests, cumulative time ===")
+        print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:6000])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument("--profile", action="store_true", help="also print a cProfile of each request")
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("needs wrk (apt-get install wrk)")
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    page, offers = targets()
+    connection.close()
+    print(
+        f"Database: {connection.vendor}; page cache: {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}; "
+        f"sessions: {settings.SESSION_ENGINE}; gunicorn workers: {args.workers}; wrk -c{args.connections} "
+        f"-d{args.seconds}s; page {page}"
+    )
+    runs = [measure(args, page, offers) for _ in range(args.runs)]
+    print(f"\n{'request':28} {'req/s (runs)':>30} {'vs hello world (range)':>24}")
+    for name in runs[0]:
+        rates = [run[name] for run in runs]
+        ratios = [run[name] / run["hello world"] for run in runs]
+        shown = ", ".join(f"{r:.0f}" for r in rates)
+        print(f"{name:28} {shown:>30} {min(ratios):>11.2f} - {max(ratios):.2f}")
+    if args.profile:
+        profile(page, offers, args.top)
+
+
+if __name__ == "__main__":
+    main()
