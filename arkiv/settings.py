@@ -205,9 +205,11 @@ elif PAGE_CACHE == "locmem":
 else:
     raise ImproperlyConfigured("PAGE_CACHE must be redis, database or locmem.")
 
-# Django's database sessions, each with its account's id, so erasing an account ends
-# every session it has (privacy/sessions.py).
+# Django's cached_db sessions, each with its account's id, so erasing an account ends
+# every session it has (privacy/sessions.py). Read from the cache every server shares
+# ("shared": Redis, or a database table), written through to the database.
 SESSION_ENGINE = "privacy.sessions"
+SESSION_CACHE_ALIAS = "shared"
 # What a browser keeps of its session when its user signs out: the cart, nothing else.
 SESSION_KEYS_KEPT_ON_SIGN_OUT = ("cart", "cart_count")
 # Messages ride in the session: the session and CSRF cookies are the only cookies (P7).

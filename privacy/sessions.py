@@ -1,13 +1,19 @@
-"""Django's database session engine, with each session's account kept in its own
-column (Django's documented way to extend a session engine), so that erasing an
-account deletes every one of its sessions rather than only invalidating them.
-Nothing else is stored: no address, no browser details (promise P1)."""
+"""Django's cached_db session engine: each session is read from the cache every server
+shares (SESSION_CACHE_ALIAS: Redis, or the database cache) and written through to the
+database. Each session's account is kept in its own column (Django's documented way to
+extend a session engine), so that erasing an account deletes every one of its sessions,
+and their cached copies, rather than only invalidating them. Nothing else is stored: no
+address, no browser details (promise P1)."""
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore as DBSessionStore
+from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBSessionStore
+from django.core.cache import caches
+from django.db import transaction
 
 
-class SessionStore(DBSessionStore):
+class SessionStore(CachedDBSessionStore):
     @classmethod
     def get_model_class(cls):
         from .models import AccountSession
@@ -21,9 +27,20 @@ class SessionStore(DBSessionStore):
         return instance
 
 
+def _forget_cached(session_keys):
+    caches[settings.SESSION_CACHE_ALIAS].delete_many([KEY_PREFIX + key for key in session_keys])
+
+
 def sessions_end_for(account_id):
-    """Delete every stored session of an account; returns how many there were."""
+    """Delete every stored session of an account, and its copy in the cache; returns how
+    many there were. The copies are deleted again once the transaction commits: a request
+    served meanwhile may have read a session from the database into the cache."""
     from .models import AccountSession
 
-    deleted, _ = AccountSession.objects.filter(account_id=account_id).delete()
+    stored = AccountSession.objects.filter(account_id=account_id)
+    keys = list(stored.values_list("session_key", flat=True))
+    deleted, _ = stored.delete()
+    if keys:
+        _forget_cached(keys)
+        transaction.on_commit(lambda: _forget_cached(keys))
     return deleted
