@@ -71,6 +71,9 @@ MIDDLEWARE = [
     # /healthz and /readyz, also for probes by IP address: after the security headers
     # and the NUL check, before the host check, sessions and rate limits (arkiv/health.py).
     "arkiv.health.ProbeMiddleware",
+    # A cached catalog page is served from here, before URL resolution and the view,
+    # through the middleware below that shape a response (catalog/caching.py).
+    "catalog.caching.SharedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -20,6 +20,8 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core import checks
 from django.core.cache import cache
+from django.core.exceptions import MiddlewareNotUsed
+from django.core.handlers.exception import convert_exception_to_response
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
 from django.utils.module_loading import import_string
@@ -40,7 +42,7 @@ PAGE_TTL = 300
 
 def _page_key(request):
     digest = hashlib.blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
-    return f"catalog:page:{digest}"
+    return f"catalog:page:v2:{digest}"
 
 
 def _tag(request):
@@ -70,6 +72,36 @@ def _render_shared(view, request, args, kwargs):
     return response, touched
 
 
+# Paths of cached pages and their groups, learnt as each page is first served through
+# its view, so that SharedPageMiddleware can find a page without resolving the URL. A
+# path's group never changes; the table is only bounded.
+_tags_by_path = {}
+_MAX_KNOWN_PATHS = 50_000
+
+
+def _lookup(request, tag):
+    """The version keys, page key and what the cache holds of them, in one round trip."""
+    keys = [CATALOG_VERSION_KEY, version_key(tag)]
+    page_key = _page_key(request)
+    return keys, page_key, cache.get_many([*keys, page_key])
+
+
+def _fresh_entry(keys, page_key, found):
+    versions = tuple(found.get(key) for key in keys)
+    entry = found.get(page_key)
+    if entry is not None and None not in versions and entry[0] == versions:
+        return entry
+    return None
+
+
+def _hit_response(request, entry):
+    _, content, content_type, headers = entry
+    response = HttpResponse(personal.fill_in(request, content), content_type=content_type)
+    for header, value in headers:
+        response[header] = value
+    return response
+
+
 def cached_page(view):
     """Serve the view's page from the shared cache, with each visitor's own parts."""
 
@@ -77,14 +109,15 @@ def cached_page(view):
     def wrapper(request, *args, **kwargs):
         if request.method != "GET":
             return view(request, *args, **kwargs)
-        keys = [CATALOG_VERSION_KEY, version_key(_tag(request))]
-        page_key = _page_key(request)
-        found = cache.get_many([*keys, page_key])
-        versions = tuple(found.get(key) for key in keys)
-        entry = found.get(page_key)
-        if entry is not None and None not in versions and entry[0] == versions:
-            _, content, content_type = entry
-            return HttpResponse(personal.fill_in(request, content), content_type=content_type)
+        tag = _tag(request)
+        if len(_tags_by_path) >= _MAX_KNOWN_PATHS:
+            _tags_by_path.clear()
+        _tags_by_path[request.path_info] = tag
+        # SharedPageMiddleware already looked and found no fresh page: no second look.
+        keys, page_key, found = getattr(request, "_shared_page_lookup", None) or _lookup(request, tag)
+        entry = _fresh_entry(keys, page_key, found)
+        if entry is not None:
+            return _hit_response(request, entry)
 
         current = versions_for(keys)
         versions = tuple(current[key] for key in keys)
@@ -92,16 +125,64 @@ def cached_page(view):
         if response.status_code != 200 or getattr(response, "streaming", False):
             return response
         shared = personal.placeholders(response.content)
+        # What the view itself set (anything the middleware adds is added to a hit too).
+        headers = tuple((h, v) for h, v in response.items() if h.lower() not in {"content-type", "content-length"})
+        entry = (versions, shared, response["Content-Type"], headers)
         if not response.cookies and not touched:
-            cache.set(page_key, (versions, shared, response["Content-Type"]), PAGE_TTL)
-        filled = HttpResponse(personal.fill_in(request, shared), content_type=response["Content-Type"])
-        for header, value in response.items():
-            if header.lower() not in {"content-type", "content-length"}:
-                filled[header] = value
+            cache.set(page_key, entry, PAGE_TTL)
+        filled = _hit_response(request, entry)
         filled.cookies = response.cookies
         return filled
 
     return wrapper
+
+
+# Middleware that only act on views (a second factor for the admin, rate limits and
+# sign-in lockouts on the views that ask for them) and never change a catalog page.
+VIEW_ONLY_MIDDLEWARE = {
+    "django_otp.middleware.OTPMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+    "axes.middleware.AxesMiddleware",
+}
+
+
+class SharedPageMiddleware:
+    """A cached catalog page is served before URL resolution and the view: one cache
+    round trip, then the visitor's own parts. The answer still passes through every
+    middleware that shapes a response (the session and its cookie, CSRF and its cookie,
+    the host check, no-store for personal pages, messages, X-Frame-Options, and, being
+    outside this one, the security, CSP and Permissions-Policy headers), so a hit carries
+    exactly the headers and cookies the full stack would give. A miss, or a path not yet
+    known as a cached page, goes on through the whole stack as before."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        path = f"{__name__}.{type(self).__name__}"
+        handler = convert_exception_to_response(self._serve)
+        for name in reversed(settings.MIDDLEWARE[settings.MIDDLEWARE.index(path) + 1 :]):
+            if name in VIEW_ONLY_MIDDLEWARE:
+                continue
+            try:
+                handler = convert_exception_to_response(import_string(name)(handler))
+            except MiddlewareNotUsed:
+                continue
+        self.serve_hit = handler
+
+    def __call__(self, request):
+        tag = _tags_by_path.get(request.path_info) if request.method == "GET" else None
+        if tag is None:
+            return self.get_response(request)
+        lookup = _lookup(request, tag)
+        entry = _fresh_entry(*lookup)
+        if entry is None:
+            request._shared_page_lookup = lookup
+            return self.get_response(request)
+        request._shared_page_entry = entry
+        return self.serve_hit(request)
+
+    @staticmethod
+    def _serve(request):
+        return _hit_response(request, request._shared_page_entry)
 
 
 def _catalog_row_changed(sender, **kwargs):
