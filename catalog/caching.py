@@ -14,6 +14,7 @@ not the current ones is rendered afresh. Versions live in the cache every server
 shares, so a change made on one server is seen by the next request on any other."""
 
 import hashlib
+import importlib
 from functools import wraps
 
 from django.conf import settings
@@ -79,11 +80,12 @@ _tags_by_path = {}
 _MAX_KNOWN_PATHS = 50_000
 
 
-def _lookup(request, tag):
-    """The version keys, page key and what the cache holds of them, in one round trip."""
+def _lookup(request, tag, *also):
+    """The version keys, page key and what the cache holds of them (and of any other
+    keys asked for), in one round trip."""
     keys = [CATALOG_VERSION_KEY, version_key(tag)]
     page_key = _page_key(request)
-    return keys, page_key, cache.get_many([*keys, page_key])
+    return keys, page_key, cache.get_many([*keys, page_key, *also])
 
 
 def _fresh_entry(keys, page_key, found):
@@ -137,6 +139,21 @@ def cached_page(view):
     return wrapper
 
 
+def _sessions_read_with_pages():
+    """The session engine's module when a visitor's session can be read in the same
+    round trip as the page: the engine reads sessions from a cache (privacy.sessions)
+    that is the page cache's very store (one Redis for both). Else None."""
+    module = importlib.import_module(settings.SESSION_ENGINE)
+    if not hasattr(module, "prefetched"):
+        return None
+    sessions_cache = settings.CACHES.get(settings.SESSION_CACHE_ALIAS, {})
+    pages_cache = settings.CACHES["default"]
+    same = ("BACKEND", "LOCATION", "KEY_PREFIX", "VERSION", "KEY_FUNCTION")
+    if any(sessions_cache.get(name) != pages_cache.get(name) for name in same):
+        return None
+    return module
+
+
 # Middleware that only act on views (a second factor for the admin, rate limits and
 # sign-in lockouts on the views that ask for them) and never change a catalog page.
 VIEW_ONLY_MIDDLEWARE = {
@@ -152,11 +169,14 @@ class SharedPageMiddleware:
     middleware that shapes a response (the session and its cookie, CSRF and its cookie,
     the host check, no-store for personal pages, messages, X-Frame-Options, and, being
     outside this one, the security, CSP and Permissions-Policy headers), so a hit carries
-    exactly the headers and cookies the full stack would give. A miss, or a path not yet
-    known as a cached page, goes on through the whole stack as before."""
+    exactly the headers and cookies the full stack would give. When sessions are read
+    from the page cache's own store (one Redis), the visitor's session comes in the same
+    round trip as the page. A miss, or a path not yet known as a cached page, goes on
+    through the whole stack as before."""
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.sessions = _sessions_read_with_pages()
         path = f"{__name__}.{type(self).__name__}"
         handler = convert_exception_to_response(self._serve)
         for name in reversed(settings.MIDDLEWARE[settings.MIDDLEWARE.index(path) + 1 :]):
@@ -172,13 +192,20 @@ class SharedPageMiddleware:
         tag = _tags_by_path.get(request.path_info) if request.method == "GET" else None
         if tag is None:
             return self.get_response(request)
-        lookup = _lookup(request, tag)
+        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME) if self.sessions else None
+        if session_key and not (session_key.isascii() and session_key.isalnum() and len(session_key) <= 64):
+            session_key = None  # not a key the shop ever made: the session middleware sorts it out
+        session_cache_key = self.sessions.KEY_PREFIX + session_key if session_key else None
+        lookup = _lookup(request, tag, *filter(None, [session_cache_key]))
         entry = _fresh_entry(*lookup)
         if entry is None:
             request._shared_page_lookup = lookup
             return self.get_response(request)
         request._shared_page_entry = entry
-        return self.serve_hit(request)
+        if session_key is None:
+            return self.serve_hit(request)
+        with self.sessions.prefetched(session_key, lookup[2].get(session_cache_key)):
+            return self.serve_hit(request)
 
     @staticmethod
     def _serve(request):

@@ -5,6 +5,9 @@ extend a session engine), so that erasing an account deletes every one of its se
 and their cached copies, rather than only invalidating them. Nothing else is stored: no
 address, no browser details (promise P1)."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.cached_db import KEY_PREFIX
@@ -12,8 +15,29 @@ from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBS
 from django.core.cache import caches
 from django.db import transaction
 
+# A session's cached copy read by the caller together with something else in one round
+# trip (catalog.caching reads it with the page): (session key, data or None).
+_prefetched = ContextVar("prefetched_session", default=(None, None))
+
+
+@contextmanager
+def prefetched(session_key, data):
+    """While inside, a session with this key loads from `data` (its copy, just read from
+    the session cache) instead of asking the cache again."""
+    token = _prefetched.set((session_key, data))
+    try:
+        yield
+    finally:
+        _prefetched.reset(token)
+
 
 class SessionStore(CachedDBSessionStore):
+    def load(self):
+        key, data = _prefetched.get()
+        if data is not None and key == self.session_key:
+            return data
+        return super().load()
+
     @classmethod
     def get_model_class(cls):
         from .models import AccountSession
