@@ -144,7 +144,7 @@ def _sessions_read_with_pages():
     round trip as the page: the engine reads sessions from a cache (privacy.sessions)
     that is the page cache's very store (one Redis for both). Else None."""
     module = importlib.import_module(settings.SESSION_ENGINE)
-    if not hasattr(module, "prefetched"):
+    if not hasattr(module, "prefetched") or not module.sessions_cached():
         return None
     sessions_cache = settings.CACHES.get(settings.SESSION_CACHE_ALIAS, {})
     pages_cache = settings.CACHES["default"]

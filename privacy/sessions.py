@@ -1,8 +1,9 @@
 """Django's cached_db session engine: each session is read from the cache every server
-shares (SESSION_CACHE_ALIAS: Redis, or the database cache) and written through to the
-database. Each session's account is kept in its own column (Django's documented way to
-extend a session engine), so that erasing an account deletes every one of its sessions,
-and their cached copies, rather than only invalidating them. Nothing else is stored: no
+shares (SESSION_CACHE_ALIAS, Redis) and written through to the database; when that
+cache is the database cache, Django's plain database engine. Each session's account is
+kept in its own column (Django's documented way to extend a session engine), so that
+erasing an account deletes every one of its sessions, and their cached copies, rather
+than only invalidating them. Nothing else is stored: no
 address, no browser details (promise P1)."""
 
 from contextlib import contextmanager
@@ -12,8 +13,11 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.cached_db import KEY_PREFIX
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBSessionStore
+from django.contrib.sessions.backends.db import SessionStore as DBSessionStore
 from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 # A session's cached copy read by the caller together with something else in one round
 # trip (catalog.caching reads it with the page): (session key, data or None).
@@ -31,13 +35,7 @@ def prefetched(session_key, data):
         _prefetched.reset(token)
 
 
-class SessionStore(CachedDBSessionStore):
-    def load(self):
-        key, data = _prefetched.get()
-        if data is not None and key == self.session_key:
-            return data
-        return super().load()
-
+class _AccountColumn:
     @classmethod
     def get_model_class(cls):
         from .models import AccountSession
@@ -49,6 +47,33 @@ class SessionStore(CachedDBSessionStore):
         account = data.get(SESSION_KEY)
         instance.account_id = int(account) if str(account or "").isdigit() else None
         return instance
+
+
+class CachedSessionStore(_AccountColumn, CachedDBSessionStore):
+    def load(self):
+        key, data = _prefetched.get()
+        if data is not None and key == self.session_key:
+            return data
+        return super().load()
+
+
+class DatabaseSessionStore(_AccountColumn, DBSessionStore):
+    pass
+
+
+def sessions_cached():
+    """Whether sessions are read from the session cache. Not when that cache is itself a
+    database table: reading it is a query, as reading the session is, and every change
+    would be written twice."""
+    backend = import_string(settings.CACHES[settings.SESSION_CACHE_ALIAS]["BACKEND"])
+    return not issubclass(backend, DatabaseCache)
+
+
+def __getattr__(name):
+    # Django looks up SessionStore when its middleware starts, after the settings are read.
+    if name == "SessionStore":
+        return CachedSessionStore if sessions_cached() else DatabaseSessionStore
+    raise AttributeError(name)
 
 
 def _forget_cached(session_keys):
@@ -64,7 +89,7 @@ def sessions_end_for(account_id):
     stored = AccountSession.objects.filter(account_id=account_id)
     keys = list(stored.values_list("session_key", flat=True))
     deleted, _ = stored.delete()
-    if keys:
+    if keys and sessions_cached():
         _forget_cached(keys)
         transaction.on_commit(lambda: _forget_cached(keys))
     return deleted

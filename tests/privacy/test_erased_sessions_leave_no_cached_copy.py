@@ -1,5 +1,5 @@
-"""Sessions are read from the shared cache (cached_db): erasing an account must end its
-sessions there too, not only in the database, or a device still signed in would go on
+"""Sessions are read from the shared cache (cached_db) when it is not the database:
+erasing an account must end its sessions there too, not only in the database, or a device still signed in would go on
 with the erased account's cart from the cached copy."""
 
 import pytest
@@ -34,13 +34,28 @@ def _erase_while_a_phone_holds_a_cart(client):
     return phone, key
 
 
-def test_an_erased_accounts_session_cookie_no_longer_works_though_it_was_cached(client):
+def test_an_erased_accounts_session_cookie_no_longer_works_though_it_was_cached(client, settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sessions"},
+    }
     phone, key = _erase_while_a_phone_holds_a_cart(client)
 
     assert caches["shared"].get(KEY_PREFIX + key) is None
     page = phone.get("/cart/").content.decode()
     assert "Kinderszenen" not in page and "Your cart is empty" in page
     assert phone.get("/account/").status_code == 302  # signed out
+
+
+def test_with_the_database_cache_sessions_are_read_from_the_session_table_alone(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    phone = Client()
+    phone.post("/cart/add/", {"offer": OfferFactory().pk, "quantity": 1})
+    with CaptureQueriesContext(connection) as ctx:
+        phone.get("/cart/")
+    assert not any("arkiv_rate_limits" in query["sql"] for query in ctx.captured_queries)
 
 
 def test_an_erased_accounts_session_is_gone_from_redis_too(client, settings, redis_url):  # noqa: F811
