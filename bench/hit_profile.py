@@ -222,6 +222,73 @@ def profile(page, offers, top):
         print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:6000])
 
 
+def cpu_per_request(page, offers, repeat):
+    """CPU time (ms) of this process per request through the WSGI application, cookies
+    as a browser sends them: steadier than req/s on a busy machine, though it leaves out
+    the time spent waiting for Redis or the database and their own CPU."""
+    import django
+
+    django.setup()
+    from django.core.wsgi import get_wsgi_application
+    from django.test.client import FakePayload, RequestFactory
+
+    app = get_wsgi_application()
+    base = RequestFactory()._base_environ
+
+    def call(method, path, cookie="", body=b""):
+        environ = base(PATH_INFO=path, REQUEST_METHOD=method, HTTP_COOKIE=cookie, SERVER_NAME="127.0.0.1")
+        if body:
+            environ.update(
+                CONTENT_TYPE="application/x-www-form-urlencoded",
+                CONTENT_LENGTH=str(len(body)),
+                HTTP_REFERER=f"http://127.0.0.1{page}",
+            )
+        environ["wsgi.input"] = FakePayload(body)
+        headers = {}
+
+        def start_response(status, response_headers):
+            headers["status"], headers["list"] = status, response_headers
+
+        response = app(environ, start_response)
+        text = b"".join(response)
+        response.close()
+        return headers, text.decode()
+
+    def cookies_from(headers, jar):
+        for name, value in headers["list"]:
+            if name.lower() == "set-cookie":
+                jar.update({k: m.value for k, m in SimpleCookie(value).items()})
+        return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+    jar = {}
+    headers, text = call("GET", page)
+    cookie = cookies_from(headers, jar)
+    token = CSRF_INPUT.search(text).group(1)
+    for offer in offers[:3]:
+        body = urlencode({"csrfmiddlewaretoken": token, "offer": offer, "quantity": 1, "next": page}).encode()
+        headers, _ = call("POST", "/cart/add/", cookie, body)
+        cookie = cookies_from(headers, jar)
+    call("GET", page, cookie)
+    add = urlencode({"csrfmiddlewaretoken": token, "offer": offers[5], "quantity": 1, "next": page}).encode()
+    cases = {
+        "hello world": lambda: call("GET", "/bench/hello/"),
+        "page, anonymous (hit)": lambda: call("GET", page),
+        "page, cart session (hit)": lambda: call("GET", page, cookie),
+        "cart page": lambda: call("GET", "/cart/", cookie),
+        "add to cart (POST)": lambda: (call("POST", "/cart/add/", cookie, add), call("GET", page, cookie)),
+    }
+    figures = {}
+    for name, case in cases.items():
+        case()
+        start = time.process_time()
+        for _ in range(repeat):
+            case()
+        figures[name] = (time.process_time() - start) / repeat * 1000
+    # The POST alone: less the page read after it.
+    figures["add to cart (POST)"] -= figures["page, cart session (hit)"]
+    return figures
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5)
@@ -231,6 +298,7 @@ def main():
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of each request")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--repeat", type=int, default=500, help="requests per in-process CPU figure")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("needs wrk (apt-get install wrk)")
@@ -248,17 +316,21 @@ def main():
         f"sessions: {settings.SESSION_ENGINE}; gunicorn workers: {args.workers}; wrk -c{args.connections} "
         f"-d{args.seconds}s; page {page}"
     )
-    runs = [measure(args, page, offers) for _ in range(args.runs)]
+    runs = [measure(args, page, offers) for _ in range(args.runs)] if args.runs else []
     for run in runs:
         # The POST alone: the pair's time less the page's (a hit for this visitor).
         pair, page_rate = run["add to cart + page"], run["page, cart session (hit)"]
         run["add to cart (POST), derived"] = 1 / max(2 / pair - 1 / page_rate, 1e-9)
     print(f"\n{'request':30} {'req/s (runs)':>30} {'vs hello world (range)':>24}")
-    for name in runs[0]:
+    for name in runs[0] if runs else []:
         rates = [run[name] for run in runs]
         ratios = [run[name] / run["hello world"] for run in runs]
         shown = ", ".join(f"{r:.0f}" for r in rates)
         print(f"{name:30} {shown:>30} {min(ratios):>11.2f} - {max(ratios):.2f}")
+    cpu = cpu_per_request(page, offers, args.repeat)
+    print(f"\nIn-process CPU per request ({args.repeat} requests each):")
+    for name, ms in cpu.items():
+        print(f"{name:30} {ms:8.2f} ms   hello world / this: {cpu['hello world'] / ms:.2f}")
     if args.profile:
         profile(page, offers, args.top)
 

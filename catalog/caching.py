@@ -80,6 +80,14 @@ _tags_by_path = {}
 _MAX_KNOWN_PATHS = 50_000
 
 
+def _learn(request, tag):
+    """Remember a path that has a cached page (only those: a URL that is not found
+    teaches nothing)."""
+    if len(_tags_by_path) >= _MAX_KNOWN_PATHS:
+        _tags_by_path.clear()
+    _tags_by_path[request.path_info] = tag
+
+
 def _lookup(request, tag, *also):
     """The version keys, page key and what the cache holds of them (and of any other
     keys asked for), in one round trip."""
@@ -112,13 +120,11 @@ def cached_page(view):
         if request.method != "GET":
             return view(request, *args, **kwargs)
         tag = _tag(request)
-        if len(_tags_by_path) >= _MAX_KNOWN_PATHS:
-            _tags_by_path.clear()
-        _tags_by_path[request.path_info] = tag
         # SharedPageMiddleware already looked and found no fresh page: no second look.
         keys, page_key, found = getattr(request, "_shared_page_lookup", None) or _lookup(request, tag)
         entry = _fresh_entry(keys, page_key, found)
         if entry is not None:
+            _learn(request, tag)
             return _hit_response(request, entry)
 
         current = versions_for(keys)
@@ -132,6 +138,7 @@ def cached_page(view):
         entry = (versions, shared, response["Content-Type"], headers)
         if not response.cookies and not touched:
             cache.set(page_key, entry, PAGE_TTL)
+            _learn(request, tag)
         filled = _hit_response(request, entry)
         filled.cookies = response.cookies
         return filled
