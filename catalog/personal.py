@@ -5,8 +5,8 @@ A page rendered for the shared cache (request.shared_page) carries a placeholder
 each; fill_in() renders them for the visitor at hand on every request. Each part is a
 template of its own in templates/includes/, rendered from what the visitor's session
 holds (the cart count and signed-in name the header shows, and the flash messages): no
-query, and none of the layout's context processors. A visitor whose session holds none
-of these gets the parts every visitor without a session gets, rendered once."""
+query, and none of the layout's context processors. A part that shows nothing of the
+person (a cart count, "Sign in", no message) is rendered once per process and reused."""
 
 import re
 
@@ -39,45 +39,56 @@ def placeholders(content):
 ACCOUNT_NAME_KEY = "account_name"
 
 
-def _visitor_parts(request):
-    """What this visitor's parts show, read from the session alone; None when it holds
-    nothing of the visitor (no cart, no name, no message), so the parts are the same as
-    for a visitor without a session. Reading the messages marks them shown, as rendering
-    them would."""
+def _visitor_values(request):
+    """What this visitor's parts show, read from the session alone. Reading the messages
+    marks them shown, as rendering them would."""
     session = request.session
-    values = {
+    return {
         "cart_count": item_count(session),
         "account_name": session.get(ACCOUNT_NAME_KEY, ""),
         "messages": list(get_messages(request)),
     }
-    return values if any(values.values()) else None
 
 
-def _render_parts(markers, values):
-    # The parts need no request: a plain Context, none of the context processors.
-    context = Context(values)
-    return {marker: get_template(PARTS[marker]).template.render(context).encode() for marker in markers}
+# What a visitor without a session sees.
+_NOBODY = {"cart_count": 0, "account_name": "", "messages": []}
+# The value each part shows.
+_SHOWS = {
+    b"<!--personal:account-->": "account_name",
+    b"<!--personal:cart-->": "cart_count",
+    b"<!--personal:messages-->": "messages",
+}
+# Parts that show nothing of the person - a cart count, "Sign in", no message - by marker,
+# value and URL prefix: the same for everyone with that value, rendered once per process.
+_impersonal = {}
 
 
-# Parts of a visitor with nothing of their own, per set of markers and URL prefix: the
-# same for every such visitor, rendered once per process.
-_without_session = {}
+def _render(marker, context):
+    # The parts need no request: a plain Context, none of the layout's context processors.
+    return get_template(PARTS[marker]).template.render(Context(context)).encode()
+
+
+def _part(marker, values):
+    name = _SHOWS[marker]
+    value = values[name]
+    if value and name != "cart_count":
+        return _render(marker, values)  # a name or a message: this visitor's own
+    key = (marker, value or None, get_script_prefix())
+    part = _impersonal.get(key)
+    if part is None:
+        if len(_impersonal) >= 1000:
+            _impersonal.clear()
+        part = _impersonal[key] = _render(marker, {name: value})
+    return part
 
 
 def fill_in(request, content):
     """This visitor's page from the shared body."""
     markers = [marker for marker in PARTS if marker in content]
     if markers:
-        values = _visitor_parts(request) if settings.SESSION_COOKIE_NAME in request.COOKIES else None
-        if values is not None:
-            parts = _render_parts(markers, values)
-        else:
-            key = (tuple(markers), get_script_prefix())
-            if key not in _without_session:
-                _without_session[key] = _render_parts(markers, {"cart_count": 0, "account_name": "", "messages": []})
-            parts = _without_session[key]
-        for marker, part in parts.items():
-            content = content.replace(marker, part)
+        values = _visitor_values(request) if settings.SESSION_COOKIE_NAME in request.COOKIES else _NOBODY
+        for marker in markers:
+            content = content.replace(marker, _part(marker, values))
     if _CSRF_PLACEHOLDER in content:
         content = content.replace(_CSRF_PLACEHOLDER, get_token(request).encode())
     return content
