@@ -11,7 +11,11 @@ catalog and of its group it was rendered under. A catalog write bumps the versio
 only the groups whose pages show what changed (catalog.services). A hit is one round
 trip: one get_many fetches both versions and the page, and a page whose versions are
 not the current ones is rendered afresh. Versions live in the cache every server
-shares, so a change made on one server is seen by the next request on any other."""
+shares, so a change made on one server is seen by the next request on any other.
+
+A hit is served by SharedPageMiddleware, before URL resolution and the view, through
+the middleware that shape a response; with sessions in the same Redis, the visitor's
+session is read in the same round trip as the page."""
 
 import hashlib
 import importlib
