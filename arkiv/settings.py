@@ -71,6 +71,9 @@ MIDDLEWARE = [
     # /healthz and /readyz, also for probes by IP address: after the security headers
     # and the NUL check, before the host check, sessions and rate limits (arkiv/health.py).
     "arkiv.health.ProbeMiddleware",
+    # A cached catalog page is served from here, before URL resolution and the view,
+    # through the middleware below that shape a response (catalog/caching.py).
+    "catalog.caching.SharedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -134,6 +137,9 @@ else:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
             },
+            # Kept open between requests, as on PostgreSQL: closing the last connection
+            # to a WAL database checkpoints it, which cost a cart page more than its query.
+            "CONN_MAX_AGE": int(os.environ.get("CONN_MAX_AGE", "600")),
         }
     }
 
@@ -188,7 +194,7 @@ PAGE_CACHE = os.environ.get(
 if PAGE_CACHE == "redis":
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "arkiv.cache.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
         }
     }
@@ -205,9 +211,12 @@ elif PAGE_CACHE == "locmem":
 else:
     raise ImproperlyConfigured("PAGE_CACHE must be redis, database or locmem.")
 
-# Django's database sessions, each with its account's id, so erasing an account ends
-# every session it has (privacy/sessions.py).
+# Sessions, each with its account's id, so erasing an account ends every session it has
+# (privacy/sessions.py): read from the "shared" cache and written through to the
+# database (Django's cached_db) when that cache is Redis; from the database alone when
+# it is the database cache.
 SESSION_ENGINE = "privacy.sessions"
+SESSION_CACHE_ALIAS = "shared"
 # What a browser keeps of its session when its user signs out: the cart, nothing else.
 SESSION_KEYS_KEPT_ON_SIGN_OUT = ("cart", "cart_count")
 # Messages ride in the session: the session and CSRF cookies are the only cookies (P7).
@@ -406,7 +415,7 @@ CLIENT_IPV6_PREFIX_LENGTH = min(128, max(1, int(os.environ.get("CLIENT_IPV6_PREF
 REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "2"))
 CACHES["shared"] = (
     {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "arkiv.cache.RedisCache",
         "LOCATION": os.environ["REDIS_URL"],
         "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS},
     }

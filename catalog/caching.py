@@ -12,15 +12,22 @@ of its groups it was rendered under. A catalog write bumps the versions of
 only the groups whose pages show what changed (catalog.services). A hit is one round
 trip: one get_many fetches both versions and the page, and a page whose versions are
 not the current ones is rendered afresh. Versions live in the cache every server
-shares, so a change made on one server is seen by the next request on any other."""
+shares, so a change made on one server is seen by the next request on any other.
+
+A hit is served by SharedPageMiddleware, before URL resolution and the view, through
+the middleware that shape a response; with sessions in the same Redis, the visitor's
+session is read in the same round trip as the page."""
 
 import hashlib
+import importlib
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core import checks
 from django.core.cache import cache
+from django.core.exceptions import MiddlewareNotUsed
+from django.core.handlers.exception import convert_exception_to_response
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
 from django.utils.module_loading import import_string
@@ -44,7 +51,7 @@ PAGE_TTL = 300
 
 def _page_key(request):
     digest = hashlib.blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
-    return f"catalog:page:{digest}"
+    return f"catalog:page:v2:{digest}"
 
 
 def _tags(request):
@@ -74,6 +81,46 @@ def _render_shared(view, request, args, kwargs):
     return response, touched
 
 
+# URLs (path and query, as the page key) of cached pages and their groups, learnt as
+# each page is first served through its view, so that SharedPageMiddleware can find a
+# page without resolving the URL. A URL's groups never change (a list page's groups
+# depend on its ?format= and ?page=, hence the query); the table is only bounded.
+_tags_by_url = {}
+_MAX_KNOWN_URLS = 50_000
+
+
+def _learn(request, tags):
+    """Remember a URL that has a cached page (only those: a URL that is not found
+    teaches nothing)."""
+    if len(_tags_by_url) >= _MAX_KNOWN_URLS:
+        _tags_by_url.clear()
+    _tags_by_url[request.get_full_path()] = tuple(tags)
+
+
+def _lookup(request, tags, *also):
+    """The version keys, page key and what the cache holds of them (and of any other
+    keys asked for), in one round trip."""
+    keys = [CATALOG_VERSION_KEY, *(version_key(tag) for tag in tags)]
+    page_key = _page_key(request)
+    return keys, page_key, cache.get_many([*keys, page_key, *also])
+
+
+def _fresh_entry(keys, page_key, found):
+    versions = tuple(found.get(key) for key in keys)
+    entry = found.get(page_key)
+    if entry is not None and None not in versions and entry[0] == versions:
+        return entry
+    return None
+
+
+def _hit_response(request, entry):
+    _, content, content_type, headers = entry
+    response = HttpResponse(personal.fill_in(request, content), content_type=content_type)
+    for header, value in headers:
+        response[header] = value
+    return response
+
+
 def cached_page(view):
     """Serve the view's page from the shared cache, with each visitor's own parts."""
 
@@ -81,14 +128,13 @@ def cached_page(view):
     def wrapper(request, *args, **kwargs):
         if request.method != "GET":
             return view(request, *args, **kwargs)
-        keys = [CATALOG_VERSION_KEY, *(version_key(tag) for tag in _tags(request))]
-        page_key = _page_key(request)
-        found = cache.get_many([*keys, page_key])
-        versions = tuple(found.get(key) for key in keys)
-        entry = found.get(page_key)
-        if entry is not None and None not in versions and entry[0] == versions:
-            _, content, content_type = entry
-            return HttpResponse(personal.fill_in(request, content), content_type=content_type)
+        tags = _tags(request)
+        # SharedPageMiddleware already looked and found no fresh page: no second look.
+        keys, page_key, found = getattr(request, "_shared_page_lookup", None) or _lookup(request, tags)
+        entry = _fresh_entry(keys, page_key, found)
+        if entry is not None:
+            _learn(request, tags)
+            return _hit_response(request, entry)
 
         current = versions_for(keys)
         versions = tuple(current[key] for key in keys)
@@ -96,16 +142,90 @@ def cached_page(view):
         if response.status_code != 200 or getattr(response, "streaming", False):
             return response
         shared = personal.placeholders(response.content)
+        # What the view itself set (anything the middleware adds is added to a hit too).
+        headers = tuple((h, v) for h, v in response.items() if h.lower() not in {"content-type", "content-length"})
+        entry = (versions, shared, response["Content-Type"], headers)
         if not response.cookies and not touched:
-            cache.set(page_key, (versions, shared, response["Content-Type"]), PAGE_TTL)
-        filled = HttpResponse(personal.fill_in(request, shared), content_type=response["Content-Type"])
-        for header, value in response.items():
-            if header.lower() not in {"content-type", "content-length"}:
-                filled[header] = value
+            cache.set(page_key, entry, PAGE_TTL)
+            _learn(request, tags)
+        filled = _hit_response(request, entry)
         filled.cookies = response.cookies
         return filled
 
     return wrapper
+
+
+def _sessions_read_with_pages():
+    """The session engine's module when a visitor's session can be read in the same
+    round trip as the page: the engine reads sessions from a cache (privacy.sessions)
+    that is the page cache's very store (one Redis for both). Else None."""
+    module = importlib.import_module(settings.SESSION_ENGINE)
+    if not hasattr(module, "prefetched") or not module.sessions_cached():
+        return None
+    sessions_cache = settings.CACHES.get(settings.SESSION_CACHE_ALIAS, {})
+    pages_cache = settings.CACHES["default"]
+    same = ("BACKEND", "LOCATION", "KEY_PREFIX", "VERSION", "KEY_FUNCTION")
+    if any(sessions_cache.get(name) != pages_cache.get(name) for name in same):
+        return None
+    return module
+
+
+# Middleware that only act on views (a second factor for the admin, rate limits and
+# sign-in lockouts on the views that ask for them) and never change a catalog page.
+VIEW_ONLY_MIDDLEWARE = {
+    "django_otp.middleware.OTPMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+    "axes.middleware.AxesMiddleware",
+}
+
+
+class SharedPageMiddleware:
+    """A cached catalog page is served before URL resolution and the view: one cache
+    round trip, then the visitor's own parts. The answer still passes through every
+    middleware that shapes a response (the session and its cookie, CSRF and its cookie,
+    the host check, no-store for personal pages, messages, X-Frame-Options, and, being
+    outside this one, the security, CSP and Permissions-Policy headers), so a hit carries
+    exactly the headers and cookies the full stack would give. When sessions are read
+    from the page cache's own store (one Redis), the visitor's session comes in the same
+    round trip as the page. A miss, or a path not yet known as a cached page, goes on
+    through the whole stack as before."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.sessions = _sessions_read_with_pages()
+        path = f"{__name__}.{type(self).__name__}"
+        handler = convert_exception_to_response(self._serve)
+        for name in reversed(settings.MIDDLEWARE[settings.MIDDLEWARE.index(path) + 1 :]):
+            if name in VIEW_ONLY_MIDDLEWARE:
+                continue
+            try:
+                handler = convert_exception_to_response(import_string(name)(handler))
+            except MiddlewareNotUsed:
+                continue
+        self.serve_hit = handler
+
+    def __call__(self, request):
+        tags = _tags_by_url.get(request.get_full_path()) if request.method == "GET" else None
+        if tags is None:
+            return self.get_response(request)
+        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME) if self.sessions else None
+        if session_key and not (session_key.isascii() and session_key.isalnum() and len(session_key) <= 64):
+            session_key = None  # not a key the shop ever made: the session middleware sorts it out
+        session_cache_key = self.sessions.KEY_PREFIX + session_key if session_key else None
+        lookup = _lookup(request, tags, *filter(None, [session_cache_key]))
+        entry = _fresh_entry(*lookup)
+        if entry is None:
+            request._shared_page_lookup = lookup
+            return self.get_response(request)
+        request._shared_page_entry = entry
+        if session_key is None:
+            return self.serve_hit(request)
+        with self.sessions.prefetched(session_key, lookup[2].get(session_cache_key)):
+            return self.serve_hit(request)
+
+    @staticmethod
+    def _serve(request):
+        return _hit_response(request, request._shared_page_entry)
 
 
 def _catalog_row_changed(sender, **kwargs):

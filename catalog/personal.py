@@ -3,15 +3,21 @@ sign-in link, flash messages, and the CSRF token of the page's forms.
 
 A page rendered for the shared cache (request.shared_page) carries a placeholder for
 each; fill_in() renders them for the visitor at hand on every request. Each part is a
-template of its own in templates/includes/, rendered with the visitor's request, so
-this module knows nothing of carts or accounts."""
+template of its own in templates/includes/, rendered from what the visitor's session
+holds (the cart count and signed-in name the header shows, and the flash messages): no
+query, and none of the layout's context processors. A part that shows nothing of the
+person (a cart count, "Sign in", no message) is rendered once per process and reused."""
 
 import re
 
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.middleware.csrf import get_token
-from django.template import RequestContext
+from django.template import Context
 from django.template.loader import get_template
+from django.urls import get_script_prefix
+
+from orders.cart import item_count
 
 PARTS = {
     b"<!--personal:account-->": "includes/account_link.html",
@@ -28,32 +34,61 @@ def placeholders(content):
     return _CSRF_VALUE.sub(rb"\1" + _CSRF_PLACEHOLDER + rb"\2", content)
 
 
-def _render_parts(request, markers):
-    # One context for all parts: the context processors run once per request.
-    templates = {marker: get_template(PARTS[marker]).template for marker in markers}
-    context = RequestContext(request)
-    with context.bind_template(templates[markers[0]]):
-        return {marker: template.render(context).encode() for marker, template in templates.items()}
+# The session key accounts.views keeps the signed-in name under (as the layout's
+# context processor reads it).
+ACCOUNT_NAME_KEY = "account_name"
 
 
-_without_session = {}
+def _visitor_values(request):
+    """What this visitor's parts show, read from the session alone. Reading the messages
+    marks them shown, as rendering them would."""
+    session = request.session
+    return {
+        "cart_count": item_count(session),
+        "account_name": session.get(ACCOUNT_NAME_KEY, ""),
+        "messages": list(get_messages(request)),
+    }
+
+
+# What a visitor without a session sees.
+_NOBODY = {"cart_count": 0, "account_name": "", "messages": []}
+# The value each part shows.
+_SHOWS = {
+    b"<!--personal:account-->": "account_name",
+    b"<!--personal:cart-->": "cart_count",
+    b"<!--personal:messages-->": "messages",
+}
+# Parts that show nothing of the person - a cart count, "Sign in", no message - by marker,
+# value and URL prefix: the same for everyone with that value, rendered once per process.
+_impersonal = {}
+
+
+def _render(marker, context):
+    # The parts need no request: a plain Context, none of the layout's context processors.
+    return get_template(PARTS[marker]).template.render(Context(context)).encode()
+
+
+def _part(marker, values):
+    name = _SHOWS[marker]
+    value = values[name]
+    if value and name != "cart_count":
+        return _render(marker, values)  # a name or a message: this visitor's own
+    key = (marker, value or None, get_script_prefix())
+    part = _impersonal.get(key)
+    if part is None:
+        if len(_impersonal) >= 1000:
+            _impersonal.clear()
+        part = _impersonal[key] = _render(marker, {name: value})
+    return part
 
 
 def fill_in(request, content):
     """This visitor's page from the shared body."""
     markers = [marker for marker in PARTS if marker in content]
     if markers:
-        if settings.SESSION_COOKIE_NAME in request.COOKIES:
-            parts = _render_parts(request, markers)
-        else:
-            # Without a session there is no cart, name or message (messages are kept in
-            # the session): these parts are the same for every such visitor.
-            key = tuple(markers)
-            if key not in _without_session:
-                _without_session[key] = _render_parts(request, markers)
-            parts = _without_session[key]
-        for marker, part in parts.items():
-            content = content.replace(marker, part)
+        values = _visitor_values(request) if settings.SESSION_COOKIE_NAME in request.COOKIES else _NOBODY
+        for marker in markers:
+            content = content.replace(marker, _part(marker, values))
     if _CSRF_PLACEHOLDER in content:
         content = content.replace(_CSRF_PLACEHOLDER, get_token(request).encode())
     return content

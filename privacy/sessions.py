@@ -1,13 +1,41 @@
-"""Django's database session engine, with each session's account kept in its own
-column (Django's documented way to extend a session engine), so that erasing an
-account deletes every one of its sessions rather than only invalidating them.
-Nothing else is stored: no address, no browser details (promise P1)."""
+"""Django's cached_db session engine: each session is read from the cache every server
+shares (SESSION_CACHE_ALIAS, Redis) and written through to the database; when that
+cache is the database cache, Django's plain database engine. Each session's account is
+kept in its own column (Django's documented way to extend a session engine), so that
+erasing an account deletes every one of its sessions, and their cached copies, rather
+than only invalidating them. Nothing else is stored: no
+address, no browser details (promise P1)."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBSessionStore
 from django.contrib.sessions.backends.db import SessionStore as DBSessionStore
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+# A session's cached copy read by the caller together with something else in one round
+# trip (catalog.caching reads it with the page): (session key, data or None).
+_prefetched = ContextVar("prefetched_session", default=(None, None))
 
 
-class SessionStore(DBSessionStore):
+@contextmanager
+def prefetched(session_key, data):
+    """While inside, a session with this key loads from `data` (its copy, just read from
+    the session cache) instead of asking the cache again."""
+    token = _prefetched.set((session_key, data))
+    try:
+        yield
+    finally:
+        _prefetched.reset(token)
+
+
+class _AccountColumn:
     @classmethod
     def get_model_class(cls):
         from .models import AccountSession
@@ -21,9 +49,47 @@ class SessionStore(DBSessionStore):
         return instance
 
 
+class CachedSessionStore(_AccountColumn, CachedDBSessionStore):
+    def load(self):
+        key, data = _prefetched.get()
+        if data is not None and key == self.session_key:
+            return data
+        return super().load()
+
+
+class DatabaseSessionStore(_AccountColumn, DBSessionStore):
+    pass
+
+
+def sessions_cached():
+    """Whether sessions are read from the session cache. Not when that cache is itself a
+    database table: reading it is a query, as reading the session is, and every change
+    would be written twice."""
+    backend = import_string(settings.CACHES[settings.SESSION_CACHE_ALIAS]["BACKEND"])
+    return not issubclass(backend, DatabaseCache)
+
+
+def __getattr__(name):
+    # Django looks up SessionStore when its middleware starts, after the settings are read.
+    if name == "SessionStore":
+        return CachedSessionStore if sessions_cached() else DatabaseSessionStore
+    raise AttributeError(name)
+
+
+def _forget_cached(session_keys):
+    caches[settings.SESSION_CACHE_ALIAS].delete_many([KEY_PREFIX + key for key in session_keys])
+
+
 def sessions_end_for(account_id):
-    """Delete every stored session of an account; returns how many there were."""
+    """Delete every stored session of an account, and its copy in the cache; returns how
+    many there were. The copies are deleted again once the transaction commits: a request
+    served meanwhile may have read a session from the database into the cache."""
     from .models import AccountSession
 
-    deleted, _ = AccountSession.objects.filter(account_id=account_id).delete()
+    stored = AccountSession.objects.filter(account_id=account_id)
+    keys = list(stored.values_list("session_key", flat=True))
+    deleted, _ = stored.delete()
+    if keys and sessions_cached():
+        _forget_cached(keys)
+        transaction.on_commit(lambda: _forget_cached(keys))
     return deleted
