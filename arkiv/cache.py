@@ -2,11 +2,19 @@
 rate-limit store when no Redis is configured), and Django's Redis cache without its
 per-call client."""
 
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from django.db import connections, router, transaction
 from django.utils.functional import cached_property
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 
 class CountingDatabaseCache(DatabaseCache):
@@ -47,8 +55,64 @@ class _ReusedClientRedisCacheClient(RedisCacheClient):
 
 class RedisCache(DjangoRedisCache):
     """Django's RedisCache with the client above. Redis replies are parsed by hiredis
-    when it is installed (redis-py picks it up by itself)."""
+    when it is installed (redis-py picks it up by itself).
+
+    Redis is a cache, never a reason to fail a request: when it refuses or does not answer
+    (within the socket timeouts set in settings), each call gives what a cache that holds
+    nothing would give (a miss, nothing stored, ValueError from incr as for a missing key),
+    and for REDIS_RETRY_SECONDS this process does not ask it again, so an outage costs one
+    request one timeout, not every request several. Pages are then rendered afresh,
+    sessions read from the database, and rate limits refuse as django-ratelimit does when
+    its cache fails."""
 
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _ReusedClientRedisCacheClient
+        self._down_until = 0.0
+
+    def _guarded(self, call, fallback, *args, **kwargs):
+        if time.monotonic() < self._down_until:
+            return fallback()
+        try:
+            return call(*args, **kwargs)
+        except RedisError as exc:
+            self._down_until = time.monotonic() + settings.REDIS_RETRY_SECONDS
+            logger.warning(
+                "Redis cache unavailable (%s); going on without it for %s s",
+                type(exc).__name__,
+                settings.REDIS_RETRY_SECONDS,
+            )
+            return fallback()
+
+    def get(self, key, default=None, version=None):
+        return self._guarded(super().get, lambda: default, key, default, version)
+
+    def get_many(self, keys, version=None):
+        return self._guarded(super().get_many, dict, keys, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(super().set, lambda: None, key, value, timeout, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(super().set_many, lambda: list(data), data, timeout, version)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(super().add, lambda: False, key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(super().touch, lambda: False, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._guarded(super().delete, lambda: False, key, version)
+
+    def delete_many(self, keys, version=None):
+        return self._guarded(super().delete_many, lambda: None, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._guarded(super().has_key, lambda: False, key, version)
+
+    def incr(self, key, delta=1, version=None):
+        def missing():
+            raise ValueError(f"Key '{key}' not found (Redis unavailable)")
+
+        return self._guarded(super().incr, missing, key, delta, version)

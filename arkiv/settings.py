@@ -191,11 +191,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PAGE_CACHE = os.environ.get(
     "PAGE_CACHE", "redis" if os.environ.get("REDIS_URL") else ("locmem" if DEBUG else "database")
 )
+# Redis must never hold a request: connect and read timeouts (seconds) on every Redis
+# cache, and after a failure a process goes on without Redis for REDIS_RETRY_SECONDS
+# (pages rendered afresh, sessions from the database; arkiv/cache.py).
+REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "2"))
+REDIS_RETRY_SECONDS = float(os.environ.get("REDIS_RETRY_SECONDS", "5"))
 if PAGE_CACHE == "redis":
     CACHES = {
         "default": {
             "BACKEND": "arkiv.cache.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS},
         }
     }
 elif PAGE_CACHE == "database":
@@ -361,9 +367,8 @@ if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
     TASKS["default"]["QUEUES"] = ["default"]
     # Enqueueing must never hold a request: the same timeouts as the shared cache's
     # (the worker raises its own for its blocking reads).
-    _redis_timeout = os.environ.get("REDIS_TIMEOUT_SECONDS", "2")
     _queue_url = os.environ["REDIS_URL"] + ("&" if "?" in os.environ["REDIS_URL"] else "?")
-    _queue_url += f"socket_timeout={_redis_timeout}&socket_connect_timeout={_redis_timeout}"
+    _queue_url += f"socket_timeout={REDIS_TIMEOUT_SECONDS}&socket_connect_timeout={REDIS_TIMEOUT_SECONDS}"
     RQ_QUEUES = {"default": {"URL": _queue_url, "DEFAULT_TIMEOUT": 300}}
 
 # Payments: Stripe's API, or the local payment sandbox when STRIPE_API_BASE points at it.
@@ -412,7 +417,6 @@ TRUSTED_PROXY_COUNT = max(1, int(os.environ.get("TRUSTED_PROXY_COUNT", "1")))
 # count an IPv6 client by this many leading bits (128 counts single addresses).
 CLIENT_IPV6_PREFIX_LENGTH = min(128, max(1, int(os.environ.get("CLIENT_IPV6_PREFIX_LENGTH", "64"))))
 
-REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "2"))
 CACHES["shared"] = (
     {
         "BACKEND": "arkiv.cache.RedisCache",
