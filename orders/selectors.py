@@ -1,13 +1,17 @@
 """Reads of orders for their owners."""
 
-from .models import Order
+from .models import Order, Status
+
+# Checkouts whose payment never went through: attempts, not orders, so "Your orders"
+# leaves them out (the data download still has them).
+NEVER_PAID = {Status.PAYMENT_FAILED, Status.EXPIRED}
 
 
 def orders_of(*, user):
     """A customer's orders, newest first: only those placed while signed in to this
     account or attached by its holder after proving the address, never any matched by
-    email alone."""
-    return Order.objects.filter(customer=user).order_by("-created_at")
+    email alone, and not payment attempts that failed or lapsed."""
+    return Order.objects.filter(customer=user).exclude(status__in=NEVER_PAID).order_by("-created_at")
 
 
 def guest_orders_for(*, user):

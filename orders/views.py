@@ -322,7 +322,7 @@ def stripe_webhook(request):
 def order_history(request):
     """A customer's orders, newest first."""
     page = Paginator(orders_of(user=request.user), 20).get_page(request.GET.get("page"))
-    return render(request, "orders/order_history.html", {"page": page})
+    return render(request, "orders/order_history.html", {"page": page, "cart_count": len(Cart(request.session))})
 
 
 @login_required
