@@ -84,7 +84,10 @@ def cached_page(view):
         entry = found.get(page_key)
         if entry is not None and None not in versions and entry[0] == versions:
             _, content, content_type = entry
-            return HttpResponse(personal.fill_in(request, content), content_type=content_type)
+            hit = HttpResponse(personal.fill_in(request, content), content_type=content_type)
+            if getattr(settings, "PAGE_CACHE_STATUS_HEADER", False):
+                hit["X-Page-Cache"] = "hit"
+            return hit
 
         current = versions_for(keys)
         versions = tuple(current[key] for key in keys)
@@ -99,6 +102,8 @@ def cached_page(view):
             if header.lower() not in {"content-type", "content-length"}:
                 filled[header] = value
         filled.cookies = response.cookies
+        if getattr(settings, "PAGE_CACHE_STATUS_HEADER", False):
+            filled["X-Page-Cache"] = "miss"
         return filled
 
     return wrapper
