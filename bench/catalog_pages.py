@@ -136,6 +136,7 @@ def prepare_database(args, env):
     """Migrate, and load the demo catalog when the database holds fewer releases."""
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     count = subprocess.run(
         [*manage, "shell", "-c", "from catalog.models import Release; print(Release.objects.count())"],
         cwd=ROOT,
@@ -256,7 +257,8 @@ def wrk(args, url, script, seconds=None):
         handle.write(script)
     try:
         out = subprocess.run(
-            ["wrk", "-t1", f"-c{args.connections}", f"-d{seconds or args.seconds}s", "-s", handle.name, url],
+            ["wrk", "-t1", f"-c{args.connections}", f"-d{seconds or args.seconds}s", "--timeout", "30s"]
+            + ["-s", handle.name, url],
             capture_output=True,
             text=True,
             check=True,
@@ -338,7 +340,6 @@ def mix_urls(count, seed=8):
     rng = random.Random(seed)
     shares = {"release": 0.45, "work": 0.2, "composer": 0.06, "artist": 0.1, "label": 0.05, "list": 0.06}
     wanted = {kind: int(count * share) for kind, share in shares.items()}
-    wanted["search"] = count - sum(wanted.values())
 
     def sample(queryset, n):
         ids = list(queryset.values_list("pk", flat=True).order_by("pk")[: max(n * 20, 1000)])
@@ -353,10 +354,11 @@ def mix_urls(count, seed=8):
     lists += [f"/genres/{genre}/" for genre in Genre.values]
     lists += [f"/releases/?page={n}" for n in range(2, 200)]
     out += lists[: wanted["list"]]
-    out += [f"/search/?{urllib.parse.urlencode({'q': q})}" for q in queries(wanted["search"])]
+    # Searches make up the rest, and fill in for what a small catalog does not have.
     out = list(dict.fromkeys(out))
+    out += [f"/search/?{urllib.parse.urlencode({'q': q})}" for q in queries(max(0, count - len(out)))]
     rng.shuffle(out)
-    return out
+    return out[:count]
 
 
 class Browser:
@@ -612,7 +614,9 @@ def main(argv=None):
 def _throughput(result, hello):
     text = f"{ratio(result['rate'], hello):.3f} ({result['rate']:.0f} req/s)"
     if result["errors"]:
-        text += f" WITH {result['errors']} ERRORS of {result['requests']}"
+        kinds = [f"{n} x {status}" for status, n in sorted(result["statuses"].items())]
+        kinds += [f"{result['timeouts']} timeouts"] if result["timeouts"] else []
+        text += f" WITH {result['errors']} ERRORS of {result['requests']} ({', '.join(kinds) or 'socket errors'})"
     return text
 
 

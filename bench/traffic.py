@@ -3,7 +3,8 @@ it (or a POST with a visitor's session) and count what came back.
 
 Every script counts, in wrk's `response` hook, the answers that were neither 2xx nor 3xx
 and the answers carrying the page cache's X-Page-Cache header (hit or miss), and
-prints them in its `done` hook as one line `counts errors=N hits=N misses=N`."""
+prints them in its `done` hook as one line
+`counts errors=N hits=N misses=N statuses= 403:N ...`."""
 
 import bisect
 import itertools
@@ -17,21 +18,27 @@ function setup(thread)
   table.insert(threads, thread)
 end
 function init(args)
-  errors, hits, misses = 0, 0, 0
+  errors, hits, misses, failed = 0, 0, 0, {}
 end
 function response(status, headers, body)
-  if status < 200 or status >= 400 then errors = errors + 1 end
+  if status < 200 or status >= 400 then
+    errors = errors + 1
+    failed[status] = (failed[status] or 0) + 1
+  end
   local cached = headers["X-Page-Cache"] or headers["x-page-cache"]
   if cached == "hit" then hits = hits + 1 elseif cached == "miss" then misses = misses + 1 end
 end
 function done(summary, latency, requests)
-  local e, h, m = 0, 0, 0
+  local e, h, m, by_status = 0, 0, 0, {}
   for _, thread in ipairs(threads) do
     e = e + thread:get("errors")
     h = h + thread:get("hits")
     m = m + thread:get("misses")
+    for status, n in pairs(thread:get("failed")) do by_status[status] = (by_status[status] or 0) + n end
   end
-  io.write(string.format("counts errors=%d hits=%d misses=%d\n", e, h, m))
+  local statuses = ""
+  for status, n in pairs(by_status) do statuses = statuses .. string.format(" %d:%d", status, n) end
+  io.write(string.format("counts errors=%d hits=%d misses=%d statuses=%s\n", e, h, m, statuses))
 end
 """
 
@@ -111,16 +118,23 @@ def _headers_lua(headers):
 def parse_wrk(output):
     """Requests per second and the script's counts from wrk's output."""
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    counts = re.search(r"counts errors=(\d+) hits=(\d+) misses=(\d+)", output)
-    errors, hits, misses = (int(n) for n in counts.groups()) if counts else (0, 0, 0)
+    counts = re.search(r"counts errors=(\d+) hits=(\d+) misses=(\d+) statuses=(.*)", output)
+    errors, hits, misses = (int(n) for n in counts.groups()[:3]) if counts else (0, 0, 0)
+    statuses = dict(
+        (int(status), int(n)) for status, n in (item.split(":") for item in (counts.group(4).split() if counts else []))
+    )
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    timeouts = 0
     if socket_errors:
         errors += sum(int(n) for n in socket_errors.groups())
+        timeouts = int(socket_errors.group(4))
     total = re.search(r"(\d+) requests in", output)
     return {
         "rate": rate,
         "errors": errors,
         "hits": hits,
         "misses": misses,
+        "statuses": statuses,
+        "timeouts": timeouts,
         "requests": int(total.group(1)) if total else 0,
     }
