@@ -601,6 +601,9 @@ def main(argv=None):
                     f"{shoppers.failed} failed" + (f" (first: {shoppers.errors[0]})" if shoppers.errors else "")
                 )
                 timings["realistic mix"] = time.perf_counter() - mark
+            # Hello world again at the end: the machine's load changes during a run.
+            again = wrk(args, server.url + "/bench/hello/", traffic.get_script())["rate"]
+            hello_rates.append((f"shared cache ({shared_env['PAGE_CACHE']}) server, at the end", again))
             memory += server.worker_rss_mb()
 
     if memory:
