@@ -645,11 +645,9 @@ def print_table(rows, hello_rates, notes):
         if isinstance(value, tuple):
             result, hello = value
             text = _throughput(result, hello)
-            if key == "mix":
-                served = result["hits"] + result["misses"]
-                text += (
-                    f", hit rate {result['hits'] / served:.0%} of {served} cacheable" if served else ", no page cached"
-                )
+            served = result["hits"] + result["misses"]
+            if served:
+                text += f", page-cache hit rate {result['hits'] / served:.1%} of {served}"
         else:
             text = value
         print(f"| {label} | {text} | {TARGETS[key]} |")
