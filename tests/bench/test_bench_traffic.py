@@ -81,8 +81,10 @@ def test_wrk_plays_the_mix_by_popularity_and_counts_refusals_and_hits(tmp_path):
     seen = _Recorder.seen
     assert seen["/cached"] > seen["/second"] > seen["/forbidden"] > 0
     assert set(seen) == set(paths)
-    assert result["errors"] == seen["/forbidden"] and result["statuses"] == {403: seen["/forbidden"]}
-    assert result["hits"] == seen["/cached"] and result["misses"] == 0
+    # wrk stops with up to one request per connection (2) answered but not yet read.
+    assert seen["/forbidden"] - 2 <= result["errors"] <= seen["/forbidden"]
+    assert result["statuses"] == {403: result["errors"]}
+    assert seen["/cached"] - 2 <= result["hits"] <= seen["/cached"] and result["misses"] == 0
 
 
 def test_a_post_script_sends_the_form_with_the_visitors_cookie_and_token():
