@@ -57,6 +57,9 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Issue 8's table on this machine (needs wrk; redis-server for --redis): 100,000 releases
+# on DATABASE_URL or var/bench-100k.sqlite3, loaded on first use. Options in BENCH_ARGS,
+# e.g. BENCH_ARGS="--redis" or "--demo"; see bench/catalog_pages.py.
 bench: install
 	$(BIN)/python bench/catalog_pages.py $(BENCH_ARGS)
 

@@ -191,6 +191,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PAGE_CACHE = os.environ.get(
     "PAGE_CACHE", "redis" if os.environ.get("REDIS_URL") else ("locmem" if DEBUG else "database")
 )
+# Answers from the page cache say "X-Page-Cache: hit" or "miss" (the benchmark counts
+# hits with it; off in production).
+PAGE_CACHE_STATUS_HEADER = env_bool("PAGE_CACHE_STATUS_HEADER", False)
 # Redis must never hold a request: connect and read timeouts (seconds) on every Redis
 # cache, and after a failure a process goes on without Redis for REDIS_RETRY_SECONDS
 # (pages rendered afresh, sessions from the database; arkiv/cache.py).

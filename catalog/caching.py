@@ -113,11 +113,13 @@ def _fresh_entry(keys, page_key, found):
     return None
 
 
-def _hit_response(request, entry):
+def _hit_response(request, entry, status="hit"):
     _, content, content_type, headers = entry
     response = HttpResponse(personal.fill_in(request, content), content_type=content_type)
     for header, value in headers:
         response[header] = value
+    if settings.PAGE_CACHE_STATUS_HEADER:  # the benchmark counts hits (bench/settings.py)
+        response["X-Page-Cache"] = status
     return response
 
 
@@ -148,7 +150,7 @@ def cached_page(view):
         if not response.cookies and not touched:
             cache.set(page_key, entry, PAGE_TTL)
             _learn(request, tags)
-        filled = _hit_response(request, entry)
+        filled = _hit_response(request, entry, status="miss")
         filled.cookies = response.cookies
         return filled
 

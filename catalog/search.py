@@ -89,9 +89,16 @@ def _fts_q(model, match):
 
 def _with_vector(queryset):
     if is_postgres():
-        from django.contrib.postgres.search import SearchVector
+        from django.contrib.postgres.search import SearchVector, SearchVectorField
 
-        return queryset.alias(search_text_vector=SearchVector("search_text", config="simple"))
+        if queryset.model is Release:
+            # The stored vector (migration 0005): a newest-first walk of the releases
+            # checks each row without parsing its text again.
+            table = Release._meta.db_table
+            vector = RawSQL(f'"{table}"."search_vector"', [], output_field=SearchVectorField())
+        else:
+            vector = SearchVector("search_text", config="simple")
+        return queryset.alias(search_text_vector=vector)
     return queryset
 
 

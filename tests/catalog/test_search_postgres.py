@@ -59,3 +59,23 @@ def test_typo_shortlist_uses_the_trigram_index(postgres):
     from catalog.search import trigram_shortlist
 
     assert "catalog_searchterm_trgm" in plan(trigram_shortlist("qqqzzzxxx"))
+
+
+def test_a_newest_first_word_search_checks_rows_without_parsing_their_text_again(postgres):
+    # Common words make the planner walk the release-date index and check each row: the
+    # vector it checks is stored with the row (migration 0005), not parsed from its text.
+    queryset = _with_vector(Release.objects.all()).filter(_term_q("sonata")).filter(_term_q("da"))
+    sql = str(queryset.order_by("-release_date", "-pk")[:10].query)
+    assert "search_vector" in sql and "to_tsvector" not in sql
+
+
+def test_a_release_renamed_is_found_by_its_new_title_at_once(postgres):
+    from catalog.search import search_catalog
+    from tests.factories import ReleaseFactory
+
+    release = ReleaseFactory(title="Quietly Forgotten", search_text=" quietly forgotten ")
+    release.title, release.search_text = "Zauberhafte Abende", " zauberhafte abende "
+    release.save()
+
+    assert [r.pk for r in search_catalog("zauberhafte abende").releases] == [release.pk]
+    assert search_catalog("forgotten").releases == []
