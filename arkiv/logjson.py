@@ -8,6 +8,7 @@ see their own). With LOG_FORMAT=json the console handler writes each record as J
 (python-json-logger) with time, level, logger, message and request_id; the redaction
 filter (arkiv/logredact.py) still runs first, so no address or link token gets in."""
 
+import contextlib
 import contextvars
 import logging
 import re
@@ -30,6 +31,17 @@ def incoming_request_id(value):
     if value and _WELL_FORMED.fullmatch(value):
         return value
     return uuid.uuid4().hex
+
+
+@contextlib.contextmanager
+def bound_request_id(value):
+    """Log under `value` (a request id carried into a task) for the block; a missing or
+    malformed one leaves the records without an id."""
+    token = request_id.set(value if value and _WELL_FORMED.fullmatch(str(value)) else None)
+    try:
+        yield
+    finally:
+        request_id.reset(token)
 
 
 class RequestIdMiddleware:
