@@ -1,6 +1,7 @@
 """The cluster fixture: every process of a multi-server setup on loopback ports, against
 a fresh PostgreSQL database made from DATABASE_URL (tests/cluster/harness.py)."""
 
+import logging
 import os
 import shutil
 import subprocess
@@ -67,6 +68,7 @@ def cluster(tmp_path_factory):
     )
     env.pop("DJANGO_SETTINGS_MODULE", None)
     cluster.env = env
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's every command
     cluster.inbox = Inbox()
     smtp = Controller(cluster.inbox, hostname="127.0.0.1", port=cluster.ports["smtp"])
     smtp.start()
