@@ -38,3 +38,10 @@ max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 logger_class = "arkiv.serverlog.GunicornLogger"
+
+# gunicorn's control socket (gunicornc) only where a path is given: by default every
+# server run by one user would share $HOME/.gunicorn/gunicorn.ctl.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
