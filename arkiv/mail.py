@@ -22,8 +22,10 @@ ends when the worker commits or when its process dies (PostgreSQL drops the sess
 the lock with it), never by a clock. The delivery is recorded (the message deleted, the
 log written) and committed right after the server's "250 OK". So:
 - a worker killed before the server took the message leaves it in the outbox unlocked,
-  and the next run (another worker's, or the retry scheduled by any run that found
-  messages it could not take) sends it: never lost;
+  and the next run sends it: another worker's (each queued email asks for one), or the
+  retry that any run schedules when it found messages it could not take. If the killed
+  worker's run was the only one, the message waits for the next email queued or a
+  `manage.py send_mail` from cron; it is never dropped;
 - the only window for a second copy is between the server's "250 OK" and that commit (a
   reply in transit, one DELETE and one INSERT). SMTP cannot close it (RFC 1047); the
   copy then carries the same Message-ID, given once when the message enters the outbox,
