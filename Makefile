@@ -44,8 +44,8 @@ test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Several servers on one machine (deploy/haproxy.cfg in front of two gunicorn app servers,
-# Redis, a task worker, the payment sandbox) on a fresh PostgreSQL database made from
-# DATABASE_URL; needs haproxy and redis-server.
+# Redis, two task workers, the payment sandbox, an SMTP server) on a fresh PostgreSQL
+# database made from DATABASE_URL; needs haproxy and redis-server.
 cluster-test: install
 	ARKIV_CLUSTER=1 $(BIN)/pytest tests/cluster -m cluster $(PYTEST_ARGS)
 
