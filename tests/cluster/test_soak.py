@@ -219,7 +219,7 @@ def test_soak(cluster):
     paths = catalog_paths(traffic)
     placed, actions, samples = [], {"shipped": [], "refunded": []}, {}
     memory_stop = threading.Event()
-    buyers = 6
+    buyers = 10  # each purchase takes a few seconds; enough of them start two a second
     threads = (
         [threading.Thread(target=browse, args=(traffic, paths)) for _ in range(3)]
         + [threading.Thread(target=shop_with_a_cart, args=(traffic, paths, offers)) for _ in range(2)]
@@ -284,9 +284,10 @@ def test_soak(cluster):
         f"  emails at the SMTP server: {len(subjects)} ({sum(confirmed.values())} confirmations, "
         f"{sum(shipped.values())} shipped, {sum(refunded.values())} refunds)"
     )
-    print("  gunicorn worker RSS, MB (first / last / max):")
+    print("  gunicorn worker RSS, MB (first / after a minute / last / max):")
     for worker, rss in sorted(samples.items()):
-        print(f"    {worker}: {rss[0]:.1f} / {rss[-1]:.1f} / {max(rss):.1f} ({len(rss)} samples)")
+        warm = rss[min(6, len(rss) - 1)]
+        print(f"    {worker}: {rss[0]:.1f} / {warm:.1f} / {rss[-1]:.1f} / {max(rss):.1f} ({len(rss)} samples)")
     if traffic.errors:
         print("  problems:", *traffic.errors[:30], sep="\n    ")
 
