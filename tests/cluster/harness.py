@@ -274,7 +274,8 @@ def buy(cluster, offer_pk, path, *, base=None, email=None, quantity=1, session=N
         timeout=30,
     )
     assert placed.status_code == 302, placed.text[:3000]
-    status, back, _ = pay(placed.headers["Location"])
+    # The sandbox answers once the shop has taken its webhook: as slow as the shop is.
+    status, back, _ = pay(placed.headers["Location"], timeout=60)
     assert status == 303, status
     back_path = urllib.parse.urlsplit(back)
     done = browser.get(f"{base}{back_path.path}?{back_path.query}", timeout=30)

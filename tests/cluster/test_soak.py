@@ -137,7 +137,7 @@ def place_orders(traffic, cluster, offers, placed, slot, slots):
         pk, path = random.choice(offers)
         try:
             number = buy(cluster, pk, path, email=f"soak-{slot}@example.com")
-        except (requests.RequestException, AssertionError) as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure is reported at the end
             traffic.failed("order", exc)
             continue
         with traffic.lock:
@@ -171,7 +171,10 @@ def admin_action(traffic, session, url, changes, done):
     assert page.status_code == 200, page.status_code
     data = {**form_fields(page.text), **changes}
     answer = traffic.post(session, url, data, headers={"Referer": traffic.base + url})
-    return done in answer.text
+    if done in answer.text:
+        return True
+    said = re.findall(r'<li class="(?:error|warning|success|info)[^"]*">(.*?)</li>', answer.text, re.S)
+    raise AssertionError(f"{url} not done: {answer.url} {said[:2] or answer.text[:300]!r}")
 
 
 def staff(traffic, cluster, placed, actions):
