@@ -8,7 +8,7 @@ PORT ?= 8000
 # Production-like variables for `check --deploy`; nothing here is a real secret.
 DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-only-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ ALLOWED_HOSTS=shop.example
 
-.PHONY: run test cluster-test install lint format bench clean
+.PHONY: run test cluster-test soak install lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,10 +44,15 @@ test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Several servers on one machine (deploy/haproxy.cfg in front of two gunicorn app servers,
-# Redis, a task worker, the payment sandbox) on a fresh PostgreSQL database made from
-# DATABASE_URL; needs haproxy and redis-server.
+# Redis, two task workers, the payment sandbox, an SMTP server) on a fresh PostgreSQL
+# database made from DATABASE_URL; needs haproxy and redis-server.
 cluster-test: install
 	ARKIV_CLUSTER=1 $(BIN)/pytest tests/cluster -m cluster $(PYTEST_ARGS)
+
+# The same cluster under 10 minutes of mixed traffic (SOAK_SECONDS to change it); prints
+# what it saw and each app worker's memory. Not run by CI.
+soak: install
+	ARKIV_CLUSTER=1 ARKIV_SOAK=1 $(BIN)/pytest tests/cluster/test_soak.py -m soak -s $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

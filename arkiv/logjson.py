@@ -6,8 +6,14 @@ is made. It is sent back in the response's X-Request-ID and attached to every re
 logged while the request is served (a context variable, so threads and async code each
 see their own). With LOG_FORMAT=json the console handler writes each record as JSON
 (python-json-logger) with time, level, logger, message and request_id; the redaction
-filter (arkiv/logredact.py) still runs first, so no address or link token gets in."""
+filter (arkiv/logredact.py) still runs first, so no address or link token gets in.
 
+Work a request hands to the task worker carries the id along: the mail delivery task is
+enqueued with the request's id and logs under it (bound_request_id), so a request and
+the delivery of the mail it queued share one id. gunicorn's own access and error logs
+use the same format (arkiv/serverlog.py, deploy/gunicorn.conf.py)."""
+
+import contextlib
 import contextvars
 import logging
 import re
@@ -30,6 +36,17 @@ def incoming_request_id(value):
     if value and _WELL_FORMED.fullmatch(value):
         return value
     return uuid.uuid4().hex
+
+
+@contextlib.contextmanager
+def bound_request_id(value):
+    """Log under `value` (a request id carried into a task) for the block; a missing or
+    malformed one leaves the records without an id."""
+    token = request_id.set(value if value and _WELL_FORMED.fullmatch(str(value)) else None)
+    try:
+        yield
+    finally:
+        request_id.reset(token)
 
 
 class RequestIdMiddleware:

@@ -14,7 +14,22 @@ hangs costs the worker one timeout, never a visitor. Two kinds of failure:
   and the rest go on; deferred messages get MAILER_EMAIL_MAX_RETRIES more tries.
 
 `manage.py retry_deferred` and `manage.py send_mail` (django-mailer) do the same from
-cron, for sites that want a schedule beside the worker's own retries."""
+cron, for sites that want a schedule beside the worker's own retries.
+
+Several workers, and a worker killed mid-send. Each message is claimed by a row lock
+(SELECT ... FOR UPDATE NOWAIT) held by the sending worker's database session: the lease
+ends when the worker commits or when its process dies (PostgreSQL drops the session and
+the lock with it), never by a clock. The delivery is recorded (the message deleted, the
+log written) and committed right after the server's "250 OK". So:
+- a worker killed before the server took the message leaves it in the outbox unlocked,
+  and the next run sends it: another worker's (each queued email asks for one), or the
+  retry that any run schedules when it found messages it could not take. If the killed
+  worker's run was the only one, the message waits for the next email queued or a
+  `manage.py send_mail` from cron; it is never dropped;
+- the only window for a second copy is between the server's "250 OK" and that commit (a
+  reply in transit, one DELETE and one INSERT). SMTP cannot close it (RFC 1047); the
+  copy then carries the same Message-ID, given once when the message enters the outbox,
+  so mail systems and readers recognise it as the same message."""
 
 import logging
 import smtplib
@@ -24,6 +39,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.message import make_msgid
+from django.core.mail.utils import DNS_NAME
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -31,6 +48,7 @@ from django_tasks import task
 from mailer.engine import send_all
 from mailer.models import PRIORITY_LOW, PRIORITY_MEDIUM, RESULT_FAILURE, Message, MessageLog
 
+from arkiv import logjson
 from arkiv.addresses import normalise_email
 
 logger = logging.getLogger(__name__)
@@ -51,19 +69,29 @@ def templated_email(subject, template, context, to, **kwargs):
 
 
 @task()
-def deliver_mail(*, retry_deferred=False):
+def deliver_mail(*, retry_deferred=False, request_id=None):
     """Deliver what waits in the outbox. Idempotent: each message is locked
     (select_for_update nowait on PostgreSQL), sent and removed in one transaction, so
-    runs side by side never send a message twice."""
+    runs side by side never send a message twice. `request_id` is the id of the request
+    that queued the mail: the run logs under it, so one id follows a request into the
+    worker."""
+    with logjson.bound_request_id(request_id):
+        _deliver(retry_deferred=retry_deferred)
+
+
+def _deliver(*, retry_deferred):
     if retry_deferred:
         Message.objects.retry_deferred()
+    logger.info("Delivering the outbox: %d message(s) waiting", Message.objects.non_deferred().count())
     try:
         send_all()
     except MailServerUnavailable as exc:
         logger.warning("Mail server unavailable (%s); delivery will be retried", exc)
         retry_later()
         return
-    if _deferred_with_tries_left().exists():
+    # Messages still waiting were held by another worker (it is sending them, or it died
+    # and its lock went with it): a later run makes sure none is left behind.
+    if _deferred_with_tries_left().exists() or Message.objects.non_deferred().exists():
         retry_later()
 
 
@@ -79,14 +107,16 @@ def retry_later():
         logger.warning("The task backend cannot schedule; run `manage.py send_mail` to retry")
         return
     if caches["shared"].add(RETRY_SCHEDULED_KEY, True, timeout=max(delay - 1, 1)):
-        deliver_mail.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(retry_deferred=True)
+        deliver_mail.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(
+            retry_deferred=True, request_id=logjson.request_id.get()
+        )
 
 
 def deliver_soon():
     """Ask the worker for a delivery run; if the queue itself is unreachable the
     messages stay in the outbox for the next run, and the caller is not troubled."""
     try:
-        deliver_mail.enqueue()
+        deliver_mail.enqueue(request_id=logjson.request_id.get())
     except Exception:
         logger.exception("Could not enqueue mail delivery; the outbox keeps the messages")
 
@@ -115,6 +145,10 @@ class QueueBackend(BaseEmailBackend):
             # Build each message now, as an inline backend would: a malformed one (a
             # newline in a header) fails in its caller, not in the worker forever.
             message.message()
+            # One Message-ID for the message's whole life: a copy sent again after a
+            # worker died is recognisably the same message.
+            if not any(name.lower() == "message-id" for name in message.extra_headers):
+                message.extra_headers["Message-ID"] = make_msgid(domain=DNS_NAME)
         queued = Message.objects.bulk_create(
             [Message(email=message, priority=_priority(message)) for message in email_messages]
         )

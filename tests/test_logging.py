@@ -12,10 +12,14 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 from django.conf import settings as django_settings
+from django.core import mail
+from django.core.management import call_command
 
 from arkiv.logjson import JsonFormatter, use_json
 
@@ -129,3 +133,77 @@ def test_an_unknown_log_format_stops_the_shop_with_a_clear_message():
 
     assert result.returncode != 0
     assert "LOG_FORMAT is plain or json." in result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mail_queued_during_a_request_is_delivered_by_the_worker_under_that_requests_id(client, settings, json_logs):
+    settings.EMAIL_BACKEND = "arkiv.mail.QueueBackend"
+    settings.MAILER_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    response = client.post(
+        "/contact/",
+        {"name": "Ann Archer", "email": "ann@example.com", "message": "Is the Gould box back in stock?"},
+        headers={"X-Request-ID": "lb-5d2e8a10"},
+    )
+    assert response.status_code in (200, 302)
+    assert not mail.outbox  # waiting in the outbox for the worker
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--queue-name", "*", verbosity=0)
+
+    assert len(mail.outbox) == 1
+    (delivery,) = [r for r in json_logs() if r["logger"] == "arkiv.mail"]
+    assert delivery["message"].startswith("Delivering the outbox")
+    assert delivery["request_id"] == "lb-5d2e8a10"
+
+
+def test_gunicorn_writes_json_lines_without_query_strings_addresses_or_link_tokens(tmp_path):
+    port = closed_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "arkiv.settings",
+        "DEBUG": "1",
+        "LOG_FORMAT": "json",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    out, err = (tmp_path / "stdout").open("w+"), (tmp_path / "stderr").open("w+")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py"]
+        + ["--bind", f"127.0.0.1:{port}", "--workers", "1", "arkiv.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=out,
+        stderr=err,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert server.poll() is None, (tmp_path / "stderr").read_text()
+                time.sleep(0.1)
+        probe = requests.get(
+            f"{base}/healthz?email=ann%40example.org&token=s3cret-query-token",
+            headers={"X-Request-ID": "lb-0c1d"},
+            timeout=30,
+        )
+        link = requests.get(f"{base}/account/password-reset/MQ/s3cret-link-token/no/such/page/", timeout=30)
+        assert probe.status_code == 200 and link.status_code == 404
+    finally:
+        server.terminate()  # SIGTERM: gunicorn's graceful shutdown
+        server.wait(timeout=60)
+
+    assert server.returncode == 0
+    lines = [line for path in ("stdout", "stderr") for line in (tmp_path / path).read_text().splitlines()]
+    records = [json.loads(line) for line in lines]  # every line is one JSON object
+    text = "\n".join(lines)
+    assert "s3cret" not in text and "ann" not in text and "example.org" not in text
+    access = [r for r in records if r["logger"] == "gunicorn.access"]
+    (healthz,) = [r for r in access if r["path"] == "/healthz"]
+    assert healthz["method"] == "GET" and healthz["status"] == 200
+    assert healthz["request_id"] == "lb-0c1d" and healthz["duration_ms"] >= 0
+    assert any(r["path"] == "/account/password-reset/[redacted]" for r in access)
+    assert any(r["logger"] == "gunicorn.error" and "Shutting down" in r["message"] for r in records)

@@ -8,10 +8,10 @@ from urllib.parse import urlencode, urlsplit
 from orders.sandbox import sign
 
 
-def pay(url, card="4242 4242 4242 4242"):
+def pay(url, card="4242 4242 4242 4242", timeout=10):
     """Submit the sandbox's hosted payment page; returns (status, Location, body)."""
     parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     body = urlencode({"card": card, "exp": "12 / 34", "cvc": "123", "name": "Clara Schumann"})
     conn.request("POST", parts.path, body, {"Content-Type": "application/x-www-form-urlencoded"})
     response = conn.getresponse()
