@@ -64,6 +64,9 @@ def scheduled_jobs():
     jobs = [
         Job("expire_unpaid_orders", timedelta(minutes=5), "expire_unpaid_orders"),
         Job("retry_order_emails", timedelta(minutes=10), "retry_order_emails"),
+        # Mail whose delivery run never came (queue unreachable, worker killed) waits at
+        # most this long; with nothing waiting it costs one query.
+        Job("deliver_outbox", timedelta(minutes=2), "deliver_outbox"),
     ]
     if settings.SERVICE_MAIL_IMAP_URL:
         jobs.append(

@@ -58,7 +58,7 @@ def test_run_once_expires_unpaid_orders_and_runs_every_daily_job(settings):
     order.refresh_from_db()
     assert order.status == Status.EXPIRED
     assert output.strip() == (
-        "Ran 5 job(s): expire_unpaid_orders, retry_order_emails, purge_expired_records, "
+        "Ran 6 job(s): expire_unpaid_orders, retry_order_emails, deliver_outbox, purge_expired_records, "
         "purge_mail_log, prune_db_task_results."
     )
     jobs = {job.name: job for job in PeriodicJob.objects.all()}
@@ -183,3 +183,22 @@ def test_the_looping_scheduler_stops_on_sigterm_leaving_no_job_marked_running(tm
         rows = db.execute("SELECT name, running_until, last_finished_at FROM arkiv_periodicjob").fetchall()
     assert rows and all(running_until is None for _, running_until, _ in rows)
     assert dict((name, finished) for name, _, finished in rows)["expire_unpaid_orders"] is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mail_whose_delivery_run_never_came_is_delivered_by_the_scheduler(settings, mailoutbox):
+    from django.core.mail import send_mail
+    from mailer.models import Message
+
+    # Production's path: the outbox, a queue no worker serves (as when the worker holding
+    # the message was killed), and a transport the test can read.
+    settings.EMAIL_BACKEND = "arkiv.mail.QueueBackend"
+    settings.MAILER_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    send_mail("Your order 1042", "Thank you.", None, ["buyer@example.com"])
+    assert Message.objects.count() == 1 and mailoutbox == []
+
+    run_once()
+
+    assert [m.subject for m in mailoutbox] == ["Your order 1042"]
+    assert Message.objects.count() == 0
