@@ -16,6 +16,15 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
+# Cache backends each process keeps for itself: pages cached there go stale on the other
+# processes after a change (catalog.E001; deploy/gunicorn.conf.py refuses them with
+# several workers).
+PER_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
+}
+
 
 class CountingDatabaseCache(DatabaseCache):
     """Django's DatabaseCache with an incr() that holds the row while it adds, so two

@@ -32,6 +32,8 @@ from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
 from django.utils.module_loading import import_string
 
+from arkiv.cache import PER_PROCESS_CACHES
+
 from . import personal
 from .services import (
     CATALOG_VERSION_KEY,
@@ -277,13 +279,6 @@ def connect_invalidation(models):
         }.get(name, _catalog_row_deleted)
         post_save.connect(on_save, sender=model, dispatch_uid=f"catalog-cache-{name}-save")
         post_delete.connect(on_delete, sender=model, dispatch_uid=f"catalog-cache-{name}-delete")
-
-
-PER_PROCESS_CACHES = {
-    "django.core.cache.backends.locmem.LocMemCache",
-    "django.core.cache.backends.dummy.DummyCache",
-    "django.core.cache.backends.filebased.FileBasedCache",
-}
 
 
 @checks.register(checks.Tags.caches, deploy=True)

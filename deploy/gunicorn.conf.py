@@ -45,3 +45,20 @@ if os.environ.get("GUNICORN_CONTROL_SOCKET"):
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 else:
     control_socket_disable = True
+
+
+def on_starting(server):
+    """Refuse to start several workers on a page cache each process keeps for itself:
+    each would show its own stale pages after a change made through another
+    (`check --deploy` refuses it too, as catalog.E001)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arkiv.settings")
+    from django.conf import settings
+
+    from arkiv.cache import PER_PROCESS_CACHES
+
+    backend = settings.CACHES["default"]["BACKEND"]
+    if server.cfg.workers > 1 and not settings.DEBUG and backend in PER_PROCESS_CACHES:
+        raise SystemExit(
+            f"Refusing to start {server.cfg.workers} workers on a page cache each process keeps for itself "
+            f"({backend.rsplit('.', 1)[-1]}): set REDIS_URL, or leave PAGE_CACHE unset for the database cache."
+        )

@@ -90,3 +90,35 @@ def test_the_systemd_units_run_the_procfiles_commands():
         text = (DEPLOY / "systemd" / f"{unit}.service").read_text()
         exec_start = re.search(r"^ExecStart=/srv/arkiv/(.*)$", text, re.MULTILINE).group(1)
         assert shlex.split(exec_start) == shlex.split(processes[process]), unit
+
+
+def _gunicorn(workers, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "--workers", str(workers)]
+        + ["--bind", "127.0.0.1:0", "arkiv.wsgi"],
+        cwd=ROOT,
+        env={**clean, "DEBUG": "0", "ALLOWED_HOSTS": "shop.example", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_app_servers_refuse_several_workers_on_a_page_cache_each_keeps_for_itself():
+    refused = _gunicorn(2, PAGE_CACHE="locmem")
+    _, stderr = refused.communicate(timeout=60)
+    assert refused.returncode != 0
+    assert "Refusing to start 2 workers on a page cache each process keeps for itself" in stderr
+
+    # One worker on it, or several on the shared database cache, start.
+    for workers, env in ((1, {"PAGE_CACHE": "locmem"}), (2, {"PAGE_CACHE": "database"})):
+        server = _gunicorn(workers, **env)
+        try:
+            for line in server.stderr:
+                if "Booting worker" in line or "booting worker" in line.lower():
+                    break
+            assert server.poll() is None, (workers, env)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
