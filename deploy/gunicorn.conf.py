@@ -22,7 +22,7 @@ drops no request.
 
 import os
 
-bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT') or '8000'}"
 # About two per core; WEB_CONCURRENCY is the name platforms use for it.
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
