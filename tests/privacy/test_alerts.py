@@ -3,12 +3,10 @@ consent is not enough), at most one email a day, never the same item twice; subs
 is a double opt-in that mail scanners cannot complete."""
 
 import re
-import threading
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from privacy import services
@@ -24,6 +22,7 @@ from privacy.models import (
     email_hash,
 )
 from tests.factories import ArtistFactory, CreditFactory, OfferFactory, RecordingFactory, ReleaseFactory, WorkFactory
+from tests.threads import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -325,20 +324,8 @@ def test_two_overlapping_runs_send_one_email(postgres, work):
     grant("fan@example.com")
     RecordingFactory(work=work)
     mail.outbox.clear()
-    barrier = threading.Barrier(2)
-    results = []
 
-    def run():
-        try:
-            barrier.wait()
-            results.append(alerts_send())
-        finally:
-            connection.close()
+    results = at_once(2, lambda i: alerts_send())
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
     assert sorted(results) == [0, 1]
     assert len(alert_mail()) == 1
