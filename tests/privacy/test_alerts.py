@@ -329,3 +329,26 @@ def test_two_overlapping_runs_send_one_email(postgres, work):
 
     assert sorted(results) == [0, 1]
     assert len(alert_mail()) == 1
+
+
+def test_ticking_alerts_on_the_preferences_page_needs_the_emailed_confirmation_and_leaves_offers_alone(client):
+    grant("fan@example.com", Purpose.PROMO_EMAIL)
+    token = services.preferences_token("fan@example.com")
+    page = client.get(f"/offers/preferences/{token}/").content.decode()
+    assert "Alerts by email" in page
+    mail.outbox.clear()
+
+    client.post(f"/offers/preferences/{token}/", {"promo_email": "on", "alerts": "on"})
+
+    assert not services.consent_granted("fan@example.com", Purpose.ALERTS)
+    assert services.consent_granted("fan@example.com", Purpose.PROMO_EMAIL)
+    [confirmation] = mail.outbox
+    assert "/alerts/confirm/" in confirmation.body
+    client.post(link_path(confirmation.body, "/alerts/confirm/"))
+    assert services.consent_granted("fan@example.com", Purpose.ALERTS)
+
+
+def test_staff_see_alerts_and_alert_emails_in_the_admin(work, admin_client):
+    wants("fan@example.com", work)
+    assert "fan@example.com" in admin_client.get("/admin/privacy/alert/").content.decode()
+    assert admin_client.get("/admin/privacy/alertdigest/").status_code == 200
