@@ -31,12 +31,15 @@ class AlertRefused(ValueError):
 def alert_subscribe(*, email, kind, target, user=None, source=Source.SIGN_UP):
     """Keep an alert for an address and, unless the address already confirmed alerts,
     start the double opt-in (one confirmation email at most while one waits). Returns
-    (alert, created). Nothing is ever sent for an unconfirmed, minor or suppressed address."""
+    (alert, created), or (None, False) for a suppressed (erased) address, which is never
+    stored again. Nothing is ever sent for an unconfirmed, minor or suppressed address."""
     from catalog.models import Offer, Recording, Release
 
     email = normalise_email(email)
     if services.is_minor(email):
         raise AlertRefused("Alerts are for customers aged 18 or over.")
+    if services.is_suppressed(email):
+        return None, False
     target_field = {Alert.Kind.WORK: "work", Alert.Kind.PERFORMER: "artist", Alert.Kind.BACK_IN_STOCK: "offer"}[kind]
     if kind == Alert.Kind.BACK_IN_STOCK:
         if not isinstance(target, Offer) or target.available:
@@ -54,7 +57,7 @@ def alert_subscribe(*, email, kind, target, user=None, source=Source.SIGN_UP):
                 )
         except IntegrityError:  # the same alert made at the same moment elsewhere
             alert, created = Alert.objects.get(email=email, kind=kind, **{target_field: target}), False
-        if not services.is_suppressed(email) and not services.consent_granted(email, Purpose.ALERTS):
+        if not services.consent_granted(email, Purpose.ALERTS):
             services.optin_request(email=email, purpose=Purpose.ALERTS, source=source, user=user)
     return alert, created
 

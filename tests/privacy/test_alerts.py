@@ -352,3 +352,10 @@ def test_staff_see_alerts_and_alert_emails_in_the_admin(work, admin_client):
     wants("fan@example.com", work)
     assert "fan@example.com" in admin_client.get("/admin/privacy/alert/").content.decode()
     assert admin_client.get("/admin/privacy/alertdigest/").status_code == 200
+
+
+def test_an_erased_address_typed_in_again_is_not_stored_or_mailed(work, client):
+    Suppression.objects.create(email_hash=email_hash("gone@example.com"), reason="account deleted")
+    response = client.post("/alerts/new/", {"kind": "work", "target": work.pk, "email": "gone@example.com"})
+    assert response.status_code == 302
+    assert not Alert.objects.exists() and mail.outbox == []
