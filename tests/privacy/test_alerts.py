@@ -359,3 +359,13 @@ def test_an_erased_address_typed_in_again_is_not_stored_or_mailed(work, client):
     response = client.post("/alerts/new/", {"kind": "work", "target": work.pk, "email": "gone@example.com"})
     assert response.status_code == 302
     assert not Alert.objects.exists() and mail.outbox == []
+
+
+def test_one_connection_sending_alert_forms_over_and_over_is_stopped(work, client, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "alert_subscribe": "3/h"}
+    statuses = [
+        client.post("/alerts/new/", {"kind": "work", "target": work.pk, "email": f"p{n}@example.com"}).status_code
+        for n in range(5)
+    ]
+    assert statuses == [302, 302, 302, 429, 429]
+    assert Alert.objects.count() == 3
