@@ -18,6 +18,7 @@ running the same job; keep these on one server):
 
     */5 * * * *   manage.py expire_unpaid_orders
     */10 * * * *  manage.py retry_order_emails
+    7 * * * *     manage.py send_alerts
     */5 * * * *   manage.py process_service_mail --imap "$SERVICE_MAIL_IMAP_URL"
     17 3 * * *    manage.py purge_expired_records
     27 3 * * *    manage.py prune_db_task_results --queue-name '*' --min-age-days 14
@@ -67,6 +68,8 @@ def scheduled_jobs():
         # Mail whose delivery run never came (queue unreachable, worker killed) waits at
         # most this long; with nothing waiting it costs one query.
         Job("deliver_outbox", timedelta(minutes=2), "deliver_outbox"),
+        # Hourly; alerts_send itself keeps to one email per person per day.
+        Job("send_alerts", timedelta(hours=1), "send_alerts", lease=timedelta(hours=1)),
     ]
     if settings.SERVICE_MAIL_IMAP_URL:
         jobs.append(

@@ -451,6 +451,8 @@ RATE_LIMITS = {
     "change_password": os.environ.get("RATE_LIMIT_CHANGE_PASSWORD", "10/h"),
     # It checks the current password too.
     "delete_account": os.environ.get("RATE_LIMIT_DELETE_ACCOUNT", "5/h"),
+    # Alerts: a visitor may name any address (it gets one confirmation a day at most).
+    "alert_subscribe": os.environ.get("RATE_LIMIT_ALERT_SUBSCRIBE", "20/h"),
 }
 # django-ratelimit knows memcached and django-redis by name only; Django's own RedisCache
 # increments atomically and CountingDatabaseCache locks the row it counts in.

@@ -9,6 +9,8 @@ from . import servicemail, services
 from .campaigns import campaign_send, mailing_export
 from .models import (
     AgeDeclaration,
+    Alert,
+    AlertDigest,
     Consent,
     ConsentEvent,
     EmailCampaign,
@@ -205,3 +207,22 @@ class OptOutRequestAdmin(admin.ModelAdmin):
     def dismiss(self, request, queryset):
         for item in queryset.filter(state=OptOutRequest.State.QUEUED):
             servicemail.request_dismiss(item, by=request.user)
+
+
+# -- alerts ---------------------------------------------------------------------------
+# Read-only: alerts are made and removed by customers, sent only by privacy.alerts.
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ["email", "kind", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["email"]
+    list_select_related = ["work", "artist", "offer"]
+
+
+@admin.register(AlertDigest)
+class AlertDigestAdmin(ReadOnlyAdmin):
+    list_display = ["email", "day", "items", "sent_at"]
+    date_hierarchy = "day"
+    search_fields = ["email"]

@@ -66,3 +66,15 @@ class ContactForm(forms.Form):
     name = forms.CharField(max_length=150, validators=[single_line])  # goes into the subject
     email = forms.EmailField(help_text="So we can answer you; used for nothing else.")
     message = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), max_length=5000)
+
+
+# -- alerts ---------------------------------------------------------------------------
+
+
+class AlertForm(forms.Form):
+    """The one form on catalog pages (the same for everyone, so pages stay shared): a
+    signed-in customer may leave the address empty to use the account's own."""
+
+    kind = forms.ChoiceField(choices=[("work", "work"), ("performer", "performer"), ("stock", "stock")])
+    target = forms.IntegerField(min_value=1)
+    email = forms.EmailField(required=False, max_length=254)

@@ -98,6 +98,7 @@ class PolicyDocument(models.Model):
 class Purpose(models.TextChoices):
     PROMO_EMAIL = "promo_email", "Offers by email"
     POSTAL = "postal", "Offers by post"
+    ALERTS = "alerts", "Alerts by email"
 
 
 class Source(models.TextChoices):
@@ -374,3 +375,88 @@ class AccountSession(AbstractBaseSession):
         from .sessions import SessionStore
 
         return SessionStore
+
+
+# -- alerts ---------------------------------------------------------------------------
+
+
+class Alert(models.Model):
+    """What a collector asked to hear about: new recordings of a work, new releases by a
+    performer, or a sold-out offer back in stock. Nothing is sent for it until the
+    address has confirmed alert consent (privacy.alerts.alerts_send decides)."""
+
+    class Kind(models.TextChoices):
+        WORK = "work", "New recordings of a work"
+        PERFORMER = "performer", "New releases by a performer"
+        BACK_IN_STOCK = "stock", "Back in stock"
+
+    email = models.CharField(max_length=254, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    work = models.ForeignKey("catalog.Work", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    artist = models.ForeignKey("catalog.Artist", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    offer = models.ForeignKey("catalog.Offer", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # The newest recording (work) or release (performer) when the alert was made: only
+    # what the catalog gains after it counts as new.
+    since_id = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="work", work__isnull=False, artist__isnull=True, offer__isnull=True)
+                    | Q(kind="performer", work__isnull=True, artist__isnull=False, offer__isnull=True)
+                    | Q(kind="stock", work__isnull=True, artist__isnull=True, offer__isnull=False)
+                ),
+                name="privacy_alert_one_target",
+            ),
+            models.UniqueConstraint(fields=["email", "work"], condition=Q(kind="work"), name="privacy_alert_work_once"),
+            models.UniqueConstraint(
+                fields=["email", "artist"], condition=Q(kind="performer"), name="privacy_alert_artist_once"
+            ),
+            models.UniqueConstraint(
+                fields=["email", "offer"], condition=Q(kind="stock"), name="privacy_alert_offer_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.target}"
+
+    @property
+    def target(self):
+        return self.work or self.artist or self.offer
+
+
+class AlertDelivery(models.Model):
+    """One item an address was alerted to (a recording, a release, an offer back in
+    stock): written in the same transaction that queues the email, unique, so nobody
+    hears of the same item twice."""
+
+    email = models.CharField(max_length=254)
+    item = models.CharField(max_length=100)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["email", "item"], name="privacy_alert_item_once")]
+
+    def __str__(self):
+        return f"{self.item} → {self.email}"
+
+
+class AlertDigest(models.Model):
+    """The one alert email an address got on a day (at most one a day: unique)."""
+
+    email = models.CharField(max_length=254)
+    day = models.DateField()
+    items = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["email", "day"], name="privacy_alert_one_email_a_day")]
+
+    def __str__(self):
+        return f"{self.day}: {self.items} alerts → {self.email}"

@@ -19,6 +19,9 @@ from . import sessions
 from .models import (
     ERASED_MARK,
     AgeDeclaration,
+    Alert,
+    AlertDelivery,
+    AlertDigest,
     CampaignDelivery,
     Consent,
     ConsentEvent,
@@ -106,19 +109,62 @@ def consent_granted(email, purpose):
     return Consent.objects.filter(email=normalise_email(email), purpose=purpose, granted=True).exists()
 
 
+ALERTS_OPTIN_SALT = "privacy.confirm-alerts"
+ALERTS_OPTIN_WORDING = (
+    "Email me the alerts I ask for (new recordings, performers, back in stock). (We will email you a link to confirm.)"
+)
+
+
+@dataclass(frozen=True)
+class _DoubleOptIn:
+    salt: str
+    link: str
+    wording: str
+    subject: str
+    template: str
+
+
+# Purposes that count only once their emailed confirmation link's button is pressed.
+DOUBLE_OPT_IN = {
+    Purpose.PROMO_EMAIL: _DoubleOptIn(
+        OPTIN_SALT,
+        "privacy:confirm_optin",
+        PROMO_OPTIN_WORDING,
+        "Please confirm: offers from Arkiv by email",
+        "privacy/email/confirm_optin.txt",
+    ),
+    Purpose.ALERTS: _DoubleOptIn(
+        ALERTS_OPTIN_SALT,
+        "privacy:confirm_alerts",
+        ALERTS_OPTIN_WORDING,
+        "Please confirm: alerts from Arkiv by email",
+        "privacy/email/confirm_alerts.txt",
+    ),
+}
+
+
 def promo_optin_request(*, email, source, user=None, reference=""):
     """A ticked 'offers by email' box: log the request and email a confirmation link.
     Nothing counts until the link is followed (double opt-in). The email advertises nothing."""
+    return optin_request(email=email, purpose=Purpose.PROMO_EMAIL, source=source, user=user, reference=reference)
+
+
+def optin_request(*, email, purpose, source, user=None, reference=""):
+    """Ask for a double opt-in purpose (offers or alerts by email): log the request and
+    email a confirmation link, at most one while one waits (OPTIN_CONFIRMATION_RESEND_HOURS).
+    Nothing counts until the link's button is pressed; minors and suppressed addresses
+    get nothing. The email advertises nothing."""
+    kind = DOUBLE_OPT_IN[purpose]
     email = normalise_email(email)
-    if consent_granted(email, Purpose.PROMO_EMAIL) or is_minor(email) or is_suppressed(email):
+    if consent_granted(email, purpose) or is_minor(email) or is_suppressed(email):
         return None
-    link_waiting = _optin_link_sent_lately(email)
+    link_waiting = _optin_link_sent_lately(email, purpose)
     event = consent_record(
         email=email,
-        purpose=Purpose.PROMO_EMAIL,
+        purpose=purpose,
         action=ConsentEvent.Action.REQUESTED,
         source=source,
-        wording=PROMO_OPTIN_WORDING,
+        wording=kind.wording,
         user=user,
         reference=reference,
     )
@@ -126,58 +172,64 @@ def promo_optin_request(*, email, source, user=None, reference=""):
         # The box is on forms anyone may send for any address (checkout): the link already
         # in the inbox still works, and a stranger's inbox is not flooded with more.
         return event
-    token = signing.TimestampSigner(salt=OPTIN_SALT).sign(f"{_link_key(email)}.{event.pk}")
-    link = site_url("privacy:confirm_optin", token)
-    message = templated_email(
-        "Please confirm: offers from Arkiv by email", "privacy/email/confirm_optin.txt", {"link": link}, email
-    )
+    token = signing.TimestampSigner(salt=kind.salt).sign(f"{_link_key(email)}.{event.pk}")
+    link = site_url(kind.link, token)
+    message = templated_email(kind.subject, kind.template, {"link": link}, email)
     message.send()
     return event
 
 
-def _optin_link_sent_lately(email):
+def _optin_link_sent_lately(email, purpose=Purpose.PROMO_EMAIL):
     """Whether a confirmation link for the address is waiting, sent within
     OPTIN_CONFIRMATION_RESEND_HOURS."""
     since = timezone.now() - timedelta(hours=settings.OPTIN_CONFIRMATION_RESEND_HOURS)
-    waiting = Consent.objects.filter(email=email, purpose=Purpose.PROMO_EMAIL, pending_confirmation=True)
+    waiting = Consent.objects.filter(email=email, purpose=purpose, pending_confirmation=True)
     asked = ConsentEvent.objects.filter(
-        email=email, purpose=Purpose.PROMO_EMAIL, action=ConsentEvent.Action.REQUESTED, at__gte=since
+        email=email, purpose=purpose, action=ConsentEvent.Action.REQUESTED, at__gte=since
     )
     return waiting.exists() and asked.exists()
 
 
 def promo_optin_pending(*, token):
+    return optin_pending(token=token, purpose=Purpose.PROMO_EMAIL)
+
+
+def optin_pending(*, token, purpose):
     """The address a confirmation link would opt in, or None for a bad, stale, revoked
     or already-withdrawn link. Changes nothing (a GET of the link calls only this)."""
     try:
-        value = signing.TimestampSigner(salt=OPTIN_SALT).unsign(token, max_age=OPTIN_MAX_AGE)
+        value = signing.TimestampSigner(salt=DOUBLE_OPT_IN[purpose].salt).unsign(token, max_age=OPTIN_MAX_AGE)
         key, request_id = value.rsplit(".", 1)
     except (signing.BadSignature, ValueError):
         return None
     email = _email_for_key(key)
     if email is None or is_minor(email) or is_suppressed(email):
         return None
-    state = Consent.objects.filter(email=email, purpose=Purpose.PROMO_EMAIL).first()
+    state = Consent.objects.filter(email=email, purpose=purpose).first()
     if state is None or not (state.pending_confirmation or state.granted):
         return None  # withdrawn since the link was sent: a stale link does not undo that
     return email, request_id
 
 
-@transaction.atomic
 def promo_optin_confirm(*, token):
+    return optin_confirm(token=token, purpose=Purpose.PROMO_EMAIL)
+
+
+@transaction.atomic
+def optin_confirm(*, token, purpose):
     """Confirm by the link's button (a POST): the opt-in counts from now. Returns the
     address or None."""
-    found = promo_optin_pending(token=token)
+    found = optin_pending(token=token, purpose=purpose)
     if found is None:
         return None
     email, request_id = found
-    if not consent_granted(email, Purpose.PROMO_EMAIL):
+    if not consent_granted(email, purpose):
         consent_record(
             email=email,
-            purpose=Purpose.PROMO_EMAIL,
+            purpose=purpose,
             action=ConsentEvent.Action.GRANTED,
             source=Source.CONFIRMATION_LINK,
-            wording=PROMO_OPTIN_WORDING,
+            wording=DOUBLE_OPT_IN[purpose].wording,
             reference=f"request {request_id}",
         )
     return email
@@ -216,8 +268,8 @@ def offer_choices_set(*, email, wanted, source, user=None):
             )
         elif consent_granted(email, purpose):
             continue
-        elif purpose == Purpose.PROMO_EMAIL:
-            promo_optin_request(email=email, source=source, user=user)
+        elif purpose in DOUBLE_OPT_IN:
+            optin_request(email=email, purpose=purpose, source=source, user=user)
         else:
             consent_record(
                 email=email,
@@ -442,6 +494,17 @@ def personal_data_export(*, user):
         {"sent": d.sent_at.isoformat(), "to": d.email, "subject": d.campaign.subject, "text": d.campaign.body_text}
         for d in (CampaignDelivery.objects.filter(email=email).select_related("campaign") if email else [])
     ]
+    mine = Q(user=user) if user is not None and user.pk else Q(pk__in=[])
+    data["alerts"] = [
+        {"made": a.created_at.isoformat(), "email": a.email, "kind": a.get_kind_display(), "about": str(a.target)}
+        for a in Alert.objects.filter(mine | Q(email=email) if email else mine).select_related(
+            "work__composer", "artist", "offer__release"
+        )
+    ]
+    data["alert_emails_received"] = [
+        {"day": d.day.isoformat(), "to": d.email, "items": d.items}
+        for d in (AlertDigest.objects.filter(email=email) if email else [])
+    ]
     return data
 
 
@@ -481,8 +544,12 @@ def account_erase(*, user):
         )
         OptOutRequest.objects.filter(sender=email).update(sender=hashed, subject="", raw="", body="")
         CampaignDelivery.objects.filter(email=email).delete()
+        Alert.objects.filter(email=email).delete()
+        AlertDelivery.objects.filter(email=email).delete()
+        AlertDigest.objects.filter(email=email).delete()
         tokens_rotate(email)
     # What the account did while signed in, whatever address it used, loses its link.
     ConsentEvent.objects.filter(user=user).pseudonymise(user=None)
+    Alert.objects.filter(user=user).delete()
     providers.erase(email, user)
     sessions.sessions_end_for(user.pk)

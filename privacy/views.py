@@ -11,11 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from arkiv.addresses import normalise_email
 from arkiv.limits import limited, user_key
 
-from . import services
-from .forms import ContactForm
-from .models import Consent, PolicyDocument, Purpose, Source
+from . import alerts, services
+from .forms import AlertForm, ContactForm
+from .models import Alert, Consent, PolicyDocument, Purpose, Source
 
 
 def _policy_page(request, kind, document):
@@ -109,6 +110,113 @@ def preferences(request, token):
             "minor": services.is_minor(email),
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_alerts(request, token):
+    """The alerts double opt-in link: a GET shows a button, only its POST confirms."""
+    if request.method == "POST":
+        email = services.optin_confirm(token=token, purpose=Purpose.ALERTS)
+        return render(request, "privacy/alerts_confirmed.html", {"email": email}, status=200 if email else 400)
+    found = services.optin_pending(token=token, purpose=Purpose.ALERTS)
+    if found is None:
+        return render(request, "privacy/alerts_confirmed.html", {"email": None}, status=400)
+    return render(request, "privacy/alerts_confirm.html", {"email": found[0]})
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def alerts_unsubscribe(request, token):
+    """RFC 8058 one-click unsubscribe from alert emails (offers stay as they are)."""
+    email = services.email_from_preferences_token(token)
+    if email is None:
+        return render(request, "privacy/link_invalid.html", status=400)
+    if request.method == "POST":
+        alerts.alerts_unsubscribe(email=email)
+        return render(request, "privacy/alerts_unsubscribed.html", {"email": email, "token": token})
+    return render(request, "privacy/alerts_unsubscribe.html", {"email": email, "token": token})
+
+
+def _alert_target(kind, pk):
+    from catalog.models import Artist, Offer, Work
+
+    model = {Alert.Kind.WORK: Work, Alert.Kind.PERFORMER: Artist, Alert.Kind.BACK_IN_STOCK: Offer}[kind]
+    target = model.objects.filter(pk=pk).first()
+    if target is None:
+        raise Http404("No such work, performer or offer.")
+    return target
+
+
+def _target_page(target):
+    return target.release.get_absolute_url() if hasattr(target, "release") else target.get_absolute_url()
+
+
+@require_http_methods(["POST"])
+@limited("alert_subscribe")
+def alert_subscribe(request):
+    """The alert buttons on work, artist and release pages. Signed in with a proven
+    address: one press. Otherwise the address given gets a confirmation email first
+    (what we answer does not tell whether an address already confirmed)."""
+    form = AlertForm(request.POST)
+    if not form.is_valid():
+        return render(request, "privacy/alert_invalid.html", {"form": form}, status=400)
+    kind, email = form.cleaned_data["kind"], form.cleaned_data["email"]
+    target = _alert_target(kind, form.cleaned_data["target"])
+    own = services.proven_email(request.user) if request.user.is_authenticated else None
+    if not email and not own:
+        if request.user.is_authenticated:
+            messages.error(request, "Confirm your email address first: then you can have alerts with one press.")
+        else:
+            messages.error(request, "Give your email address to receive this alert.")
+        return redirect(_target_page(target))
+    email = email or own
+    mine = own is not None and normalise_email(email) == own
+    try:
+        alerts.alert_subscribe(
+            email=email,
+            kind=kind,
+            target=target,
+            user=request.user if mine else None,
+            source=Source.ACCOUNT if mine else Source.SIGN_UP,
+        )
+    except alerts.AlertRefused as refused:
+        if mine or kind == Alert.Kind.BACK_IN_STOCK:
+            messages.error(request, str(refused))
+            return redirect(_target_page(target))
+    if mine and services.consent_granted(email, Purpose.ALERTS):
+        messages.success(request, "Alert saved. We will email you when there is news.")
+    else:
+        messages.success(
+            request,
+            f"Thank you. Unless {email} already receives our alerts, we have emailed it a link to confirm: "
+            "nothing is sent before that.",
+        )
+    return redirect(_target_page(target))
+
+
+@login_required
+@require_GET
+def account_alerts(request):
+    """The account's alerts, each with a remove button."""
+    email = services.proven_email(request.user)
+    return render(
+        request,
+        "privacy/account_alerts.html",
+        {
+            "proven": email is not None,
+            "alerts": list(alerts.alerts_of(email)) if email else [],
+            "confirmed": bool(email) and services.consent_granted(email, Purpose.ALERTS),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["POST"])
+def account_alert_remove(request, alert_id):
+    email = services.proven_email(request.user)
+    if email and alerts.alert_remove(email=email, alert_id=alert_id):
+        messages.success(request, "Alert removed.")
+    return redirect("privacy:account_alerts")
 
 
 @csrf_exempt
