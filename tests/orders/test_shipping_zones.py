@@ -190,3 +190,13 @@ def test_shipping_page_lists_every_zone_and_rate_and_the_footer_links_it(client)
     assert "Austria, Belgium, Bulgaria" in eu and "United Kingdom" not in eu
     world = re.search(r"<h2[^>]*>Rest of the world</h2>.*?</section>", html, re.S).group(0)
     assert "Every country not listed elsewhere" in world and "€14.95" in world and "€29.95" in world
+
+
+def test_shipping_page_reads_zones_and_rates_in_two_queries_however_many_zones(client, django_assert_num_queries):
+    # Guards the N+1 of one rates query per zone.
+    for n in range(5):
+        zone = ShippingZone.objects.create(name=f"Zone {n}", countries=[["NO", "CH", "IS", "LI", "SM"][n]], position=9)
+        ShippingRate.objects.create(zone=zone, method="standard", price=Decimal("9.00"))
+    with django_assert_num_queries(2):
+        html = client.get("/shipping/").content.decode()
+    assert html.count("<section") == 8 and "Liechtenstein" in html
