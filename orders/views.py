@@ -151,13 +151,7 @@ def _shipping_summary(sub, rates, country, *, chosen=None):
     """The checkout summary for the chosen shipping method to the delivery country (the
     first method offered there until the buyer picks another), and every offered method's
     cost and total for the page's script to swap in."""
-    options = []
-    for method, rate in rates.items():
-        cost = rate.cost_for(sub)
-        label = ShippingMethod(method).label
-        options.append(
-            {"method": method, "label": label, "cost": money(cost) if cost else "free", "total": money(sub + cost)}
-        )
+    options = _shipping_options(sub, rates)
     if not rates:
         label = f"No delivery to {addresses.country_name(country)}"
         return {"shipping": Decimal("0.00"), "total": sub, "shipping_label": label, "shipping_options": options}
@@ -169,6 +163,35 @@ def _shipping_summary(sub, rates, country, *, chosen=None):
         "shipping_label": ShippingMethod(chosen).label,
         "shipping_options": options,
     }
+
+
+def _shipping_options(sub, rates):
+    options = []
+    for method, rate in rates.items():
+        cost = rate.cost_for(sub)
+        label = ShippingMethod(method).label
+        options.append(
+            {"method": method, "label": label, "cost": money(cost) if cost else "free", "total": money(sub + cost)}
+        )
+    return options
+
+
+def _shipping_zones(sub):
+    """Every zone's countries and offered methods with cost and total, for the page's
+    script to follow a change of delivery country at once."""
+    return [
+        {
+            "countries": ",".join(str(code) for code in zone.countries),
+            "rest_of_world": zone.rest_of_world,
+            "options": _shipping_options(
+                sub, {rate.method: rate for rate in sorted(zone.rates.all(), key=lambda r: _METHOD_ORDER[r.method])}
+            ),
+        }
+        for zone in selectors.shipping_zones_listed()
+    ]
+
+
+_METHOD_ORDER = {method: n for n, method in enumerate(ShippingMethod.values)}
 
 
 def _destination(data, initial):
@@ -221,7 +244,11 @@ def checkout(request):
     sub = summary["subtotal"]
     form = CheckoutForm(data, initial=initial, shipping_labels=_shipping_labels(sub, rates, country))
     summary |= _shipping_summary(sub, rates, country, chosen=(data or {}).get("shipping_method"))
-    summary |= {"delivery_country": country, "delivery_country_name": addresses.country_name(country)}
+    summary |= {
+        "delivery_country": country,
+        "delivery_country_name": addresses.country_name(country),
+        "shipping_zones": _shipping_zones(sub),
+    }
     if foreign:
         form.add_error(None, CheckoutForm.STALE_PAGE)
     status = 200
