@@ -25,6 +25,7 @@ from .models import (
     PaymentAction,
     PaymentEvent,
     ShippingMethod,
+    ShippingRate,
     ShippingZone,
     Status,
 )
@@ -81,20 +82,37 @@ class CheckoutDetails:
     shipping_method: str
 
 
-def shipping_zone_for(country):
-    """The zone that parcels to a country go at: the one listing it, else the rest of
-    the world (None if staff set up neither)."""
-    zones = list(ShippingZone.objects.prefetch_related("rates"))
-    for zone in zones:
-        if country in zone.countries:
-            return zone
-    return next((zone for zone in zones if zone.rest_of_world), None)
-
-
 def shipping_rates_for(country):
-    """The methods offered to a country, each with its active rate, in the methods' order."""
-    zone = shipping_zone_for(country)
-    rates = {rate.method: rate for rate in zone.rates.all() if rate.active} if zone else {}
+    """The methods offered to a country, each with its active rate, in the methods' order:
+    those of the zone listing the country, else of the rest of the world (none if staff
+    set up neither). One query, as the cart and checkout pages ask on every view."""
+    zones = {}
+    rows = ShippingZone.objects.values(
+        "pk",
+        "countries",
+        "rest_of_world",
+        "rates__pk",
+        "rates__method",
+        "rates__price",
+        "rates__free_from",
+        "rates__active",
+    )
+    for row in rows:
+        zone = zones.setdefault(
+            row["pk"],
+            {"countries": set(filter(None, row["countries"].split(","))), "rest": row["rest_of_world"], "rates": {}},
+        )
+        if row["rates__pk"] and row["rates__active"]:
+            zone["rates"][row["rates__method"]] = ShippingRate(
+                pk=row["rates__pk"],
+                zone_id=row["pk"],
+                method=row["rates__method"],
+                price=row["rates__price"],
+                free_from=row["rates__free_from"],
+            )
+    listed = next((zone for zone in zones.values() if country in zone["countries"]), None)
+    zone = listed or next((zone for zone in zones.values() if zone["rest"]), None)
+    rates = zone["rates"] if zone else {}
     return {method: rates[method] for method in ShippingMethod.values if method in rates}
 
 
