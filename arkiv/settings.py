@@ -346,6 +346,11 @@ ARKIV_POSTAL_ADDRESS = os.environ.get(
 )
 ARKIV_CURRENCY = os.environ.get("ARKIV_CURRENCY", "EUR")
 
+# Shipping: the country parcels leave from (ISO 3166 code). It is the "domestic" zone the
+# first migration sets up, the destination the cart prices before the buyer picks one,
+# and the country the checkout form starts with. Zones and rates are edited in the admin.
+ARKIV_SHOP_COUNTRY = os.environ.get("ARKIV_SHOP_COUNTRY", "GB").upper()
+
 # Mail to service@ can arrive through Mailgun's inbound routing (django-anymail), posted
 # to /inbound/mailgun/inbound_mime/; the route is on only when its signing key is set.
 MAILGUN_WEBHOOK_SIGNING_KEY = os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", "")

@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from . import emails, gateway, returns, services
+from . import addresses, emails, gateway, returns, services
 from .models import (
     Order,
     OrderEmail,
@@ -24,6 +24,8 @@ from .models import (
     PaymentEvent,
     ReturnLine,
     ReturnRequest,
+    ShippingRate,
+    ShippingZone,
     Status,
 )
 
@@ -353,8 +355,7 @@ STALE_FORM = "This form is out of date; open it again from the order."
 
 
 def _address(order, prefix):
-    parts = [getattr(order, f"{prefix}_{f}") for f in ("name", "line1", "line2", "city", "postcode", "country")]
-    return ", ".join(p for p in parts if p)
+    return ", ".join(addresses.address_lines(addresses.order_address(order, prefix)))
 
 
 class MoneyActionForm(forms.Form):
@@ -581,3 +582,66 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         else:
             messages.success(request, f"Refunded {ret.amount} for return {ret.number}; customer emailed.")
         return self._back(ret)
+
+
+# -- shipping zones and rates ---------------------------------------------------------
+
+
+class ShippingZoneForm(forms.ModelForm):
+    class Meta:
+        model = ShippingZone
+        fields = ["name", "countries", "rest_of_world", "position"]
+
+    def clean_countries(self):
+        # A destination has one price: a country listed in two zones would be ambiguous.
+        chosen = {str(code) for code in self.cleaned_data["countries"]}
+        taken = {}
+        for zone in ShippingZone.objects.exclude(pk=self.instance.pk):
+            for code in zone.countries:
+                taken[str(code)] = zone.name
+        clashes = sorted(f"{addresses.country_name(code)} ({taken[code]})" for code in chosen & taken.keys())
+        if clashes:
+            raise forms.ValidationError(f"Already in another zone: {', '.join(clashes)}.")
+        return self.cleaned_data["countries"]
+
+    def clean_rest_of_world(self):
+        value = self.cleaned_data["rest_of_world"]
+        if value and ShippingZone.objects.filter(rest_of_world=True).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("Another zone already covers the rest of the world.")
+        return value
+
+
+class ShippingRateInline(admin.TabularInline):
+    model = ShippingRate
+    extra = 0
+    fields = ["method", "price", "free_from", "active"]
+
+
+@admin.register(ShippingZone)
+class ShippingZoneAdmin(admin.ModelAdmin):
+    """Where we ship and at what price: the cart, the checkout and the public shipping
+    page read these rows as they are saved."""
+
+    form = ShippingZoneForm
+    list_display = ["name", "destinations", "rates", "position"]
+    list_editable = ["position"]
+    inlines = [ShippingRateInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("rates")
+
+    @admin.display(description="Destinations")
+    def destinations(self, zone):
+        names = ", ".join(sorted(addresses.country_name(code) for code in zone.countries))
+        if zone.rest_of_world:
+            return f"{names} + rest of the world" if names else "Rest of the world"
+        return names
+
+    @admin.display(description="Rates")
+    def rates(self, zone):
+        return "; ".join(
+            f"{rate.get_method_display()} {rate.price}"
+            + (f" (free from {rate.free_from})" if rate.free_from is not None else "")
+            + ("" if rate.active else " – off")
+            for rate in zone.rates.all()
+        )

@@ -1,16 +1,19 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
+from django.conf import settings
 
-from accounts.forms import COUNTRIES
 from arkiv.addresses import normalise_email
 from arkiv.validators import single_line
 from privacy import forms as privacy_forms
 
+from . import addresses
 from .cart import MAX_QUANTITY
 from .models import ShippingMethod
 
-ADDRESS_FIELDS = ["name", "line1", "line2", "city", "postcode", "country"]
+# In the order the form shows them; "region" is the state, province or prefecture of the
+# countries whose addresses name one (the United States, Japan, ...).
+ADDRESS_FIELDS = ["name", "line1", "line2", "city", "region", "postcode", "country"]
 
 
 class CartAddForm(forms.Form):
@@ -33,9 +36,19 @@ def _address_fields(prefix, who, required=True):
         f"{prefix}_line1": forms.CharField(label=f"{who} address", max_length=200, required=required),
         f"{prefix}_line2": forms.CharField(label=f"{who} address line 2", max_length=200, required=False),
         f"{prefix}_city": forms.CharField(label=f"{who} town or city", max_length=100, required=required),
+        f"{prefix}_region": forms.CharField(
+            label=f"{who} state, province or prefecture",
+            max_length=100,
+            required=False,
+            help_text="Only where addresses in the country name one, e.g. a US state.",
+        ),
         f"{prefix}_postcode": forms.CharField(label=f"{who} postcode", max_length=20, required=required),
+        # Names in the reader's language, sorted; the ISO code is what is stored.
         f"{prefix}_country": forms.ChoiceField(
-            label=f"{who} country", choices=COUNTRIES, required=required, initial="GB"
+            label=f"{who} country",
+            choices=addresses.country_choices,
+            required=required,
+            initial=settings.ARKIV_SHOP_COUNTRY,
         ),
     }
 
@@ -97,11 +110,28 @@ class CheckoutForm(forms.Form):
         if self.has_error("checkout_token"):
             self.add_error(None, self.STALE_PAGE)
         privacy_forms.validate_checkout_statement(self, data)
+        self._normalise_address("billing")
         if not data.get("same_address"):
             for name in ADDRESS_FIELDS:
-                if name != "line2" and not data.get(f"shipping_{name}"):
+                if name not in ("line2", "region") and not data.get(f"shipping_{name}"):
                     self.add_error(f"shipping_{name}", "Needed when shipping to another address.")
+            self._normalise_address("shipping")
         return data
+
+    def _normalise_address(self, prefix):
+        """Check the address against its country's rules and keep it as the country writes
+        it; each problem is shown on its own field."""
+        names = [f"{prefix}_{name}" for name in ADDRESS_FIELDS]
+        if any(name in self.errors for name in names):
+            return  # the field's own message comes first
+        address = {name: self.cleaned_data.get(f"{prefix}_{name}", "") for name in ADDRESS_FIELDS}
+        try:
+            clean = addresses.address_normalise(address)
+        except addresses.InvalidAddress as exc:
+            for name, message in exc.errors.items():
+                self.add_error(f"{prefix}_{name}", message)
+            return
+        self.cleaned_data.update({f"{prefix}_{name}": value for name, value in clean.items()})
 
     def address(self, prefix):
         data = self.cleaned_data

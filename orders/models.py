@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django_countries.fields import CountryField
 
 # Crockford's base32 without I, L, O, U: readable over the phone, no look-alikes.
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -33,6 +34,65 @@ class ShippingMethod(models.TextChoices):
     EXPRESS = "express", "Express (next working day)"
 
 
+class ShippingZone(models.Model):
+    """Where parcels go at one set of rates: listed countries, or every country no other
+    zone lists (the one "rest of the world" zone)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    countries = CountryField(multiple=True, blank=True, help_text="Destinations in this zone.")
+    rest_of_world = models.BooleanField(
+        default=False, help_text="Every destination that no other zone lists. Only one zone may say so."
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order on the shipping page.")
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rest_of_world"], condition=Q(rest_of_world=True), name="orders_one_rest_of_world_zone"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ShippingRate(models.Model):
+    zone = models.ForeignKey(ShippingZone, on_delete=models.CASCADE, related_name="rates")
+    method = models.CharField(max_length=20, choices=ShippingMethod.choices)
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    free_from = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Orders whose subtotal reaches this ship free; empty for never.",
+    )
+    active = models.BooleanField(default=True, help_text="Offered at checkout. Untick to stop offering the method.")
+
+    class Meta:
+        ordering = ["zone", "method"]
+        constraints = [
+            models.UniqueConstraint(fields=["zone", "method"], name="orders_shipping_rate_once_per_method"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="orders_shipping_rate_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(free_from__isnull=True) | Q(free_from__gte=0),
+                name="orders_shipping_rate_free_from_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(method__in=ShippingMethod.values), name="orders_shipping_rate_method_known"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.zone}: {self.get_method_display()}"
+
+    def cost_for(self, subtotal):
+        if self.free_from is not None and subtotal >= self.free_from:
+            return Decimal("0.00")
+        return self.price
+
+
 class Order(models.Model):
     number = models.CharField(max_length=20, unique=True, default=new_order_number, editable=False)
     customer = models.ForeignKey(
@@ -46,12 +106,15 @@ class Order(models.Model):
     billing_line2 = models.CharField(max_length=200, blank=True)
     billing_city = models.CharField(max_length=100)
     billing_postcode = models.CharField(max_length=20)
+    # State, province or prefecture, where the country's addresses name one (US, JP, ...).
+    billing_region = models.CharField(max_length=100, blank=True, default="")
     billing_country = models.CharField(max_length=2)
     shipping_name = models.CharField(max_length=150)
     shipping_line1 = models.CharField(max_length=200)
     shipping_line2 = models.CharField(max_length=200, blank=True)
     shipping_city = models.CharField(max_length=100)
     shipping_postcode = models.CharField(max_length=20)
+    shipping_region = models.CharField(max_length=100, blank=True, default="")
     shipping_country = models.CharField(max_length=2)
     shipping_method = models.CharField(max_length=20, choices=ShippingMethod.choices)
     # The age/guardian statement and marketing consents are recorded by the privacy app

@@ -20,7 +20,7 @@ _IN_PROGRESS = {
     Status.PENDING_PAYMENT: "Order {number} is awaiting payment.",
     Status.AUTHORISED: "Order {number} is paid and not yet shipped.",
 }
-ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postcode", "country")
+ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postcode", "region", "country")
 
 
 def _orders_of(email, user):

@@ -1,6 +1,8 @@
 """Reads of orders for their owners."""
 
-from .models import Order, Status
+from django.db.models import Prefetch
+
+from .models import Order, ShippingRate, ShippingZone, Status
 
 # Checkouts whose payment never went through: attempts, not orders, so "Your orders"
 # leaves them out (the data download still has them).
@@ -20,3 +22,11 @@ def guest_orders_for(*, user):
     if not user.email_is_proven:
         return Order.objects.none()
     return Order.objects.filter(customer__isnull=True, email__iexact=user.email).order_by("-created_at")
+
+
+def shipping_zones_listed():
+    """Every shipping zone with its active rates, in the staff's order, for the public
+    shipping page (two queries however many zones)."""
+    return list(
+        ShippingZone.objects.prefetch_related(Prefetch("rates", queryset=ShippingRate.objects.filter(active=True)))
+    )

@@ -17,8 +17,18 @@ from catalog.models import Offer
 from catalog.services import stock_moved
 from privacy import services as privacy
 
-from . import emails, gateway
-from .models import Order, OrderLine, OrderStatusChange, PaymentAction, PaymentEvent, ShippingMethod, Status
+from . import addresses, emails, gateway
+from .models import (
+    Order,
+    OrderLine,
+    OrderStatusChange,
+    PaymentAction,
+    PaymentEvent,
+    ShippingMethod,
+    ShippingRate,
+    ShippingZone,
+    Status,
+)
 
 # Every legal move of an order's status. Nothing else assigns order.status.
 TRANSITIONS = {
@@ -42,9 +52,6 @@ EMAIL_ON = {
     Status.REFUNDED: "refunded",
 }
 
-SHIPPING_RATES = {ShippingMethod.STANDARD: Decimal("4.95"), ShippingMethod.EXPRESS: Decimal("12.95")}
-FREE_STANDARD_SHIPPING_FROM = Decimal("60.00")
-
 
 class OrderError(Exception):
     """The order cannot be placed or changed as asked; the message is for people."""
@@ -62,19 +69,69 @@ class OutOfStock(OrderError):
     pass
 
 
+class ShippingUnavailable(OrderError):
+    """The shipping method is not offered to the delivery country."""
+
+
 @dataclass
 class CheckoutDetails:
     email: str
     phone: str
-    billing: dict  # name, line1, line2, city, postcode, country
+    billing: dict  # addresses.ADDRESS_FIELDS: name, line1, line2, city, postcode, region, country
     shipping: dict
     shipping_method: str
 
 
-def shipping_cost(method, subtotal):
-    if method == ShippingMethod.STANDARD and subtotal >= FREE_STANDARD_SHIPPING_FROM:
-        return Decimal("0.00")
-    return SHIPPING_RATES[method]
+def shipping_rates_for(country):
+    """The methods offered to a country, each with its active rate, in the methods' order:
+    those of the zone listing the country, else of the rest of the world (none if staff
+    set up neither). One query, as the cart and checkout pages ask on every view."""
+    zones = {}
+    rows = ShippingZone.objects.values(
+        "pk",
+        "countries",
+        "rest_of_world",
+        "rates__pk",
+        "rates__method",
+        "rates__price",
+        "rates__free_from",
+        "rates__active",
+    )
+    for row in rows:
+        zone = zones.setdefault(
+            row["pk"],
+            {"countries": set(filter(None, row["countries"].split(","))), "rest": row["rest_of_world"], "rates": {}},
+        )
+        if row["rates__pk"] and row["rates__active"]:
+            zone["rates"][row["rates__method"]] = ShippingRate(
+                pk=row["rates__pk"],
+                zone_id=row["pk"],
+                method=row["rates__method"],
+                price=row["rates__price"],
+                free_from=row["rates__free_from"],
+            )
+    listed = next((zone for zone in zones.values() if country in zone["countries"]), None)
+    zone = listed or next((zone for zone in zones.values() if zone["rest"]), None)
+    rates = zone["rates"] if zone else {}
+    return {method: rates[method] for method in ShippingMethod.values if method in rates}
+
+
+def shipping_cost(method, subtotal, country=None):
+    """What shipping costs by this method to the country (the shop's own by default), at
+    the rate of the country's zone; refuses a method the zone does not offer."""
+    country = country or settings.ARKIV_SHOP_COUNTRY
+    rate = shipping_rates_for(country).get(method)
+    if rate is None:
+        raise ShippingUnavailable(shipping_refusal(method, country))
+    return rate.cost_for(subtotal)
+
+
+def shipping_refusal(method, country):
+    where = addresses.country_name(country)
+    if not shipping_rates_for(country):
+        return f"We do not ship to {where} yet. Please choose another delivery address."
+    label = ShippingMethod(method).label if method in ShippingMethod.values else "That shipping method"
+    return f"{label} is not offered for delivery to {where}. Please choose another shipping method."
 
 
 # -- the state machine ----------------------------------------------------------------
@@ -148,7 +205,7 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
             )
 
     subtotal = sum((offer.price * wanted[offer.pk].quantity for offer in offers), Decimal("0.00"))
-    shipping = shipping_cost(checkout.shipping_method, subtotal)
+    shipping = shipping_cost(checkout.shipping_method, subtotal, checkout.shipping.get("country"))
     address = {f"billing_{k}": v for k, v in checkout.billing.items()} | {
         f"shipping_{k}": v for k, v in checkout.shipping.items()
     }

@@ -10,6 +10,7 @@ urlpatterns = [
     path("cart/update/", views.cart_update, name="cart_update"),
     path("cart/accept-prices/", views.cart_accept_prices, name="cart_accept_prices"),
     path("checkout/", views.checkout, name="checkout"),
+    path("shipping/", views.shipping_rates, name="shipping"),
     path("account/orders/", views.order_history, name="history"),
     path("account/orders/guest-orders/", views.attach_guest_orders, name="attach_guest_orders"),
     path("orders/<str:number>/", views.order_detail, name="detail"),

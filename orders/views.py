@@ -3,6 +3,7 @@
 import contextlib
 import datetime
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,17 +17,20 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_countries import countries
 
 from arkiv.csp import posts_to_payment_page
 from catalog.models import Offer
 from catalog.templatetags.catalog_tags import money
 from privacy import forms as privacy_forms
 
-from . import gateway, returns, services
+from . import addresses, gateway, returns, selectors, services
 from .cart import Cart, CartError, subtotal
 from .forms import ADDRESS_FIELDS, CartAddForm, CartUpdateForm, CheckoutForm
 from .models import Order, ShippingMethod, Status
 from .selectors import guest_orders_for, orders_of
+
+DELIVERY_COUNTRY_KEY = "delivery_country"
 
 PLACED_KEY = "placed_orders"
 
@@ -89,50 +93,116 @@ def cart_accept_prices(request):
 
 @require_GET
 def cart_detail(request):
-    """The cart, with any price or availability change since items were added."""
+    """The cart, with any price or availability change since items were added, and what
+    shipping costs to the destination the buyer picks (a plain GET form)."""
     lines = Cart(request.session).lines()
-    return render(request, "orders/cart.html", _summary(lines))
+    country, problem = _delivery_country(request), ""
+    asked = request.GET.get("country")
+    if asked is not None:
+        asked = asked.strip().upper()
+        if asked in countries:
+            country = request.session[DELIVERY_COUNTRY_KEY] = asked
+        else:
+            problem = "Choose a country from the list to see its shipping costs."
+    context = _summary(lines, country=country) | {
+        "country_choices": addresses.country_choices(),
+        "country_problem": problem,
+    }
+    return render(request, "orders/cart.html", context, status=400 if problem else 200)
 
 
-def _summary(lines, shipping_method=ShippingMethod.STANDARD):
+def _delivery_country(request):
+    """Where the buyer last said the parcel goes, else the shop's own country."""
+    return request.session.get(DELIVERY_COUNTRY_KEY) or settings.ARKIV_SHOP_COUNTRY
+
+
+def _summary(lines, *, country=None, shipping_method=ShippingMethod.STANDARD):
+    country = country or settings.ARKIV_SHOP_COUNTRY
     sub = subtotal(lines)
-    shipping = services.shipping_cost(shipping_method, sub) if lines else 0
+    rates = services.shipping_rates_for(country)
+    rate = rates.get(shipping_method) or next(iter(rates.values()), None)
+    shipping = rate.cost_for(sub) if rate and lines else Decimal("0.00")
     return {
         "lines": lines,
         "subtotal": sub,
         "shipping": shipping,
+        "shipping_rate": rate,
         "total": sub + shipping,
         "price_changes": [line for line in lines if line.price_changed],
         "problems": [line for line in lines if line.problem],
-        "free_shipping_from": services.FREE_STANDARD_SHIPPING_FROM,
+        "delivery_country": country,
+        "delivery_country_name": addresses.country_name(country),
     }
 
 
-def _shipping_labels(sub):
-    costs = {method: services.shipping_cost(method, sub) for method in ShippingMethod.values}
-    return [
-        (method, f"{label} – {money(costs[method]) if costs[method] else 'free'}")
-        for method, label in ShippingMethod.choices
-    ]
-
-
-def _shipping_summary(sub, *, chosen=None):
-    """The checkout summary for the chosen shipping method (standard until the buyer
-    picks another), and every method's cost and total for the page's script to swap in."""
-    chosen = chosen if chosen in ShippingMethod.values else ShippingMethod.STANDARD
-    options = []
+def _shipping_labels(sub, rates, country):
+    labels = []
     for method, label in ShippingMethod.choices:
-        cost = services.shipping_cost(method, sub)
-        options.append(
-            {"method": method, "label": label, "cost": money(cost) if cost else "free", "total": money(sub + cost)}
-        )
-    shipping = services.shipping_cost(chosen, sub)
+        rate = rates.get(method)
+        if rate is None:
+            labels.append((method, f"{label} – not offered to {addresses.country_name(country)}"))
+        else:
+            cost = rate.cost_for(sub)
+            labels.append((method, f"{label} – {money(cost) if cost else 'free'}"))
+    return labels
+
+
+def _shipping_summary(sub, rates, country, *, chosen=None):
+    """The checkout summary for the chosen shipping method to the delivery country (the
+    first method offered there until the buyer picks another), and every offered method's
+    cost and total for the page's script to swap in."""
+    options = _shipping_options(sub, rates)
+    if not rates:
+        label = f"No delivery to {addresses.country_name(country)}"
+        return {"shipping": Decimal("0.00"), "total": sub, "shipping_label": label, "shipping_options": options}
+    chosen = chosen if chosen in rates else next(iter(rates))
+    shipping = rates[chosen].cost_for(sub)
     return {
         "shipping": shipping,
         "total": sub + shipping,
         "shipping_label": ShippingMethod(chosen).label,
         "shipping_options": options,
     }
+
+
+def _shipping_options(sub, rates):
+    options = []
+    for method, rate in rates.items():
+        cost = rate.cost_for(sub)
+        label = ShippingMethod(method).label
+        options.append(
+            {"method": method, "label": label, "cost": money(cost) if cost else "free", "total": money(sub + cost)}
+        )
+    return options
+
+
+def _shipping_zones(sub):
+    """Every zone's countries and offered methods with cost and total, for the page's
+    script to follow a change of delivery country at once."""
+    return [
+        {
+            "countries": ",".join(str(code) for code in zone.countries),
+            "rest_of_world": zone.rest_of_world,
+            "options": _shipping_options(
+                sub, {rate.method: rate for rate in sorted(zone.rates.all(), key=lambda r: _METHOD_ORDER[r.method])}
+            ),
+        }
+        for zone in selectors.shipping_zones_listed()
+    ]
+
+
+_METHOD_ORDER = {method: n for n, method in enumerate(ShippingMethod.values)}
+
+
+def _destination(data, initial):
+    """The delivery country the checkout page prices: the one sent (the billing
+    country while "ship to my billing address" is ticked), else the one it started with."""
+    if data is None:
+        country = initial.get("billing_country", "")
+    else:
+        country = data.get("billing_country" if data.get("same_address") else "shipping_country", "")
+    country = (country or "").upper()
+    return country if country in countries else settings.ARKIV_SHOP_COUNTRY
 
 
 def _prefill(request):
@@ -143,7 +213,8 @@ def _prefill(request):
         address = user.addresses.filter(is_default=True).first() or user.addresses.first()
         if address:
             initial["phone"] = address.phone
-            initial |= {f"billing_{f}": getattr(address, f) for f in ADDRESS_FIELDS}
+            initial |= {f"billing_{f}": getattr(address, f, "") for f in ADDRESS_FIELDS}
+    initial.setdefault("billing_country", _delivery_country(request))
     return initial
 
 
@@ -168,11 +239,22 @@ def checkout(request):
         # browser's own token.
         data, foreign = data.copy(), True
         data["checkout_token"] = initial["checkout_token"]
-    form = CheckoutForm(data, initial=initial, shipping_labels=_shipping_labels(summary["subtotal"]))
-    summary |= _shipping_summary(summary["subtotal"], chosen=(data or {}).get("shipping_method"))
+    country = _destination(data, initial)
+    rates = services.shipping_rates_for(country)
+    sub = summary["subtotal"]
+    form = CheckoutForm(data, initial=initial, shipping_labels=_shipping_labels(sub, rates, country))
+    summary |= _shipping_summary(sub, rates, country, chosen=(data or {}).get("shipping_method"))
+    summary |= {
+        "delivery_country": country,
+        "delivery_country_name": addresses.country_name(country),
+        "shipping_zones": _shipping_zones(sub),
+    }
     if foreign:
         form.add_error(None, CheckoutForm.STALE_PAGE)
-    if request.method == "POST" and form.is_valid():
+    status = 200
+    if request.method == "POST" and form.is_valid() and not _shipping_offered(form):
+        status = 400  # the form comes back as sent, with the method's error on it
+    elif request.method == "POST" and form.is_valid():
         details = services.CheckoutDetails(
             email=form.cleaned_data["email"],
             phone=form.cleaned_data["phone"],
@@ -211,7 +293,33 @@ def checkout(request):
             messages.error(request, "We could not reach our payment processor. Nothing was charged; please try again.")
             return redirect("orders:cart")
         return redirect(url)
-    return render(request, "orders/checkout.html", {"form": form, **summary})
+    return render(request, "orders/checkout.html", {"form": form, **summary}, status=status)
+
+
+def _shipping_offered(form):
+    """Whether the chosen method is offered to the delivery country; if not, say so on
+    the shipping method field."""
+    method = form.cleaned_data["shipping_method"]
+    country = form.address("shipping")["country"]
+    if method in services.shipping_rates_for(country):
+        return True
+    form.add_error("shipping_method", services.shipping_refusal(method, country))
+    return False
+
+
+@require_GET
+def shipping_rates(request):
+    """Where we ship and what it costs, zone by zone, before anyone checks out."""
+    zones = selectors.shipping_zones_listed()
+    listed = [
+        {
+            "zone": zone,
+            "countries": sorted((addresses.country_name(code) for code in zone.countries), key=str.casefold),
+            "rates": list(zone.rates.all()),
+        }
+        for zone in zones
+    ]
+    return render(request, "orders/shipping.html", {"zones": listed})
 
 
 def _checkout_token_is_ours(request, token):

@@ -66,6 +66,24 @@ def _fresh_rate_limits(request, django_db_blocker):
             caches["shared"].clear()
 
 
+@pytest.fixture(autouse=True)
+def _shipping_zones(request):
+    """The default shipping zones come from a data migration; a test on a real transaction
+    (the browser journeys) empties every table after it, so put them back for the next."""
+    if not {"transactional_db", "live_server"} & set(request.fixturenames) and not (
+        (marker := request.node.get_closest_marker("django_db")) and marker.kwargs.get("transaction")
+    ):
+        return
+    from django.conf import settings
+
+    from orders.models import ShippingRate, ShippingZone
+    from orders.shipping_defaults import create_default_zones
+
+    request.getfixturevalue("transactional_db")  # the test database, set up first
+    if not ShippingZone.objects.exists():
+        create_default_zones(ShippingZone, ShippingRate, settings.ARKIV_SHOP_COUNTRY)
+
+
 @pytest.fixture
 def payment_sandbox(settings):
     """The local payment sandbox on a free port, with the shop's settings pointing at it.

