@@ -18,7 +18,7 @@ from arkiv.links import site_url
 from arkiv.mail import templated_email
 
 from . import services
-from .campaigns import _excluded, may_receive_offers
+from .campaigns import _excluded, may_receive_offers, unsubscribe_headers
 from .models import Alert, AlertDelivery, AlertDigest, Consent, Purpose, Source
 
 UNSUBSCRIBE_WORDING = "Unsubscribe from alerts (one click)"
@@ -185,12 +185,8 @@ def _message(email, items, connection):
         },
         email,
         connection=connection,
-        headers={
-            # RFC 8058 one-click unsubscribe (alerts only), and RFC 2369's mailto fallback.
-            "List-Unsubscribe": f"<{unsubscribe}>, <mailto:{settings.ARKIV_SERVICE_EMAIL}?subject=unsubscribe>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Precedence": "bulk",
-        },
+        # One-click unsubscribe from alerts only (the link's purpose).
+        headers=unsubscribe_headers(unsubscribe),
     )
 
 

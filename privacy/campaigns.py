@@ -51,6 +51,16 @@ def campaign_recipients(campaign):
     ]
 
 
+def unsubscribe_headers(unsubscribe):
+    """Headers of a promotional email: RFC 8058 one-click unsubscribe at `unsubscribe`
+    (a URL), RFC 2369's mailto fallback to service@, and bulk precedence."""
+    return {
+        "List-Unsubscribe": f"<{unsubscribe}>, <mailto:{settings.ARKIV_SERVICE_EMAIL}?subject=unsubscribe>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Precedence": "bulk",
+    }
+
+
 def _message(campaign, email, connection):
     token = services.preferences_token(email)
     unsubscribe = site_url("privacy:unsubscribe", token)
@@ -66,12 +76,7 @@ def _message(campaign, email, connection):
         },
         email,
         connection=connection,
-        headers={
-            # RFC 8058 one-click unsubscribe, and RFC 2369's mailto fallback.
-            "List-Unsubscribe": f"<{unsubscribe}>, <mailto:{settings.ARKIV_SERVICE_EMAIL}?subject=unsubscribe>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Precedence": "bulk",
-        },
+        headers=unsubscribe_headers(unsubscribe),
     )
 
 
