@@ -117,6 +117,32 @@ class OrderEmailInline(ReadOnlyInline):
         return format_html('<a class="button" href="{}">Send again</a>', url)
 
 
+def money_action(request, action, *, done, refused, retry, back):
+    """Run a money action (ship, cancel, refund an order or a return) and say how it went;
+    the processor's refusals are messages, never error pages. When the processor could not
+    be reached, the same form (same token) comes back through `retry`, so sending it again
+    cannot move money twice; otherwise `back` leads on."""
+    try:
+        action()
+    except services.AlreadyDone as exc:
+        messages.warning(request, str(exc))
+    except services.OrderError as exc:
+        messages.error(request, f"{refused}: {exc}")
+    except gateway.PaymentError as exc:
+        if not exc.unreachable:
+            messages.error(request, f"{refused}: the payment processor refused: {exc}")
+            return back()
+        messages.error(
+            request,
+            f"{refused}: {exc} Nothing was recorded here. Sending this form again is safe: "
+            "the payment processor never acts twice on it.",
+        )
+        return retry()
+    else:
+        messages.success(request, done)
+    return back()
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["number", "created_at", "email", "billing_name", "status", "total", "authorisation"]
@@ -229,28 +255,7 @@ class OrderAdmin(admin.ModelAdmin):
         return render(request, "admin/orders/order/action.html", context)
 
     def _perform(self, request, order, action, *, done, refused, retry):
-        """Run a money action and say how it went; the processor's refusals are
-        messages, never error pages. When the processor failed, the same form (same
-        token) comes back, so sending it again cannot move money twice."""
-        try:
-            action()
-        except services.AlreadyDone as exc:
-            messages.warning(request, str(exc))
-        except services.OrderError as exc:
-            messages.error(request, f"{refused}: {exc}")
-        except gateway.PaymentError as exc:
-            if not exc.unreachable:
-                messages.error(request, f"{refused}: the payment processor refused: {exc}")
-                return self._back(order)
-            messages.error(
-                request,
-                f"{refused}: {exc} Nothing was recorded here. Sending this form again is safe: "
-                "the payment processor never acts twice on it.",
-            )
-            return retry()
-        else:
-            messages.success(request, done)
-        return self._back(order)
+        return money_action(request, action, done=done, refused=refused, retry=retry, back=lambda: self._back(order))
 
     def ship_view(self, request, pk):
         order = self._order(request, pk, "ship_order")
@@ -563,25 +568,14 @@ class ReturnRequestAdmin(admin.ModelAdmin):
 
         if request.method != "POST" or not form.is_valid():
             return page()
-        try:
-            returns.return_refund(ret=ret, by=request.user, token=form.cleaned_data["token"])
-        except services.AlreadyDone as exc:
-            messages.warning(request, str(exc))
-        except services.OrderError as exc:
-            messages.error(request, f"Not refunded: {exc}")
-        except gateway.PaymentError as exc:
-            if not exc.unreachable:
-                messages.error(request, f"Not refunded: the payment processor refused: {exc}")
-                return self._back(ret)
-            messages.error(
-                request,
-                f"Not refunded: {exc} Nothing was recorded here. Sending this form again is safe: "
-                "the payment processor never acts twice on it.",
-            )
-            return page()
-        else:
-            messages.success(request, f"Refunded {ret.amount} for return {ret.number}; customer emailed.")
-        return self._back(ret)
+        return money_action(
+            request,
+            lambda: returns.return_refund(ret=ret, by=request.user, token=form.cleaned_data["token"]),
+            done=f"Refunded {ret.amount} for return {ret.number}; customer emailed.",
+            refused="Not refunded",
+            retry=page,
+            back=lambda: self._back(ret),
+        )
 
 
 # -- shipping zones and rates ---------------------------------------------------------
