@@ -8,7 +8,7 @@ PORT ?= 8000
 # Production-like variables for `check --deploy`; nothing here is a real secret.
 DEPLOY_ENV := DEBUG=0 SECRET_KEY=deploy-check-only-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ ALLOWED_HOSTS=shop.example
 
-.PHONY: run test cluster-test soak install lint format bench clean
+.PHONY: run test cluster-test soak install lint format bench clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,14 @@ cluster-test: install
 # what it saw and each app worker's memory. Not run by CI.
 soak: install
 	ARKIV_CLUSTER=1 ARKIV_SOAK=1 $(BIN)/pytest tests/cluster/test_soak.py -m soak -s $(PYTEST_ARGS)
+
+# After changing translatable text: collect it into locale/de/LC_MESSAGES/django.po,
+# translate what is new there, then run again to compile (needs gettext's msgfmt). Both
+# files are committed, so the shop runs without gettext installed.
+MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=deploy --ignore=static
+messages: install
+	DEBUG=1 $(BIN)/python manage.py makemessages --locale de --no-obsolete --add-location file $(MESSAGES_IGNORE)
+	DEBUG=1 $(BIN)/python manage.py compilemessages --locale de $(MESSAGES_IGNORE)
 
 lint: install
 	$(BIN)/ruff check .

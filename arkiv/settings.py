@@ -73,8 +73,12 @@ MIDDLEWARE = [
     "arkiv.health.ProbeMiddleware",
     # A cached catalog page is served from here, before URL resolution and the view,
     # through the middleware below that shape a response (catalog/caching.py).
+    # A browser preferring German that lands on the home page goes to /de/ (arkiv/i18n.py).
+    "arkiv.i18n.BrowserLanguageMiddleware",
     "catalog.caching.SharedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of a page is the one its address names (/de/...), never a cookie.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -157,7 +161,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# The shop in English (the default, at the site's root) and German (under /de/), chosen
+# by the address and, on arrival at the home page, the browser's Accept-Language; never
+# by a cookie (arkiv/i18n.py). Messages live in locale/ (`make messages`).
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", "English"), ("de", "German")]
+LANGUAGE_AUTONYMS = {"en-gb": "English", "de": "Deutsch"}
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")
 USE_I18N = True
 USE_TZ = True

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.utils.decorators import method_decorator
@@ -39,10 +40,14 @@ urlpatterns = [
     path("sitemap-<slug:section>.xml", sitemaps.sitemap_section, name="sitemap_section"),
     path("releases/new.atom", cached_page(feeds.NewReleasesFeed()), name="feed_new_releases"),
     path("composers/<slug:slug>/new-releases.atom", cached_page(feeds.ComposerReleasesFeed()), name="feed_composer"),
-    path("", include("accounts.urls")),
-    path("", include("orders.urls")),
-    path("", include("privacy.urls")),
-    path("", include("catalog.urls")),
+    # The shop's pages in each language: English at the root, German under /de/.
+    *i18n_patterns(
+        path("", include("accounts.urls")),
+        path("", include("orders.urls")),
+        path("", include("privacy.urls")),
+        path("", include("catalog.urls")),
+        prefix_default_language=False,
+    ),
 ]
 
 if settings.MAILGUN_WEBHOOK_SIGNING_KEY:

@@ -16,6 +16,7 @@ from django.middleware.csrf import get_token
 from django.template import Context
 from django.template.loader import get_template
 from django.urls import get_script_prefix
+from django.utils.translation import get_language
 
 from orders.cart import item_count
 
@@ -59,7 +60,8 @@ _SHOWS = {
     b"<!--personal:messages-->": "messages",
 }
 # Parts that show nothing of the person - a cart count, "Sign in", no message - by marker,
-# value and URL prefix: the same for everyone with that value, rendered once per process.
+# value, URL prefix and language: the same for everyone with that value, rendered once per
+# process.
 _impersonal = {}
 
 
@@ -73,7 +75,7 @@ def _part(marker, values):
     value = values[name]
     if value and name != "cart_count":
         return _render(marker, values)  # a name or a message: this visitor's own
-    key = (marker, value or None, get_script_prefix())
+    key = (marker, value or None, get_script_prefix(), get_language())
     part = _impersonal.get(key)
     if part is None:
         if len(_impersonal) >= 1000:

@@ -2,6 +2,7 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from catalog.openopus import load_composers_and_works
@@ -37,6 +38,17 @@ def chromium_path():
             pytest.fail(f"ARKIV_REQUIRE_BROWSER is set but no Chromium at {path}")
         pytest.skip("needs Chromium (apt-get install chromium) for browser journeys")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request to a German page leaves German active in the thread, as in a server;
+    each test starts in the shop's default language, as a new request would."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

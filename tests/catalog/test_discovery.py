@@ -263,9 +263,9 @@ def test_home_and_new_releases_link_the_feed(client, url):
 
 
 def test_composer_page_links_its_feed(client):
-    feeds = [link for link in head_of(client.get("/composers/beethoven/")).links if link.get("rel") == "alternate"]
-    assert feeds[0]["href"] == "/composers/beethoven/new-releases.atom"
-    assert feeds[0]["type"] == "application/atom+xml"
+    links = head_of(client.get("/composers/beethoven/")).links
+    feeds = [link for link in links if link.get("rel") == "alternate" and link.get("type") == "application/atom+xml"]
+    assert [feed["href"] for feed in feeds] == ["/composers/beethoven/new-releases.atom"]
 
 
 # Link previews

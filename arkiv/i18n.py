@@ -1,0 +1,75 @@
+"""The shop's languages: English at the site's root, German under /de/.
+
+The language of a page is the one its address names, never a cookie (promise P7: the
+shop sets the session and CSRF cookies only). A browser that prefers German and arrives
+at the home page from elsewhere (typed, bookmarked, a search result) is sent to the
+German home page; once on the site, the address alone decides, so choosing "English"
+in the language switch sticks for as long as the visitor follows the shop's links."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpResponseRedirect
+from django.urls import translate_url
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language, get_supported_language_variant
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+
+def browser_language(request):
+    """The shop's language the browser prefers most (Accept-Language), or None when it
+    names none of them."""
+    for code, _quality in parse_accept_lang_header(request.headers.get("accept-language", "")):
+        if code == "*":
+            return None
+        try:
+            return get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return None
+
+
+def _from_this_site(request):
+    referer = request.headers.get("referer", "")
+    try:
+        return bool(referer) and urlsplit(referer).netloc == request.get_host()
+    except Exception:  # an unknown host is the host check's business, later in the stack
+        return False
+
+
+class BrowserLanguageMiddleware:
+    """Sends a visitor whose browser prefers another language than the default from the
+    home page to the home page in that language, unless they came from one of the shop's
+    own pages (the language switch). Runs before the page cache, whose entries are per
+    address and so per language."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info != "/" or request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        language = None if _from_this_site(request) else browser_language(request)
+        if language and language != settings.LANGUAGE_CODE:
+            response = HttpResponseRedirect(translate_url(request.get_full_path(), language))
+        else:
+            response = self.get_response(request)
+        patch_vary_headers(response, ("Accept-Language", "Referer"))
+        return response
+
+
+def language_versions(request):
+    """[(code, name in that language, URL of this page in it, the same absolute, is the
+    current one)] for the language switch and the hreflang links; empty where the page
+    has one language only (the admin, feeds). Absolute URLs come from ARKIV_SITE_URL,
+    never from the request's Host header (which a 400 page for a bad host cannot read)."""
+    path = request.get_full_path()
+    current = get_language()
+    site = settings.ARKIV_SITE_URL.rstrip("/")
+    versions = []
+    for code, _name in settings.LANGUAGES:
+        url = translate_url(path, code)
+        versions.append((code, settings.LANGUAGE_AUTONYMS[code], url, site + url, code == current))
+    if len({version[2] for version in versions}) < len(versions):
+        return []
+    return versions
