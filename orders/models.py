@@ -117,6 +117,9 @@ class Order(models.Model):
     shipping_region = models.CharField(max_length=100, blank=True, default="")
     shipping_country = models.CharField(max_length=2)
     shipping_method = models.CharField(max_length=20, choices=ShippingMethod.choices)
+    # The language the order was placed in: every email about it is written in it, with
+    # links to its pages in it, whatever language is active when the email goes out.
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
     # The age/guardian statement and marketing consents are recorded by the privacy app
     # against this order (see privacy/), not as free fields here.
 

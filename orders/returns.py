@@ -13,19 +13,21 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from arkiv.mail import templated_email
 
 from . import services
+from .emails import order_page_url
 from .models import Order, PaymentAction, ReturnLine, ReturnReason, ReturnRequest, Status
 
 RETURN_DAYS = 14  # the terms of sale
 RETURNABLE = {Status.SHIPPED, Status.PARTIALLY_REFUNDED}
 SUBJECTS = {
-    ReturnRequest.State.OPENED: "Your return {number} for Arkiv order {order}",
-    ReturnRequest.State.RECEIVED: "We have received your return {number}",
-    ReturnRequest.State.REFUNDED: "Your return {number} is refunded",
+    ReturnRequest.State.OPENED: _("Your return %(number)s for Arkiv order %(order)s"),
+    ReturnRequest.State.RECEIVED: _("We have received your return %(number)s"),
+    ReturnRequest.State.REFUNDED: _("Your return %(number)s is refunded"),
 }
 
 
@@ -75,23 +77,26 @@ def returnable_quantities(order):
 
 
 def _email(ret, state):
+    """Email the customer about the return, in the language the order was placed in."""
     order = ret.order
-    context = {
-        "ret": ret,
-        "order": order,
-        "lines": list(ret.lines.select_related("order_line")),
-        "service_email": settings.ARKIV_SERVICE_EMAIL,
-        "postal_address": settings.ARKIV_POSTAL_ADDRESS,
-        "site_url": settings.ARKIV_SITE_URL,
-    }
-    # Queued in the outbox within the caller's transaction: a rollback sends nothing.
-    templated_email(
-        SUBJECTS[state].format(number=ret.number, order=order.number),
-        f"orders/email/return_{state}.txt",
-        context,
-        order.email,
-        reply_to=[settings.ARKIV_SERVICE_EMAIL],
-    ).send()
+    with translation.override(order.language):
+        context = {
+            "ret": ret,
+            "order": order,
+            "lines": list(ret.lines.select_related("order_line")),
+            "service_email": settings.ARKIV_SERVICE_EMAIL,
+            "postal_address": settings.ARKIV_POSTAL_ADDRESS,
+            "site_url": settings.ARKIV_SITE_URL,
+            "order_url": order_page_url(order),
+        }
+        # Queued in the outbox within the caller's transaction: a rollback sends nothing.
+        templated_email(
+            SUBJECTS[state] % {"number": ret.number, "order": order.number},
+            f"orders/email/return_{state}.txt",
+            context,
+            order.email,
+            reply_to=[settings.ARKIV_SERVICE_EMAIL],
+        ).send()
 
 
 @transaction.atomic

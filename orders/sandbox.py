@@ -194,6 +194,7 @@ class PaymentSandbox:
             "success_url": params["success_url"],
             "cancel_url": params.get("cancel_url"),
             "expires_at": int(params.get("expires_at") or time.time() + 86400),
+            "locale": params.get("locale"),  # the language the hosted page speaks
             "url": f"{self.public_url}/pay/{session_id}",
             "livemode": False,
             "created": int(time.time()),

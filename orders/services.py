@@ -11,6 +11,8 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation import gettext as _
 
 from arkiv.addresses import normalise_email
 from catalog.models import Offer
@@ -80,6 +82,7 @@ class CheckoutDetails:
     billing: dict  # addresses.ADDRESS_FIELDS: name, line1, line2, city, postcode, region, country
     shipping: dict
     shipping_method: str
+    language: str = ""  # the checkout page's; the shop's default when empty
 
 
 def shipping_rates_for(country):
@@ -216,6 +219,7 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
                 email=normalise_email(checkout.email),
                 phone=checkout.phone,
                 shipping_method=checkout.shipping_method,
+                language=_order_language(checkout.language),
                 subtotal=subtotal,
                 shipping_cost=shipping,
                 total=subtotal + shipping,
@@ -236,7 +240,7 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
                 offer=offer,
                 sku=offer.sku,
                 title=offer.release.title,
-                format_label="Made to order" if offer.made_to_order else offer.release.get_format_display(),
+                format_label=_("Made to order") if offer.made_to_order else offer.release.get_format_display(),
                 unit_price=offer.price,
                 quantity=wanted[offer.pk].quantity,
                 made_to_order=offer.made_to_order,
@@ -253,6 +257,15 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
         privacy.checkout_record(order_number=order.number, email=order.email, statement=statement, user=order.customer)
     stock_moved({o.pk: (o.stock, o.stock - wanted[o.pk].quantity) for o in offers if not o.made_to_order})
     return order
+
+
+def _order_language(code):
+    """One of the shop's languages: the one asked for, or its nearest ("de-at" -> "de"),
+    else the default."""
+    try:
+        return get_supported_language_variant(code or settings.LANGUAGE_CODE)
+    except LookupError:
+        return settings.LANGUAGE_CODE
 
 
 def order_start_payment(order, *, success_url, cancel_url):

@@ -13,7 +13,7 @@ from django.db import DatabaseError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -261,6 +261,7 @@ def checkout(request):
             billing=form.address("billing"),
             shipping=form.address("shipping"),
             shipping_method=form.cleaned_data["shipping_method"],
+            language=request.LANGUAGE_CODE,
         )
         try:
             order = services.order_place(
@@ -277,12 +278,15 @@ def checkout(request):
         request.session.pop("checkout_token", None)
         if order.status != Status.PENDING_PAYMENT:
             return redirect("orders:detail", number=order.number)
+        # The processor's page sends the buyer back to pages in the order's language.
+        with translation.override(order.language):
+            success_url = reverse("orders:paid", args=[order.number])
+            cancel_url = reverse("orders:payment_cancelled", args=[order.number])
         try:
             url = services.order_start_payment(
                 order,
-                success_url=request.build_absolute_uri(reverse("orders:paid", args=[order.number]))
-                + "?session_id={CHECKOUT_SESSION_ID}",
-                cancel_url=request.build_absolute_uri(reverse("orders:payment_cancelled", args=[order.number])),
+                success_url=request.build_absolute_uri(success_url) + "?session_id={CHECKOUT_SESSION_ID}",
+                cancel_url=request.build_absolute_uri(cancel_url),
             )
         except gateway.PaymentError:
             # Refused, timed out or failing: no payment page was handed out, so the
