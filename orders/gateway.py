@@ -110,7 +110,9 @@ def _checkout_session_params(order, *, success_url, cancel_url):
                 "price_data": {
                     "currency": order.currency.lower(),
                     "unit_amount": to_cents(order.shipping_cost),
-                    "product_data": {"name": _("Shipping: %(method)s") % {"method": order.get_shipping_method_display()}},
+                    "product_data": {
+                        "name": _("Shipping: %(method)s") % {"method": order.get_shipping_method_display()}
+                    },
                 },
             }
         )
