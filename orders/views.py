@@ -257,6 +257,9 @@ def checkout(request):
         "delivery_country": country,
         "delivery_country_name": addresses.country_name(country),
         "shipping_zones": _shipping_zones(sub),
+        # For the page's script, which names a method the chosen country is not offered.
+        "not_offered": _("not offered"),
+        "not_offered_to": _("not offered to %(country)s"),
     }
     if foreign:
         form.add_error(None, CheckoutForm.STALE_PAGE)
