@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "anymail",
     "crispy_forms",
     "crispy_bootstrap5",
+    # Only for its translated country names (German at checkout); it has no models.
+    "django_countries",
     "axes",
     "django_ratelimit",
     "django_otp",
