@@ -3,7 +3,7 @@ from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from arkiv.addresses import normalise_email
@@ -35,7 +35,7 @@ class CartUpdateForm(forms.Form):
 ADDRESS_LABELS = {
     "billing": {
         "name": _("Billing full name"),
-        "line1": _("Billing address"),
+        "line1": pgettext_lazy("street line of an address", "Billing address"),
         "line2": _("Billing address line 2"),
         "city": _("Billing town or city"),
         "region": _("Billing state, province or prefecture"),
@@ -44,7 +44,7 @@ ADDRESS_LABELS = {
     },
     "shipping": {
         "name": _("Delivery full name"),
-        "line1": _("Delivery address"),
+        "line1": pgettext_lazy("street line of an address", "Delivery address"),
         "line2": _("Delivery address line 2"),
         "city": _("Delivery town or city"),
         "region": _("Delivery state, province or prefecture"),
