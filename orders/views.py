@@ -332,7 +332,7 @@ def shipping_rates(request):
     listed = [
         {
             "zone": zone,
-            "countries": sorted((addresses.country_name(code) for code in zone.countries), key=str.casefold),
+            "countries": sorted((addresses.country_name(code) for code in zone.countries), key=addresses.sort_key),
             "rates": list(zone.rates.all()),
         }
         for zone in zones

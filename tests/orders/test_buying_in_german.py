@@ -2,6 +2,7 @@
 remembers the language it was placed in, so every email about it, the payment page and
 the links back to the shop speak that language, whoever or whatever sends them."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -61,6 +62,15 @@ def test_adding_to_the_cart_on_a_german_page_says_so_in_german(client, records):
     assert "<h1>Ihr Warenkorb</h1>" in page and "Zwischensumme" in page and ">Zur Kasse</a>" in page
     assert '<option value="DE">Deutschland</option>' in page and '<option value="AT">Österreich</option>' in page
     assert "Standard (3–5 Werktage) (Lieferland: Vereinigtes Königreich)" in page
+
+
+def test_countries_are_listed_by_their_german_names_in_german_order(client, records):
+    client.post("/de/cart/add/", {"offer": records[0].pk, "quantity": 1})
+    page = client.get("/de/checkout/").content.decode()
+    select = re.search(r'<select name="billing_country".*?</select>', page, re.S).group(0)
+    names = re.findall(r'<option value="[A-Z]{2}"[^>]*>([^<]+)</option>', select)
+    assert names.index("Deutschland") < names.index("Österreich") < names.index("Polen")
+    assert '<option value="US">Vereinigte Staaten von Amerika</option>' in select
 
 
 def test_a_bad_quantity_is_refused_in_german(client, records):
