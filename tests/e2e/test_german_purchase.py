@@ -82,11 +82,12 @@ def test_a_german_buyer_buys_in_german_and_gets_a_german_confirmation(page, live
     page.wait_for_url(re.compile(r"/pay/cs_test_"))
     order = Order.objects.get()
     assert order.language == "de" and sandbox.sessions[order.payment_session_id]["locale"] == "de"
-    page.fill("input[name=card]", "4242 4242 4242 4242")
-    page.fill("input[name=exp]", "12 / 34")
-    page.fill("input[name=cvc]", "123")
-    page.fill("input[name=name]", "Clara Schumann")
-    page.get_by_role("button", name=re.compile("^Pay ")).click()
+    assert page.locator("html").get_attribute("lang") == "de"  # the processor's page speaks German too
+    page.get_by_label("Kartennummer").fill("4242 4242 4242 4242")
+    page.get_by_label("Gültig bis").fill("12 / 34")
+    page.get_by_label("Prüfnummer (CVC)").fill("123")
+    page.get_by_label("Name auf der Karte").fill("Clara Schumann")
+    page.get_by_role("button", name="21,94 EUR bezahlen").click()
 
     page.wait_for_selector("#order-confirmed")
     assert page.url == f"{live_server.url}/de/orders/{order.number}/"
