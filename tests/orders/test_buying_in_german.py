@@ -159,6 +159,8 @@ def test_staff_shipping_a_german_order_from_the_english_admin_sends_a_german_mai
     with django_capture_on_commit_callbacks(execute=True):
         response = staff.post(url, action_form(staff, url, tracking_number="JD014600003"), follow=True)
     assert "shipped; payment captured and customer emailed" in response.content.decode()  # staff read English
+    change = staff.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert re.search(r'<div class="readonly">German</div>', change)  # staff see which language the emails use
 
     shipped = mail.outbox[-1]
     assert shipped.subject == f"Ihre Arkiv-Bestellung {order.number} ist unterwegs"
