@@ -213,7 +213,7 @@ def test_return_emails_follow_the_order_language(
     assert f"/de/orders/{order.number}/" in opened.body
 
 
-def test_the_german_order_page_shows_status_and_dates_in_german(
+def test_the_german_order_page_shows_status_tracking_and_returns_in_german(
     client, payment_sandbox, records, admin_user, django_capture_on_commit_callbacks
 ):
     order, _page = german_paid_order(client, records, django_capture_on_commit_callbacks)
