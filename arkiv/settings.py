@@ -48,12 +48,12 @@ INSTALLED_APPS = [
     "anymail",
     "crispy_forms",
     "crispy_bootstrap5",
+    # Only for its translated country names (German at checkout); it has no models.
+    "django_countries",
     "axes",
     "django_ratelimit",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    # Country names in each of the shop's languages (its own message catalogues).
-    "django_countries",
     "accounts",
     "catalog",
     "orders",

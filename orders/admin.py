@@ -157,6 +157,7 @@ class OrderAdmin(admin.ModelAdmin):
         "expires_at",
         "email",
         "phone",
+        "language",
         "billing_address",
         "shipping_address",
         "shipping_method",
@@ -171,7 +172,8 @@ class OrderAdmin(admin.ModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["number", "status", "customer", "created_at", "expires_at"]}),
-        ("Contact", {"fields": ["email", "phone"]}),
+        # The language the customer bought in: every email about the order is written in it.
+        ("Contact", {"fields": ["email", "phone", "language"]}),
         ("Addresses", {"fields": ["billing_address", "shipping_address", "shipping_method"]}),
         ("Money", {"fields": ["subtotal", "shipping_cost", "total", "currency", "payment"]}),
         ("Shipping", {"fields": ["carrier", "tracking_number", "shipped_at"]}),

@@ -7,6 +7,8 @@ It lives as long as the session, signed in or not."""
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from catalog.models import Offer
 
 SESSION_KEY = "cart"
@@ -44,9 +46,9 @@ class CartLine:
     def problem(self):
         """What the buyer must know before paying, or ''."""
         if not self.offer.is_active:
-            return "No longer available."
+            return _("No longer available.")
         if not self.offer.made_to_order and self.offer.stock < self.quantity:
-            return f"Only {self.offer.stock} left." if self.offer.stock else "Sold out."
+            return _("Only %(count)s left.") % {"count": self.offer.stock} if self.offer.stock else _("Sold out.")
         return ""
 
 
@@ -76,11 +78,15 @@ class Cart:
         if quantity <= 0:
             return self.remove(offer.pk)
         if quantity > MAX_QUANTITY:
-            raise CartError(f"At most {MAX_QUANTITY} copies per item.")
+            raise CartError(_("At most %(count)s copies per item.") % {"count": MAX_QUANTITY})
         if not offer.is_active:
-            raise CartError("This item is no longer available.")
+            raise CartError(_("This item is no longer available."))
         if not offer.made_to_order and quantity > offer.stock:
-            raise CartError(f"Only {offer.stock} in stock." if offer.stock else "Sorry, this item is sold out.")
+            raise CartError(
+                _("Only %(count)s in stock.") % {"count": offer.stock}
+                if offer.stock
+                else _("Sorry, this item is sold out.")
+            )
         key = str(offer.pk)
         price = self.items.get(key, {}).get("p", str(offer.price))
         self.items[key] = {"q": quantity, "p": price}

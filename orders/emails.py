@@ -11,7 +11,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from privacy import services as privacy
@@ -19,10 +20,10 @@ from privacy import services as privacy
 from .models import OrderEmail
 
 SUBJECTS = {
-    OrderEmail.Kind.CONFIRMATION: "Your Arkiv order {number} is confirmed",
-    OrderEmail.Kind.SHIPPED: "Your Arkiv order {number} is on its way",
-    OrderEmail.Kind.CANCELLED: "Your Arkiv order {number} has been cancelled",
-    OrderEmail.Kind.REFUNDED: "A refund for your Arkiv order {number}",
+    OrderEmail.Kind.CONFIRMATION: _("Your Arkiv order %(number)s is confirmed"),
+    OrderEmail.Kind.SHIPPED: _("Your Arkiv order %(number)s is on its way"),
+    OrderEmail.Kind.CANCELLED: _("Your Arkiv order %(number)s has been cancelled"),
+    OrderEmail.Kind.REFUNDED: _("A refund for your Arkiv order %(number)s"),
 }
 
 
@@ -40,18 +41,28 @@ def queue(order, kind, *, to=None):
 
 
 def render(email):
+    """Subject, text and HTML of an order email, in the language the order was placed in
+    (not whichever is active where it is sent: a staff action, the worker), with links to
+    the order's pages in that language."""
     order = email.order
-    context = {
-        "order": order,
-        "lines": list(order.lines.all()),
-        "kind": email.kind,
-        "service_email": settings.ARKIV_SERVICE_EMAIL,
-        "site_url": settings.ARKIV_SITE_URL,
-    }
-    subject = SUBJECTS[email.kind].format(number=order.number)
-    text = render_to_string(f"orders/email/{email.kind}.txt", context)
-    html = render_to_string(f"orders/email/{email.kind}.html", context)
+    with translation.override(order.language):
+        context = {
+            "order": order,
+            "lines": list(order.lines.all()),
+            "kind": email.kind,
+            "service_email": settings.ARKIV_SERVICE_EMAIL,
+            "site_url": settings.ARKIV_SITE_URL,
+            "order_url": order_page_url(order),
+        }
+        subject = SUBJECTS[email.kind] % {"number": order.number}
+        text = render_to_string(f"orders/email/{email.kind}.txt", context)
+        html = render_to_string(f"orders/email/{email.kind}.html", context)
     return subject, text, html
+
+
+def order_page_url(order):
+    """The absolute address of the order's page in the active language."""
+    return settings.ARKIV_SITE_URL.rstrip("/") + order.get_absolute_url()
 
 
 def send(email):

@@ -2,6 +2,9 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
+from django.utils.html import format_html
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from arkiv.addresses import normalise_email
 from arkiv.validators import single_line
@@ -26,26 +29,50 @@ class CartUpdateForm(forms.Form):
     quantity = forms.IntegerField(min_value=0, max_value=MAX_QUANTITY)
 
 
-def _address_fields(prefix, who, required=True):
-    # Each label names its address: a screen reader reads the label, not the legend, and
-    # the delivery fields must not sound like the billing ones.
+# Each label names its address: a screen reader reads the label, not the legend, and the
+# delivery fields must not sound like the billing ones. Whole labels, so each language
+# words them its own way.
+ADDRESS_LABELS = {
+    "billing": {
+        "name": _("Billing full name"),
+        "line1": pgettext_lazy("street line of an address", "Billing address"),
+        "line2": _("Billing address line 2"),
+        "city": _("Billing town or city"),
+        "region": _("Billing state, province or prefecture"),
+        "postcode": _("Billing postcode"),
+        "country": _("Billing country"),
+    },
+    "shipping": {
+        "name": _("Delivery full name"),
+        "line1": pgettext_lazy("street line of an address", "Delivery address"),
+        "line2": _("Delivery address line 2"),
+        "city": _("Delivery town or city"),
+        "region": _("Delivery state, province or prefecture"),
+        "postcode": _("Delivery postcode"),
+        "country": _("Delivery country"),
+    },
+}
+
+
+def _address_fields(prefix, required=True):
+    label = ADDRESS_LABELS[prefix]
     return {
         f"{prefix}_name": forms.CharField(
-            label=f"{who} full name", max_length=150, required=required, validators=[single_line]
+            label=label["name"], max_length=150, required=required, validators=[single_line]
         ),
-        f"{prefix}_line1": forms.CharField(label=f"{who} address", max_length=200, required=required),
-        f"{prefix}_line2": forms.CharField(label=f"{who} address line 2", max_length=200, required=False),
-        f"{prefix}_city": forms.CharField(label=f"{who} town or city", max_length=100, required=required),
+        f"{prefix}_line1": forms.CharField(label=label["line1"], max_length=200, required=required),
+        f"{prefix}_line2": forms.CharField(label=label["line2"], max_length=200, required=False),
+        f"{prefix}_city": forms.CharField(label=label["city"], max_length=100, required=required),
         f"{prefix}_region": forms.CharField(
-            label=f"{who} state, province or prefecture",
+            label=label["region"],
             max_length=100,
             required=False,
-            help_text="Only where addresses in the country name one, e.g. a US state.",
+            help_text=_("Only where addresses in the country name one, e.g. a US state."),
         ),
-        f"{prefix}_postcode": forms.CharField(label=f"{who} postcode", max_length=20, required=required),
+        f"{prefix}_postcode": forms.CharField(label=label["postcode"], max_length=20, required=required),
         # Names in the reader's language, sorted; the ISO code is what is stored.
         f"{prefix}_country": forms.ChoiceField(
-            label=f"{who} country",
+            label=label["country"],
             choices=addresses.country_choices,
             required=required,
             initial=settings.ARKIV_SHOP_COUNTRY,
@@ -56,16 +83,19 @@ def _address_fields(prefix, who, required=True):
 class CheckoutForm(forms.Form):
     """Exactly what an order needs (privacy promise P1): no card field, ever."""
 
-    STALE_PAGE = "This checkout page is out of date. Please check your details and submit again."
+    STALE_PAGE = _("This checkout page is out of date. Please check your details and submit again.")
 
     checkout_token = forms.UUIDField(widget=forms.HiddenInput)
-    email = forms.EmailField(label="Your email address", help_text="For order status emails only.")
+    email = forms.EmailField(label=_("Your email address"), help_text=_("For order status emails only."))
     phone = forms.CharField(
-        label="Your phone number", max_length=30, help_text="Only used if a parcel cannot be delivered."
+        label=_("Your phone number"), max_length=30, help_text=_("Only used if a parcel cannot be delivered.")
     )
-    same_address = forms.BooleanField(label="Ship to my billing address", required=False, initial=True)
+    same_address = forms.BooleanField(label=_("Ship to my billing address"), required=False, initial=True)
     shipping_method = forms.ChoiceField(
-        choices=ShippingMethod.choices, widget=forms.RadioSelect, initial=ShippingMethod.STANDARD
+        label=_("Shipping method"),
+        choices=ShippingMethod.choices,
+        widget=forms.RadioSelect,
+        initial=ShippingMethod.STANDARD,
     )
 
     def __init__(self, *args, shipping_labels=None, **kwargs):
@@ -79,19 +109,25 @@ class CheckoutForm(forms.Form):
         self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(
             "checkout_token",
-            Fieldset("Contact", "email", "phone"),
-            Fieldset("Billing address", *[f"billing_{f}" for f in ADDRESS_FIELDS]),
+            Fieldset(gettext("Contact"), "email", "phone"),
+            Fieldset(gettext("Billing address"), *[f"billing_{f}" for f in ADDRESS_FIELDS]),
             Fieldset(
-                "Delivery", "same_address", Div(*[f"shipping_{f}" for f in ADDRESS_FIELDS], css_id="shipping-address")
+                gettext("Delivery"),
+                "same_address",
+                Div(*[f"shipping_{f}" for f in ADDRESS_FIELDS], css_id="shipping-address"),
             ),
             "shipping_method",  # a radio group: its own fieldset and legend
-            Fieldset("About you", "age", Div(*privacy_forms.GUARDIAN_FIELDS, css_id="guardian-fields")),
-            Fieldset("Offers (optional)", "promo_email", "no_postal"),
+            Fieldset(gettext("About you"), "age", Div(*privacy_forms.GUARDIAN_FIELDS, css_id="guardian-fields")),
+            Fieldset(gettext("Offers (optional)"), "promo_email", "no_postal"),
             HTML(
-                '<p class="small text-muted">Next you pay on our payment processor\'s secure page. '
-                "Your card details never reach Arkiv.</p>"
+                format_html(
+                    '<p class="small text-muted">{}</p>',
+                    gettext(
+                        "Next you pay on our payment processor's secure page. Your card details never reach Arkiv."
+                    ),
+                )
             ),
-            Submit("submit", "Continue to payment", css_class="btn-dark btn-lg"),
+            Submit("submit", gettext("Continue to payment"), css_class="btn-dark btn-lg"),
         )
 
     def clean_email(self):
@@ -102,7 +138,7 @@ class CheckoutForm(forms.Form):
         phone = self.cleaned_data["phone"].strip()
         digits = sum(ch.isdigit() for ch in phone)
         if digits < 6 or any(ch not in "0123456789+-() ." for ch in phone):
-            raise forms.ValidationError("Enter a phone number we can call, e.g. +44 20 7946 0000.")
+            raise forms.ValidationError(gettext("Enter a phone number we can call, e.g. +44 20 7946 0000."))
         return phone
 
     def clean(self):
@@ -114,7 +150,7 @@ class CheckoutForm(forms.Form):
         if not data.get("same_address"):
             for name in ADDRESS_FIELDS:
                 if name not in ("line2", "region") and not data.get(f"shipping_{name}"):
-                    self.add_error(f"shipping_{name}", "Needed when shipping to another address.")
+                    self.add_error(f"shipping_{name}", gettext("Needed when shipping to another address."))
             self._normalise_address("shipping")
         return data
 
@@ -140,7 +176,5 @@ class CheckoutForm(forms.Form):
 
 
 CheckoutForm.base_fields.update(
-    _address_fields("billing", "Billing")
-    | _address_fields("shipping", "Delivery", required=False)
-    | privacy_forms.checkout_fields()
+    _address_fields("billing") | _address_fields("shipping", required=False) | privacy_forms.checkout_fields()
 )

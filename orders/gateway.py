@@ -14,6 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import stripe
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 # Everything we send with a checkout session. No addresses, phone or name: the hosted
 # page asks the card holder for what the card network needs.
@@ -27,6 +29,7 @@ PROCESSOR_FIELDS = {
     "success_url",
     "cancel_url",
     "expires_at",
+    "locale",  # the language the order was placed in, for the hosted page
 }
 
 
@@ -82,7 +85,13 @@ def _call(fn, *args, **kwargs):
 
 
 def checkout_session_params(order, *, success_url, cancel_url):
-    """What we send to create the hosted payment page for an order (see PROCESSOR_FIELDS)."""
+    """What we send to create the hosted payment page for an order (see PROCESSOR_FIELDS),
+    its words in the order's language."""
+    with translation.override(order.language):
+        return _checkout_session_params(order, success_url=success_url, cancel_url=cancel_url)
+
+
+def _checkout_session_params(order, *, success_url, cancel_url):
     line_items = [
         {
             "quantity": line.quantity,
@@ -101,7 +110,9 @@ def checkout_session_params(order, *, success_url, cancel_url):
                 "price_data": {
                     "currency": order.currency.lower(),
                     "unit_amount": to_cents(order.shipping_cost),
-                    "product_data": {"name": f"Shipping: {order.get_shipping_method_display()}"},
+                    "product_data": {
+                        "name": _("Shipping: %(method)s") % {"method": order.get_shipping_method_display()}
+                    },
                 },
             }
         )
@@ -115,7 +126,14 @@ def checkout_session_params(order, *, success_url, cancel_url):
         "success_url": success_url,
         "cancel_url": cancel_url,
         "expires_at": int(order.expires_at.timestamp()),
+        "locale": processor_locale(order.language),
     }
+
+
+def processor_locale(language):
+    """Stripe's name for one of our languages: "en-gb" -> "en-GB", "de" -> "de"."""
+    base, _, region = language.partition("-")
+    return f"{base}-{region.upper()}" if region else base
 
 
 def create_checkout_session(order, *, success_url, cancel_url):

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 # Crockford's base32 without I, L, O, U: readable over the phone, no look-alikes.
@@ -19,19 +20,19 @@ def new_order_number():
 
 
 class Status(models.TextChoices):
-    PENDING_PAYMENT = "pending_payment", "Awaiting payment"
-    AUTHORISED = "authorised", "Paid (authorised)"
-    SHIPPED = "shipped", "Shipped"
-    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
-    REFUNDED = "refunded", "Refunded"
-    PAYMENT_FAILED = "payment_failed", "Payment failed"
-    EXPIRED = "expired", "Expired unpaid"
-    CANCELLED = "cancelled", "Cancelled"
+    PENDING_PAYMENT = "pending_payment", _("Awaiting payment")
+    AUTHORISED = "authorised", _("Paid (authorised)")
+    SHIPPED = "shipped", _("Shipped")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
+    PAYMENT_FAILED = "payment_failed", _("Payment failed")
+    EXPIRED = "expired", _("Expired unpaid")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class ShippingMethod(models.TextChoices):
-    STANDARD = "standard", "Standard (3-5 working days)"
-    EXPRESS = "express", "Express (next working day)"
+    STANDARD = "standard", _("Standard (3-5 working days)")
+    EXPRESS = "express", _("Express (next working day)")
 
 
 class ShippingZone(models.Model):
@@ -117,6 +118,9 @@ class Order(models.Model):
     shipping_region = models.CharField(max_length=100, blank=True, default="")
     shipping_country = models.CharField(max_length=2)
     shipping_method = models.CharField(max_length=20, choices=ShippingMethod.choices)
+    # The language the order was placed in: every email about it is written in it, with
+    # links to its pages in it, whatever language is active when the email goes out.
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
     # The age/guardian statement and marketing consents are recorded by the privacy app
     # against this order (see privacy/), not as free fields here.
 
@@ -334,11 +338,11 @@ def new_return_number():
 
 
 class ReturnReason(models.TextChoices):
-    CHANGED_MIND = "changed_mind", "I changed my mind"
-    DAMAGED = "damaged", "It arrived damaged"
-    FAULTY = "faulty", "It is faulty (skips, noise, will not play)"
-    WRONG_ITEM = "wrong_item", "It is not what I ordered"
-    OTHER = "other", "Another reason"
+    CHANGED_MIND = "changed_mind", _("I changed my mind")
+    DAMAGED = "damaged", _("It arrived damaged")
+    FAULTY = "faulty", _("It is faulty (skips, noise, will not play)")
+    WRONG_ITEM = "wrong_item", _("It is not what I ordered")
+    OTHER = "other", _("Another reason")
 
 
 class ReturnRequest(models.Model):
@@ -346,9 +350,9 @@ class ReturnRequest(models.Model):
     received by staff, then refunded once through the order's refund path."""
 
     class State(models.TextChoices):
-        OPENED = "opened", "Opened (awaiting the parcel)"
-        RECEIVED = "received", "Received"
-        REFUNDED = "refunded", "Refunded"
+        OPENED = "opened", _("Opened (awaiting the parcel)")
+        RECEIVED = "received", _("Received")
+        REFUNDED = "refunded", _("Refunded")
 
     number = models.CharField(max_length=20, unique=True, default=new_return_number, editable=False)
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="returns")

@@ -13,19 +13,23 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from arkiv.mail import templated_email
 
 from . import services
+from .emails import order_page_url
 from .models import Order, PaymentAction, ReturnLine, ReturnReason, ReturnRequest, Status
 
 RETURN_DAYS = 14  # the terms of sale
 RETURNABLE = {Status.SHIPPED, Status.PARTIALLY_REFUNDED}
 SUBJECTS = {
-    ReturnRequest.State.OPENED: "Your return {number} for Arkiv order {order}",
-    ReturnRequest.State.RECEIVED: "We have received your return {number}",
-    ReturnRequest.State.REFUNDED: "Your return {number} is refunded",
+    ReturnRequest.State.OPENED: _("Your return %(number)s for Arkiv order %(order)s"),
+    ReturnRequest.State.RECEIVED: _("We have received your return %(number)s"),
+    ReturnRequest.State.REFUNDED: _("Your return %(number)s is refunded"),
 }
 
 
@@ -49,14 +53,22 @@ def return_refusal(order, *, now=None):
     deadline = return_deadline(order)
     if order.status not in RETURNABLE or deadline is None:
         if order.status == Status.REFUNDED:
-            return f"Order {order.number} has been refunded in full; there is nothing left to return."
-        return f"Order {order.number} has not shipped yet, so there is nothing to return."
+            return gettext("Order %(number)s has been refunded in full; there is nothing left to return.") % {
+                "number": order.number
+            }
+        return gettext("Order %(number)s has not shipped yet, so there is nothing to return.") % {
+            "number": order.number
+        }
     if (now or timezone.now()) > deadline:
-        return (
-            f"The return period for order {order.number} ended on {timezone.localtime(deadline):%d %B %Y}: "
-            f"items can be returned within {RETURN_DAYS} days of delivery. If something is faulty, write to "
-            f"{settings.ARKIV_SERVICE_EMAIL}."
-        )
+        return gettext(
+            "The return period for order %(number)s ended on %(date)s: items can be returned within %(days)s "
+            "days of delivery. If something is faulty, write to %(email)s."
+        ) % {
+            "number": order.number,
+            "date": date_format(timezone.localtime(deadline), "d F Y"),
+            "days": RETURN_DAYS,
+            "email": settings.ARKIV_SERVICE_EMAIL,
+        }
     return ""
 
 
@@ -75,23 +87,26 @@ def returnable_quantities(order):
 
 
 def _email(ret, state):
+    """Email the customer about the return, in the language the order was placed in."""
     order = ret.order
-    context = {
-        "ret": ret,
-        "order": order,
-        "lines": list(ret.lines.select_related("order_line")),
-        "service_email": settings.ARKIV_SERVICE_EMAIL,
-        "postal_address": settings.ARKIV_POSTAL_ADDRESS,
-        "site_url": settings.ARKIV_SITE_URL,
-    }
-    # Queued in the outbox within the caller's transaction: a rollback sends nothing.
-    templated_email(
-        SUBJECTS[state].format(number=ret.number, order=order.number),
-        f"orders/email/return_{state}.txt",
-        context,
-        order.email,
-        reply_to=[settings.ARKIV_SERVICE_EMAIL],
-    ).send()
+    with translation.override(order.language):
+        context = {
+            "ret": ret,
+            "order": order,
+            "lines": list(ret.lines.select_related("order_line")),
+            "service_email": settings.ARKIV_SERVICE_EMAIL,
+            "postal_address": settings.ARKIV_POSTAL_ADDRESS,
+            "site_url": settings.ARKIV_SITE_URL,
+            "order_url": order_page_url(order),
+        }
+        # Queued in the outbox within the caller's transaction: a rollback sends nothing.
+        templated_email(
+            SUBJECTS[state] % {"number": ret.number, "order": order.number},
+            f"orders/email/return_{state}.txt",
+            context,
+            order.email,
+            reply_to=[settings.ARKIV_SERVICE_EMAIL],
+        ).send()
 
 
 @transaction.atomic
@@ -102,7 +117,7 @@ def return_open(*, order, quantities, reason, details="", token, now=None):
     existing = ReturnRequest.objects.filter(form_token=token).first()
     if existing is not None:
         if existing.order_id != order.pk:
-            raise ReturnError("This form was already used for another order; open the order again.")
+            raise ReturnError(gettext("This form was already used for another order; open the order again."))
         return existing
     order = Order.objects.select_for_update().get(pk=order.pk)
     # The same form sent twice at once: the first one made the return while this waited.
@@ -113,22 +128,27 @@ def return_open(*, order, quantities, reason, details="", token, now=None):
     if refusal:
         raise ReturnClosed(refusal)
     if reason not in ReturnReason.values:
-        raise ReturnError("Choose a reason from the list.")
+        raise ReturnError(gettext("Choose a reason from the list."))
     chosen = {int(line_id): int(q) for line_id, q in quantities.items() if q}
     if not chosen:
-        raise ReturnError("Choose how many copies of at least one item you are returning.")
+        raise ReturnError(gettext("Choose how many copies of at least one item you are returning."))
     lines = {line.pk: line for line in order.lines.all()}
     available = returnable_quantities(order)
     for line_id, quantity in chosen.items():
         line = lines.get(line_id)
         if line is None:
-            raise ReturnError("That item is not part of this order.")
+            raise ReturnError(gettext("That item is not part of this order."))
         if quantity < 0 or quantity > available[line_id]:
             left = available[line_id]
             raise ReturnError(
-                f"{line.title}: you can return at most {left} cop{'y' if left == 1 else 'ies'}."
+                ngettext(
+                    "%(title)s: you can return at most %(count)d copy.",
+                    "%(title)s: you can return at most %(count)d copies.",
+                    left,
+                )
+                % {"title": line.title, "count": left}
                 if left
-                else f"{line.title}: every copy has already been returned."
+                else gettext("%(title)s: every copy has already been returned.") % {"title": line.title}
             )
     ret = ReturnRequest.objects.create(
         order=order,

@@ -194,6 +194,7 @@ class PaymentSandbox:
             "success_url": params["success_url"],
             "cancel_url": params.get("cancel_url"),
             "expires_at": int(params.get("expires_at") or time.time() + 86400),
+            "locale": params.get("locale"),  # the language the hosted page speaks
             "url": f"{self.public_url}/pay/{session_id}",
             "livemode": False,
             "created": int(time.time()),
@@ -342,33 +343,39 @@ class PaymentSandbox:
         return intent
 
     def _page_context(self, session, error):
+        words = _WORDS["de" if session and (session.get("locale") or "").startswith("de") else "en"]
         if not session:
-            return {"title": "Payment page not found", "body": "<p>This payment page does not exist.</p>"}
-        amount = f"{session['amount_total'] / 100:,.2f} {session['currency'].upper()}"
+            return {"lang": "en", "title": "Payment page not found", "body": "<p>This payment page does not exist.</p>"}
+        number = f"{session['amount_total'] / 100:,.2f}"
+        if words["lang"] == "de":  # 1.234,50 as the hosted page writes amounts for a German reader
+            number = number.translate(str.maketrans(",.", ".,"))
+        amount = f"{number} {session['currency'].upper()}"
         items = "".join(
             f"<li>{html.escape(i['price_data']['product_data']['name'])} × {i.get('quantity', 1)}</li>"
             for i in session["_line_items"]
         )
         back = html.escape(session["cancel_url"] or "")
         if session["status"] != "open":
-            state = {"complete": "This payment is complete.", "expired": "This payment page has expired."}
+            state = {"complete": words["complete"], "expired": words["expired"]}
             return {
-                "title": "Payment",
-                "body": f"<p>{state.get(session['status'], '')}</p><p><a href='{back}'>Back to the shop</a></p>",
+                "lang": words["lang"],
+                "title": words["payment"],
+                "body": f"<p>{state.get(session['status'], '')}</p><p><a href='{back}'>{words['back']}</a></p>",
             }
-        alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+        alert = f'<p class="error" role="alert">{html.escape(words.get(error, error))}</p>' if error else ""
+        pay = words["pay"].format(amount=amount)
         return {
-            "title": f"Pay {amount}",
-            "body": f"""<p class="shop">Payment to Arkiv</p><h1>Pay {amount}</h1><ul>{items}</ul>{alert}
-<form method="post"><label>Card number <input name="card" inputmode="numeric" autocomplete="cc-number"
+            "lang": words["lang"],
+            "title": pay,
+            "body": f"""<p class="shop">{words["payee"]}</p><h1>{pay}</h1><ul>{items}</ul>{alert}
+<form method="post"><label>{words["card"]} <input name="card" inputmode="numeric" autocomplete="cc-number"
  placeholder="4242 4242 4242 4242" required></label>
-<label>Expiry <input name="exp" placeholder="12 / 34" required></label>
-<label>CVC <input name="cvc" placeholder="123" required></label>
-<label>Name on card <input name="name" required></label>
-<button type="submit">Pay {amount}</button></form>
-<p class="hint">Test mode. 4242 4242 4242 4242 succeeds; 4000 0000 0000 0002 is declined;
-4000 0000 0000 9995 has insufficient funds.</p>
-<p><a href="{back}">Cancel and return to the shop</a></p>""",
+<label>{words["expiry"]} <input name="exp" placeholder="12 / 34" required></label>
+<label>{words["cvc"]} <input name="cvc" placeholder="123" required></label>
+<label>{words["name"]} <input name="name" required></label>
+<button type="submit">{pay}</button></form>
+<p class="hint">{words["hint"]}</p>
+<p><a href="{back}">{words["cancel"]}</a></p>""",
         }
 
     # -- helpers ------------------------------------------------------------------------
@@ -436,7 +443,51 @@ def serve(app, host, port):
     return make_server(host, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
 
 
-_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+# The hosted page in the language the shop asked for (Checkout's `locale`), as the
+# processor's own page is; English for any other.
+_WORDS = {
+    "en": {
+        "lang": "en",
+        "payment": "Payment",
+        "complete": "This payment is complete.",
+        "expired": "This payment page has expired.",
+        "back": "Back to the shop",
+        "payee": "Payment to Arkiv",
+        "pay": "Pay {amount}",
+        "card": "Card number",
+        "expiry": "Expiry",
+        "cvc": "CVC",
+        "name": "Name on card",
+        "hint": "Test mode. 4242 4242 4242 4242 succeeds; 4000 0000 0000 0002 is declined;\n"
+        "4000 0000 0000 9995 has insufficient funds.",
+        "cancel": "Cancel and return to the shop",
+    },
+    "de": {
+        "lang": "de",
+        "payment": "Zahlung",
+        "complete": "Diese Zahlung ist abgeschlossen.",
+        "expired": "Diese Zahlungsseite ist abgelaufen.",
+        "back": "Zurück zum Shop",
+        "payee": "Zahlung an Arkiv",
+        "pay": "{amount} bezahlen",
+        "card": "Kartennummer",
+        "expiry": "Gültig bis",
+        "cvc": "Prüfnummer (CVC)",
+        "name": "Name auf der Karte",
+        "hint": "Testmodus. 4242 4242 4242 4242 wird angenommen; 4000 0000 0000 0002 wird abgelehnt;\n"
+        "4000 0000 0000 9995 ist nicht gedeckt.",
+        "cancel": "Abbrechen und zurück zum Shop",
+        # The processor's messages for the test cards, as its German page shows them.
+        "This payment page has expired.": "Diese Zahlungsseite ist abgelaufen.",
+        "Your card was declined.": "Ihre Karte wurde abgelehnt.",
+        "Your card has insufficient funds.": "Ihre Karte ist nicht ausreichend gedeckt.",
+        "Your card number is incorrect. Use a test card such as 4242 4242 4242 4242.": (
+            "Ihre Kartennummer ist ungültig. Verwenden Sie eine Testkarte wie 4242 4242 4242 4242."
+        ),
+    },
+}
+
+_PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#222}}
 label{{display:block;margin:.6rem 0}}input{{display:block;width:100%;padding:.5rem;font-size:1rem}}

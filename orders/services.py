@@ -11,6 +11,8 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation import gettext as _
 
 from arkiv.addresses import normalise_email
 from catalog.models import Offer
@@ -80,6 +82,7 @@ class CheckoutDetails:
     billing: dict  # addresses.ADDRESS_FIELDS: name, line1, line2, city, postcode, region, country
     shipping: dict
     shipping_method: str
+    language: str = ""  # the checkout page's; the shop's default when empty
 
 
 def shipping_rates_for(country):
@@ -129,9 +132,12 @@ def shipping_cost(method, subtotal, country=None):
 def shipping_refusal(method, country):
     where = addresses.country_name(country)
     if not shipping_rates_for(country):
-        return f"We do not ship to {where} yet. Please choose another delivery address."
-    label = ShippingMethod(method).label if method in ShippingMethod.values else "That shipping method"
-    return f"{label} is not offered for delivery to {where}. Please choose another shipping method."
+        return _("We do not ship to %(country)s yet. Please choose another delivery address.") % {"country": where}
+    label = ShippingMethod(method).label if method in ShippingMethod.values else _("That shipping method")
+    return _("%(method)s is not offered for delivery to %(country)s. Please choose another shipping method.") % {
+        "method": label,
+        "country": where,
+    }
 
 
 # -- the state machine ----------------------------------------------------------------
@@ -186,22 +192,24 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
     if existing:
         return existing
     if not cart_lines:
-        raise OrderError("Your cart is empty.")
+        raise OrderError(_("Your cart is empty."))
     wanted = {line.offer.pk: line for line in cart_lines}
     offers = list(Offer.objects.select_for_update().filter(pk__in=wanted).order_by("pk").select_related("release"))
     if len(offers) != len(wanted):
-        raise OrderError("An item in your cart is no longer in the catalog.")
+        raise OrderError(_("An item in your cart is no longer in the catalog."))
     for offer in offers:
         line = wanted[offer.pk]
         if not offer.is_active:
-            raise OutOfStock(f"{offer.release.title} is no longer available.")
+            raise OutOfStock(_("%(title)s is no longer available.") % {"title": offer.release.title})
         if offer.price != line.price_when_added:
-            raise PriceChanged(f"The price of {offer.release.title} changed to {offer.price}.")
+            raise PriceChanged(
+                _("The price of %(title)s changed to %(price)s.") % {"title": offer.release.title, "price": offer.price}
+            )
         if not offer.made_to_order and offer.stock < line.quantity:
             raise OutOfStock(
-                f"Sorry, only {offer.stock} of {offer.release.title} left."
+                _("Sorry, only %(count)s of %(title)s left.") % {"count": offer.stock, "title": offer.release.title}
                 if offer.stock
-                else f"Sorry, {offer.release.title} has just sold out."
+                else _("Sorry, %(title)s has just sold out.") % {"title": offer.release.title}
             )
 
     subtotal = sum((offer.price * wanted[offer.pk].quantity for offer in offers), Decimal("0.00"))
@@ -216,6 +224,7 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
                 email=normalise_email(checkout.email),
                 phone=checkout.phone,
                 shipping_method=checkout.shipping_method,
+                language=_order_language(checkout.language),
                 subtotal=subtotal,
                 shipping_cost=shipping,
                 total=subtotal + shipping,
@@ -236,7 +245,7 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
                 offer=offer,
                 sku=offer.sku,
                 title=offer.release.title,
-                format_label="Made to order" if offer.made_to_order else offer.release.get_format_display(),
+                format_label=_("Made to order") if offer.made_to_order else offer.release.get_format_display(),
                 unit_price=offer.price,
                 quantity=wanted[offer.pk].quantity,
                 made_to_order=offer.made_to_order,
@@ -253,6 +262,15 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
         privacy.checkout_record(order_number=order.number, email=order.email, statement=statement, user=order.customer)
     stock_moved({o.pk: (o.stock, o.stock - wanted[o.pk].quantity) for o in offers if not o.made_to_order})
     return order
+
+
+def _order_language(code):
+    """One of the shop's languages: the one asked for, or its nearest ("de-at" -> "de"),
+    else the default."""
+    try:
+        return get_supported_language_variant(code or settings.LANGUAGE_CODE)
+    except LookupError:
+        return settings.LANGUAGE_CODE
 
 
 def order_start_payment(order, *, success_url, cancel_url):

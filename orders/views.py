@@ -13,8 +13,11 @@ from django.db import DatabaseError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
@@ -50,18 +53,18 @@ def cart_add(request):
     """Put copies of an offer in the cart."""
     form = CartAddForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a quantity between 1 and 99.")
+        messages.error(request, _("Choose a quantity between 1 and 99."))
         return redirect(_back(request, reverse("orders:cart")))
     offer = Offer.objects.select_related("release").filter(pk=form.cleaned_data["offer"]).first()
     if offer is None:
-        messages.error(request, "That item is not in our catalog.")
+        messages.error(request, _("That item is not in our catalog."))
         return redirect(_back(request, reverse("orders:cart")))
     try:
         Cart(request.session).add(offer, form.cleaned_data["quantity"])
     except CartError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Added {offer.release.title} to your cart.")
+        messages.success(request, _("Added %(title)s to your cart.") % {"title": offer.release.title})
     return redirect(_back(request, offer.release.get_absolute_url()))
 
 
@@ -70,12 +73,12 @@ def cart_update(request):
     """Change a line's quantity (0 removes it)."""
     form = CartUpdateForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a quantity between 0 and 99.")
+        messages.error(request, _("Choose a quantity between 0 and 99."))
         return redirect("orders:cart")
     cart = Cart(request.session)
     offer = Offer.objects.filter(pk=form.cleaned_data["offer"]).first()
     if offer is None or not cart.quantity_of(offer.pk):
-        messages.error(request, "That item is not in your cart.")
+        messages.error(request, _("That item is not in your cart."))
         return redirect("orders:cart")
     try:
         cart.set(offer, form.cleaned_data["quantity"])
@@ -103,7 +106,7 @@ def cart_detail(request):
         if asked in countries:
             country = request.session[DELIVERY_COUNTRY_KEY] = asked
         else:
-            problem = "Choose a country from the list to see its shipping costs."
+            problem = _("Choose a country from the list to see its shipping costs.")
     context = _summary(lines, country=country) | {
         "country_options": addresses.country_options(country),
         "country_problem": problem,
@@ -140,10 +143,11 @@ def _shipping_labels(sub, rates, country):
     for method, label in ShippingMethod.choices:
         rate = rates.get(method)
         if rate is None:
-            labels.append((method, f"{label} – not offered to {addresses.country_name(country)}"))
+            not_offered = _("not offered to %(country)s") % {"country": addresses.country_name(country)}
+            labels.append((method, f"{label} – {not_offered}"))
         else:
             cost = rate.cost_for(sub)
-            labels.append((method, f"{label} – {money(cost) if cost else 'free'}"))
+            labels.append((method, f"{label} – {money(cost) if cost else pgettext('shipping cost', 'free')}"))
     return labels
 
 
@@ -153,14 +157,14 @@ def _shipping_summary(sub, rates, country, *, chosen=None):
     cost and total for the page's script to swap in."""
     options = _shipping_options(sub, rates)
     if not rates:
-        label = f"No delivery to {addresses.country_name(country)}"
+        label = _("No delivery to %(country)s") % {"country": addresses.country_name(country)}
         return {"shipping": Decimal("0.00"), "total": sub, "shipping_label": label, "shipping_options": options}
     chosen = chosen if chosen in rates else next(iter(rates))
     shipping = rates[chosen].cost_for(sub)
     return {
         "shipping": shipping,
         "total": sub + shipping,
-        "shipping_label": ShippingMethod(chosen).label,
+        "shipping_label": str(ShippingMethod(chosen).label),
         "shipping_options": options,
     }
 
@@ -169,9 +173,14 @@ def _shipping_options(sub, rates):
     options = []
     for method, rate in rates.items():
         cost = rate.cost_for(sub)
-        label = ShippingMethod(method).label
+        label = str(ShippingMethod(method).label)
         options.append(
-            {"method": method, "label": label, "cost": money(cost) if cost else "free", "total": money(sub + cost)}
+            {
+                "method": method,
+                "label": label,
+                "cost": money(cost) if cost else pgettext("shipping cost", "free"),
+                "total": money(sub + cost),
+            }
         )
     return options
 
@@ -225,11 +234,11 @@ def checkout(request):
     cart = Cart(request.session)
     lines = cart.lines()
     if not lines:
-        messages.info(request, "Your cart is empty.")
+        messages.info(request, _("Your cart is empty."))
         return redirect("orders:cart")
     summary = _summary(lines)
     if summary["price_changes"] or summary["problems"]:
-        messages.warning(request, "Something in your cart changed since you added it. Please check it first.")
+        messages.warning(request, _("Something in your cart changed since you added it. Please check it first."))
         return redirect("orders:cart")
     initial = _prefill(request)
     data, foreign = request.POST or None, False
@@ -248,6 +257,9 @@ def checkout(request):
         "delivery_country": country,
         "delivery_country_name": addresses.country_name(country),
         "shipping_zones": _shipping_zones(sub),
+        # For the page's script, which names a method the chosen country is not offered.
+        "not_offered": _("not offered"),
+        "not_offered_to": _("not offered to %(country)s"),
     }
     if foreign:
         form.add_error(None, CheckoutForm.STALE_PAGE)
@@ -261,6 +273,7 @@ def checkout(request):
             billing=form.address("billing"),
             shipping=form.address("shipping"),
             shipping_method=form.cleaned_data["shipping_method"],
+            language=request.LANGUAGE_CODE,
         )
         try:
             order = services.order_place(
@@ -277,12 +290,15 @@ def checkout(request):
         request.session.pop("checkout_token", None)
         if order.status != Status.PENDING_PAYMENT:
             return redirect("orders:detail", number=order.number)
+        # The processor's page sends the buyer back to pages in the order's language.
+        with translation.override(order.language):
+            success_url = reverse("orders:paid", args=[order.number])
+            cancel_url = reverse("orders:payment_cancelled", args=[order.number])
         try:
             url = services.order_start_payment(
                 order,
-                success_url=request.build_absolute_uri(reverse("orders:paid", args=[order.number]))
-                + "?session_id={CHECKOUT_SESSION_ID}",
-                cancel_url=request.build_absolute_uri(reverse("orders:payment_cancelled", args=[order.number])),
+                success_url=request.build_absolute_uri(success_url) + "?session_id={CHECKOUT_SESSION_ID}",
+                cancel_url=request.build_absolute_uri(cancel_url),
             )
         except gateway.PaymentError:
             # Refused, timed out or failing: no payment page was handed out, so the
@@ -290,7 +306,9 @@ def checkout(request):
             # the order's expiry, which the processor enforces too).
             with contextlib.suppress(gateway.PaymentError):
                 services.payment_abandon(order, reason="Payment processor unreachable")
-            messages.error(request, "We could not reach our payment processor. Nothing was charged; please try again.")
+            messages.error(
+                request, _("We could not reach our payment processor. Nothing was charged; please try again.")
+            )
             return redirect("orders:cart")
         return redirect(url)
     return render(request, "orders/checkout.html", {"form": form, **summary}, status=status)
@@ -314,7 +332,7 @@ def shipping_rates(request):
     listed = [
         {
             "zone": zone,
-            "countries": sorted((addresses.country_name(code) for code in zone.countries), key=str.casefold),
+            "countries": sorted((addresses.country_name(code) for code in zone.countries), key=addresses.sort_key),
             "rates": list(zone.rates.all()),
         }
         for zone in zones
@@ -342,12 +360,12 @@ def _own_order(request, number):
     the last GUEST_ORDER_PAGE_HOURS."""
     order = Order.objects.filter(number=number).first()
     if order is None:
-        raise Http404("No such order.")
+        raise Http404(_("No such order."))
     mine = request.user.is_authenticated and order.customer_id == request.user.pk
     placed_here = number in request.session.get(PLACED_KEY, [])
     recent = order.created_at >= timezone.now() - datetime.timedelta(hours=settings.GUEST_ORDER_PAGE_HOURS)
     if not (mine or (placed_here and recent)):
-        raise Http404("No such order.")
+        raise Http404(_("No such order."))
     return order
 
 
@@ -376,15 +394,17 @@ def payment_cancelled(request, number):
         # The payment page could not be closed, so it may still be paid: say only that.
         messages.warning(
             request,
-            "We could not reach our payment processor to close the payment page, so we cannot yet tell "
-            "whether a payment went through. If it did, you will get a confirmation email; if not, "
-            f"nothing is charged and order {order.number} lapses at "
-            f"{timezone.localtime(order.expires_at):%H:%M}. Your cart is as you left it.",
+            _(
+                "We could not reach our payment processor to close the payment page, so we cannot yet tell "
+                "whether a payment went through. If it did, you will get a confirmation email; if not, "
+                "nothing is charged and order %(number)s lapses at %(time)s. Your cart is as you left it."
+            )
+            % {"number": order.number, "time": date_format(timezone.localtime(order.expires_at), "H:i")},
         )
         return redirect("orders:detail", number=order.number)
     if order.status == Status.AUTHORISED:
         return redirect("orders:detail", number=order.number)
-    messages.warning(request, "Your payment was not completed and nothing was charged. Your cart is as you left it.")
+    messages.warning(request, _("Your payment was not completed and nothing was charged. Your cart is as you left it."))
     return redirect("orders:cart")
 
 
@@ -444,8 +464,12 @@ def attach_guest_orders(request):
         chosen = [number for number in request.POST.getlist("order") if number in shown]
         attached = services.orders_claim_for(user=request.user, numbers=chosen)
         if attached:
-            messages.success(request, f"{attached} order{'s' if attached != 1 else ''} added to your account.")
+            messages.success(
+                request,
+                ngettext("%(count)d order added to your account.", "%(count)d orders added to your account.", attached)
+                % {"count": attached},
+            )
         else:
-            messages.info(request, "No orders were added: they are in your account already or no longer waiting.")
+            messages.info(request, _("No orders were added: they are in your account already or no longer waiting."))
         return redirect("orders:history")
     return render(request, "orders/attach_guest_orders.html", {"orders": orders})

@@ -5,6 +5,8 @@ import uuid
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from . import returns
@@ -15,9 +17,14 @@ from .views import _own_order
 class ReturnForm(forms.Form):
     """Which copies go back and why. One field per line that can still be returned."""
 
-    reason = forms.ChoiceField(label="Reason for the return", choices=[("", "Choose a reason"), *ReturnReason.choices])
+    reason = forms.ChoiceField(
+        label=_("Reason for the return"), choices=[("", _("Choose a reason")), *ReturnReason.choices]
+    )
     details = forms.CharField(
-        label="Anything we should know (optional)", max_length=1000, required=False, widget=forms.Textarea({"rows": 3})
+        label=_("Anything we should know (optional)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea({"rows": 3}),
     )
     token = forms.UUIDField(widget=forms.HiddenInput)
 
@@ -31,13 +38,15 @@ class ReturnForm(forms.Form):
                 continue
             name = f"line_{line.pk}"
             self.fields[name] = forms.IntegerField(
-                label=f"Copies of {line.title} ({line.format_label}) to return",
+                label=gettext("Copies of %(title)s (%(format)s) to return")
+                % {"title": line.title, "format": line.format_label},
                 min_value=0,
                 max_value=left,
                 initial=0,
                 required=False,
-                help_text=f"You bought {line.quantity}; up to {left} can be returned.",
-                error_messages={"max_value": f"You can return at most {left} of this item."},
+                help_text=gettext("You bought %(bought)s; up to %(left)s can be returned.")
+                % {"bought": line.quantity, "left": left},
+                error_messages={"max_value": gettext("You can return at most %(left)s of this item.") % {"left": left}},
             )
             self.line_fields.append((line, self[name]))
 
@@ -51,7 +60,7 @@ class ReturnForm(forms.Form):
     def clean(self):
         data = super().clean()
         if not self.errors and not self.quantities():
-            raise forms.ValidationError("Choose how many copies of at least one item you are returning.")
+            raise forms.ValidationError(gettext("Choose how many copies of at least one item you are returning."))
         return data
 
 
@@ -65,7 +74,7 @@ def return_open(request, number):
     lines = list(order.lines.all())
     form = ReturnForm(request.POST or None, lines=lines, available=returns.returnable_quantities(order))
     if not form.line_fields:
-        reason = f"Every item of order {order.number} has already been returned."
+        reason = gettext("Every item of order %(number)s has already been returned.") % {"number": order.number}
         return render(request, "orders/return_closed.html", {"order": order, "reason": reason}, status=403)
     if request.method == "POST":
         if form.is_valid():
@@ -80,7 +89,11 @@ def return_open(request, number):
             except returns.ReturnError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"Return {ret.number} is open. We have emailed you where to send the items.")
+                messages.success(
+                    request,
+                    gettext("Return %(number)s is open. We have emailed you where to send the items.")
+                    % {"number": ret.number},
+                )
                 return redirect("orders:detail", number=order.number)
         return render(request, "orders/return_open.html", {"order": order, "form": form}, status=400)
     return render(request, "orders/return_open.html", {"order": order, "form": form})

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.models import Offer
@@ -24,7 +25,7 @@ def _offer(request):
 
 
 def _not_found(request):
-    return render(request, "400.html", {"message": "That item is not in our catalog."}, status=400)
+    return render(request, "400.html", {"message": _("That item is not in our catalog.")}, status=400)
 
 
 @require_GET
@@ -44,7 +45,7 @@ def wishlist_save(request):
     except WishlistError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Saved {offer.release.title} to your wish list.")
+        messages.success(request, _("Saved %(title)s to your wish list.") % {"title": offer.release.title})
     return redirect(_back(request, offer.release.get_absolute_url()))
 
 
@@ -60,7 +61,7 @@ def wishlist_save_from_cart(request):
         messages.error(request, str(exc))
     else:
         Cart(request.session).remove(offer.pk)
-        messages.success(request, f"Moved {offer.release.title} to your wish list.")
+        messages.success(request, _("Moved %(title)s to your wish list.") % {"title": offer.release.title})
     return redirect("orders:cart")
 
 
@@ -76,10 +77,13 @@ def wishlist_move_to_cart(request):
         if not cart.quantity_of(offer.pk):
             cart.add(offer, 1)
     except CartError as exc:
-        messages.error(request, f"{offer.release.title}: {exc} It stays on your wish list.")
+        messages.error(
+            request,
+            _("%(title)s: %(problem)s It stays on your wish list.") % {"title": offer.release.title, "problem": exc},
+        )
         return redirect("orders:wishlist")
     wishlist_remove(request=request, offer_id=offer.pk)
-    messages.success(request, f"Moved {offer.release.title} to your cart.")
+    messages.success(request, _("Moved %(title)s to your cart.") % {"title": offer.release.title})
     return redirect("orders:wishlist")
 
 
@@ -88,5 +92,5 @@ def wishlist_delete(request):
     """Take an offer off the wish list."""
     form = OfferForm(request.POST)
     if form.is_valid() and wishlist_remove(request=request, offer_id=form.cleaned_data["offer"]):
-        messages.success(request, "Removed from your wish list.")
+        messages.success(request, _("Removed from your wish list."))
     return redirect("orders:wishlist")

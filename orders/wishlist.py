@@ -8,6 +8,7 @@ one price), because that is what goes back into the cart. Saving twice changes n
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.dispatch import receiver
+from django.utils.translation import gettext as _
 
 from catalog.models import Offer
 
@@ -36,7 +37,8 @@ def wishlist_add(*, request, offer):
         return
     if len(ids) >= MAX_SESSION_ITEMS:
         raise WishlistError(
-            f"Your wish list holds {MAX_SESSION_ITEMS} items at most; sign in to keep more, or remove some."
+            _("Your wish list holds %(count)s items at most; sign in to keep more, or remove some.")
+            % {"count": MAX_SESSION_ITEMS}
         )
     request.session[SESSION_KEY] = [offer.pk, *ids]
 

@@ -36,7 +36,11 @@
   var same = document.getElementById("id_same_address");
   var radios = document.querySelectorAll("input[name=shipping_method]");
   if (!list || !label || !cost || !total || !radios.length) return;
-  var subtotal = document.getElementById("shipping-zones").dataset.subtotal;
+  var zoneList = document.getElementById("shipping-zones");
+  var subtotal = zoneList.dataset.subtotal;
+  // The page's own words, in its language.
+  var notOffered = zoneList.dataset.notOffered || "not offered";
+  var notOfferedTo = zoneList.dataset.notOfferedTo || "not offered to %(country)s";
   radios.forEach(function (radio) {
     var text = document.querySelector("label[for='" + radio.id + "']");
     if (text) radio.dataset.method = text.textContent.split(" – ")[0].trim();
@@ -68,7 +72,7 @@
       cost.textContent = offered.dataset.cost;
       total.textContent = offered.dataset.total;
     } else {
-      label.textContent = chosen.dataset.method + " – not offered";
+      label.textContent = chosen.dataset.method + " – " + notOffered;
       cost.textContent = "–";
       total.textContent = subtotal;
     }
@@ -93,7 +97,7 @@
       var offered = option(radio.value);
       if (!text) return;
       text.textContent = radio.dataset.method + " – " +
-        (offered ? offered.dataset.cost : "not offered to " + name);
+        (offered ? offered.dataset.cost : notOfferedTo.replace("%(country)s", name));
     });
     syncMethod();
   }

@@ -204,6 +204,7 @@ def test_only_the_allow_listed_fields_reach_the_processor(paid_order):
         "success_url",
         "cancel_url",
         "expires_at",
+        "locale",  # the order's language: not personal data, and it names no one
     } == gateway.PROCESSOR_FIELDS
     params = gateway.checkout_session_params(paid_order, success_url="s", cancel_url="c")
     assert set(params) <= gateway.PROCESSOR_FIELDS
