@@ -5,6 +5,7 @@ previews name both languages, and the English and German copies of a cached page
 side by side and go stale together."""
 
 import datetime
+import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
@@ -15,10 +16,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from catalog.models import Artist, EditorialPick, Genre, Role, Work
+from catalog.openopus import read_data
 from catalog.search import search_catalog
 from catalog.services import work_refresh_search_text
 from catalog.templatetags.catalog_tags import money
-from catalog.text import german_title
+from catalog.text import fold, from_german, german_title, parse_title
 from tests.factories import (
     ArtistFactory,
     AwardFactory,
@@ -119,6 +121,25 @@ def test_koechel_numbers_are_kv_in_mozart_and_kirkpatricks_stay_k():
     assert mozart.display_title("de") == "Sinfonie Nr. 40 g-Moll KV 550"
     assert scarlatti.display_title("de") == "Sonate d-Moll K. 9 L 413"
     assert mozart.display_title("en-gb") == mozart.title
+
+
+def test_every_open_opus_title_the_translator_rewrites_is_all_german_and_reads_back_to_its_key_and_number():
+    """All ~25,000 Open Opus titles: a rewritten title keeps no English title words, and
+    search's reading of German (from_german) gives back the English key and number."""
+    titles = [work["title"] for composer in read_data()["composers"] for work in composer["works"]]
+    rewritten = [(title, german_title(title)) for title in titles if german_title(title) != title]
+    english_words = re.compile(r"\b(?:major|minor|no\.|flat|sharp)\b")
+    wrong = []
+    for title, german in rewritten:
+        parts, english = parse_title(title), from_german(german) or fold(german)
+        number_lost = parts.number and f"no {fold(parts.number)}" not in english
+        # "in H" (B without major or minor) is the one key German search does not read.
+        key_lost = parts.key and parts.key != "B" and fold(parts.key) not in english
+        if english_words.search(german.split("„")[0]) or number_lost or key_lost:
+            wrong.append((title, german, english))
+
+    assert len(titles) > 24_000 and len(rewritten) > 4_000
+    assert wrong == []
 
 
 def test_every_german_title_written_from_open_opus_finds_its_work_in_german_search():
