@@ -439,3 +439,20 @@ def test_german_work_page_costs_the_same_queries_as_the_english_one(client):
     many = fresh_cost(client, "/de" + url_of(work))
 
     assert english == few == many == 10
+
+
+@pytest.mark.parametrize("kind", ["composer", "genre", "artist", "release", "search"])
+def test_german_list_and_detail_pages_cost_what_the_english_ones_do(client, symphony, kind):
+    # German work titles need each row's composer (Köchel numbers are Mozart's only):
+    # the selectors load it with the row, so no page gains a query per work.
+    recordings = make_recordings(symphony, 3)
+    conductor = recordings[0].credits.get(role=Role.CONDUCTOR).artist
+    url = {
+        "composer": url_of(symphony.composer),
+        "genre": "/genres/orchestral/",
+        "artist": url_of(conductor),
+        "release": url_of(recordings[0].release),
+        "search": "/search/?q=beethoven+9",
+    }[kind]
+
+    assert fresh_cost(client, "/de" + url) == fresh_cost(client, url)
