@@ -435,8 +435,40 @@ GERMAN_FORMS = {
     "allegretto": "Allegretto",
     "largo": "Largo",
 }
-# Each German form word search should read back, where it differs from the English one.
-for _english, _german in GERMAN_FORMS.items():
+# Nicknames that German catalogues give in German (the English one, as the catalog writes
+# it, case-insensitive -> the German); the others (Eroica, Jupiter, Waldstein) are the
+# same in both languages and stay as they are.
+GERMAN_NICKNAMES = {
+    "moonlight": "Mondscheinsonate",
+    "from the new world": "Aus der Neuen Welt",
+    "unfinished": "Unvollendete",
+    "death and the maiden": "Der Tod und das Mädchen",
+    "trout": "Forellenquintett",
+    "emperor": "Kaiser",
+    "spring": "Frühling",
+    "italian": "Italienische",
+    "scottish": "Schottische",
+    "rhenish": "Rheinische",
+    "tragic": "Tragische",
+    "resurrection": "Auferstehung",
+    "little russian": "Kleinrussische",
+    "prague": "Prager",
+    "surprise": "Mit dem Paukenschlag",
+    "drum roll": "Mit dem Paukenwirbel",
+    "farewell": "Abschied",
+    "clock": "Die Uhr",
+    "military": "Militär",
+    "ghost": "Geister",
+    "archduke": "Erzherzog",
+    "tempest": "Der Sturm",
+    "harp": "Harfenquartett",
+    "organ": "Orgelsinfonie",
+    "christmas concerto": "Weihnachtskonzert",
+    "the inextinguishable": "Das Unauslöschliche",
+    "the 4 temperaments": "Die vier Temperamente",
+}
+# Each German form and nickname search should read back, where it differs from the English.
+for _english, _german in [*GERMAN_FORMS.items(), *GERMAN_NICKNAMES.items()]:
     if fold(_german) != fold(_english):
         GERMAN_TERMS.setdefault(fold(_german), fold(_english))
 _GERMAN_PHRASES = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, GERMAN_TERMS), key=len, reverse=True)) + r")\b")
@@ -568,5 +600,5 @@ def german_title(title, *, koechel=False):
             return title
         words.append(catalogue)
     if nickname:
-        words.append(f"„{nickname}“")
+        words.append(f"„{GERMAN_NICKNAMES.get(nickname.lower(), nickname)}“")
     return " ".join(words)

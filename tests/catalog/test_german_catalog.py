@@ -94,6 +94,18 @@ def symphony():
         ("Keyboard Sonata in E flat minor, Hob.XVI:24", "Klaviersonate es-Moll Hob. XVI:24"),
         ("String Quartet no. 4 in D", "Streichquartett Nr. 4 in D"),
         ("Overture in F sharp minor", "Ouvertüre fis-Moll"),
+        # Nicknames German catalogues give in German; the others stay.
+        (
+            'Piano Sonata no. 14 in C sharp minor, op. 27 no. 2, "Moonlight"',
+            "Klaviersonate Nr. 14 cis-Moll op. 27 Nr. 2 „Mondscheinsonate“",
+        ),
+        (
+            'Symphony no. 9 in E minor, op. 95, "From the New World"',
+            "Sinfonie Nr. 9 e-Moll op. 95 „Aus der Neuen Welt“",
+        ),
+        ('Piano Quintet in A major, D.667, "Trout"', "Klavierquintett A-Dur D 667 „Forellenquintett“"),
+        ('Symphony no. 94 in G major, Hob.I:94, "Surprise"', "Sinfonie Nr. 94 G-Dur Hob. I:94 „Mit dem Paukenschlag“"),
+        ('Symphony no. 3 in E flat major, op. 55, "Eroica"', "Sinfonie Nr. 3 Es-Dur op. 55 „Eroica“"),
     ],
 )
 def test_work_titles_are_written_as_a_german_catalogue_writes_them(english, german):
