@@ -1,11 +1,14 @@
 """The shop's own middleware: requests refused before any view sees them, and pages no
 cache may keep."""
 
+from django.conf import settings
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext, gettext_noop
 
 NUL = "\x00"
-BAD_BYTES_MESSAGE = (
+BAD_BYTES_MESSAGE = gettext_noop(
     "The address or form you sent contains a null character (%00), which no page of the "
     "shop accepts. Please check what you typed or pasted and try again."
 )
@@ -28,7 +31,10 @@ class RejectNulBytesMiddleware:
 
     def __call__(self, request):
         if self._carries_nul(request):
-            return render(request, "400.html", {"message": BAD_BYTES_MESSAGE}, status=400)
+            # Before LocaleMiddleware: the page is in the language its address names (/de/).
+            language = translation.get_language_from_path(request.path_info.replace(NUL, ""))
+            with translation.override(language or settings.LANGUAGE_CODE):
+                return render(request, "400.html", {"message": gettext(BAD_BYTES_MESSAGE)}, status=400)
         return self.get_response(request)
 
     @staticmethod

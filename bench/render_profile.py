@@ -1,10 +1,11 @@
 """Measure what a cache miss costs on each catalog page: queries and median render time
 in-process, on a large generated catalog.
 
-    python bench/render_profile.py [--sqlite-path var/bench-100k.sqlite3] [--repeat 15]
+    python bench/render_profile.py [--sqlite-path var/bench-100k.sqlite3] [--repeat 15] [--language de]
 
 Uses DATABASE_URL when set, else the SQLite file at --sqlite-path (load it first with
-`manage.py load_demo_catalog --all-works --releases N`). Two figures per page:
+`manage.py load_demo_catalog --all-works --releases N`); --language de measures the same
+pages in German (/de/...: German work titles, genre names and prices). Two figures per page:
 
 - cold: the whole cache emptied before each request (page, versions and card fragments);
 - expired: the page's versions bumped (as a catalog change does) while the release
@@ -87,6 +88,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sqlite-path", default=str(ROOT / "var" / "bench-100k.sqlite3"))
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--language", default="", help="a language prefix such as de (default: English)")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arkiv.settings")
     os.environ.setdefault("DEBUG", "0")
@@ -106,10 +108,13 @@ def main():
 
     from catalog.models import Release
 
+    urls = pages()
+    if args.language:
+        urls = {f"{name} ({args.language})": f"/{args.language}{url}" for name, url in urls.items()}
     print(f"{connection.vendor}, {Release.objects.count():,} releases, median of {args.repeat} renders")
     print(f"{'':28} {'cold':>24} {'expired':>24}")
     print(f"{'page':28} {'queries':>8} {'ms':>7} {'cpu ms':>7} {'queries':>8} {'ms':>7} {'cpu ms':>7}")
-    for name, row in measure(pages(), args.repeat).items():
+    for name, row in measure(urls, args.repeat).items():
         (cq, cms, ccpu), (eq, ems, ecpu) = row["cold"], row["expired"]
         print(f"{name:28} {cq:>8} {cms:>7.1f} {ccpu:>7.1f} {eq:>8} {ems:>7.1f} {ecpu:>7.1f}")
 

@@ -58,7 +58,7 @@ class MovementInline(admin.TabularInline):
 class WorkAdmin(admin.ModelAdmin):
     list_display = ["title", "composer", "genre", "key", "recording_count", "popular"]
     list_filter = ["genre", "popular", "recommended", "composer__period"]
-    search_fields = ["title", "nickname", "composer__name", "catalogue_numbers__token"]
+    search_fields = ["title", "title_de", "nickname", "composer__name", "catalogue_numbers__token"]
     autocomplete_fields = ["composer"]
     list_select_related = ["composer"]
     prepopulated_fields = {"slug": ["title"]}

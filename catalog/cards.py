@@ -59,6 +59,7 @@ def _artist_row_shown(recording):
         work.composer.name,
         work.slug,
         work.title,
+        work.title_de,
         _release_shown(recording.release),
         _credits_shown(recording),
     )

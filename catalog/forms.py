@@ -1,21 +1,22 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .models import Format, Role
 from .selectors import SORTS, RecordingFilters
 
 
 class RecordingFilterForm(forms.Form):
-    format = forms.ChoiceField(choices=[("", "Any format"), *Format.choices], required=False)
+    format = forms.ChoiceField(choices=[("", _("Any format")), *Format.choices], required=False)
     label = forms.SlugField(required=False, max_length=200)
     performer = forms.SlugField(required=False, max_length=200)
     year = forms.IntegerField(required=False, min_value=1900, max_value=2100)
     sort = forms.ChoiceField(
         choices=[
-            ("newest", "Newest first"),
-            ("recommended", "Recommended (awards and picks first)"),
-            ("oldest", "Oldest first"),
-            ("price", "Price: low to high"),
-            ("-price", "Price: high to low"),
+            ("newest", _("Newest first")),
+            ("recommended", _("Recommended (awards and picks first)")),
+            ("oldest", _("Oldest first")),
+            ("price", _("Price: low to high")),
+            ("-price", _("Price: high to low")),
         ],
         required=False,
     )
@@ -30,7 +31,7 @@ class RecordingFilterForm(forms.Form):
 
 
 class ArtistRoleForm(forms.Form):
-    role = forms.ChoiceField(choices=[("", "All roles"), *Role.choices], required=False)
+    role = forms.ChoiceField(choices=[("", _("All roles")), *Role.choices], required=False)
 
 
 class SearchForm(forms.Form):

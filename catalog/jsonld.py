@@ -24,10 +24,10 @@ def work(request, work):
     data = {
         "@context": "https://schema.org",
         "@type": "MusicComposition",
-        "name": work.title,
+        "name": work.shown_title,
         "url": _url(request, work),
         "composer": {"@type": "Person", "name": work.composer.full_name, "url": _url(request, work.composer)},
-        "genre": work.get_genre_display(),
+        "genre": str(work.get_genre_display()),
     }
     if work.key:
         data["musicalKey"] = work.key
@@ -57,7 +57,7 @@ def release(request, release, recordings, offers):
                 "@type": "MusicRecording",
                 "name": t.title,
                 "position": t.number,
-                "recordingOf": {"@type": "MusicComposition", "name": r.work.title},
+                "recordingOf": {"@type": "MusicComposition", "name": r.work.shown_title},
             }
             for r in recordings
             for t in r.tracks.all()

@@ -8,30 +8,33 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import get_language, gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
-from .text import fold, name_skeleton
+from .text import fold, german_title, name_skeleton
 
 
 class Period(models.TextChoices):
-    MEDIEVAL = "medieval", "Medieval"
-    RENAISSANCE = "renaissance", "Renaissance"
-    BAROQUE = "baroque", "Baroque"
-    CLASSICAL = "classical", "Classical"
-    EARLY_ROMANTIC = "early-romantic", "Early Romantic"
-    ROMANTIC = "romantic", "Romantic"
-    LATE_ROMANTIC = "late-romantic", "Late Romantic"
-    TWENTIETH_CENTURY = "20th-century", "20th Century"
-    POST_WAR = "post-war", "Post-War"
-    TWENTY_FIRST_CENTURY = "21st-century", "21st Century"
+    MEDIEVAL = "medieval", pgettext_lazy("period", "Medieval")
+    RENAISSANCE = "renaissance", pgettext_lazy("period", "Renaissance")
+    BAROQUE = "baroque", pgettext_lazy("period", "Baroque")
+    CLASSICAL = "classical", pgettext_lazy("period", "Classical")
+    EARLY_ROMANTIC = "early-romantic", pgettext_lazy("period", "Early Romantic")
+    ROMANTIC = "romantic", pgettext_lazy("period", "Romantic")
+    LATE_ROMANTIC = "late-romantic", pgettext_lazy("period", "Late Romantic")
+    TWENTIETH_CENTURY = "20th-century", pgettext_lazy("period", "20th Century")
+    POST_WAR = "post-war", pgettext_lazy("period", "Post-War")
+    TWENTY_FIRST_CENTURY = "21st-century", pgettext_lazy("period", "21st Century")
 
 
 class Genre(models.TextChoices):
-    ORCHESTRAL = "orchestral", "Orchestral"
-    CONCERTO = "concerto", "Concerto"
-    CHAMBER = "chamber", "Chamber"
-    KEYBOARD = "keyboard", "Keyboard"
-    VOCAL = "vocal", "Vocal & choral"
-    STAGE = "stage", "Opera & stage"
+    ORCHESTRAL = "orchestral", pgettext_lazy("genre", "Orchestral")
+    CONCERTO = "concerto", pgettext_lazy("genre", "Concerto")
+    CHAMBER = "chamber", pgettext_lazy("genre", "Chamber")
+    KEYBOARD = "keyboard", pgettext_lazy("genre", "Keyboard")
+    VOCAL = "vocal", pgettext_lazy("genre", "Vocal & choral")
+    STAGE = "stage", pgettext_lazy("genre", "Opera & stage")
 
 
 class Format(models.TextChoices):
@@ -43,11 +46,18 @@ class Format(models.TextChoices):
 
 
 class Role(models.TextChoices):
-    CONDUCTOR = "conductor", "Conductor"
-    SOLOIST = "soloist", "Soloist"
-    ORCHESTRA = "orchestra", "Orchestra"
-    ENSEMBLE = "ensemble", "Ensemble"
-    CHOIR = "choir", "Choir"
+    CONDUCTOR = "conductor", _("Conductor")
+    SOLOIST = "soloist", _("Soloist")
+    ORCHESTRA = "orchestra", _("Orchestra")
+    ENSEMBLE = "ensemble", _("Ensemble")
+    CHOIR = "choir", _("Choir")
+
+
+def english(label):
+    """A choice's label in the catalog's own language (search text, whatever language
+    is active)."""
+    with translation.override("en-gb"):
+        return str(label)
 
 
 def choices_check(field, choices, name):
@@ -81,7 +91,7 @@ class Composer(models.Model):
         if self.birth_year and self.death_year:
             return f"{self.birth_year}–{self.death_year}"
         if self.birth_year:
-            return f"born {self.birth_year}"
+            return gettext("born %(year)s") % {"year": self.birth_year}
         return ""
 
     @property
@@ -121,6 +131,13 @@ class Work(models.Model):
     number = models.CharField(max_length=20, blank=True, help_text="Number within its form, e.g. 9.")
     key = models.CharField(max_length=40, blank=True, help_text="e.g. D minor")
     nickname = models.CharField(max_length=120, blank=True, help_text='e.g. Choral, "Eroica", Moonlight')
+    title_de = models.CharField(
+        "German title",
+        max_length=300,
+        blank=True,
+        help_text="As German pages show it, e.g. Sinfonie Nr. 9 d-Moll op. 125. Leave empty to have it written "
+        "from the English title (form, number, key and catalogue numbers in German).",
+    )
     popular = models.BooleanField(default=False)
     recommended = models.BooleanField(default=False)
     recording_count = models.PositiveIntegerField(default=0, editable=False)
@@ -139,6 +156,22 @@ class Work(models.Model):
 
     def get_absolute_url(self):
         return reverse("catalog:work", kwargs={"composer": self.composer.slug, "slug": self.slug})
+
+    def display_title(self, language=None):
+        """The title as a page in language (the active one by default) shows it: the
+        English title, or in German the staff's title_de or else one written from the
+        English (catalog.text.german_title; a title it cannot read stays as it is)."""
+        if not (language or get_language() or "").startswith("de"):
+            return self.title
+        if self.title_de:
+            return self.title_de
+        # K. numbers are Köchel's only in Mozart's works (Scarlatti's are Kirkpatrick's).
+        return german_title(self.title, koechel=self.composer.slug == "mozart")
+
+    @property
+    def shown_title(self):
+        """display_title() in the active language, for templates."""
+        return self.display_title()
 
 
 class CatalogueNumber(models.Model):
@@ -175,8 +208,8 @@ class Movement(models.Model):
 
 class Artist(models.Model):
     class Kind(models.TextChoices):
-        PERSON = "person", "Person"
-        GROUP = "group", "Group"
+        PERSON = "person", _("Person")
+        GROUP = "group", _("Group")
 
     name = models.CharField(max_length=200)
     sort_name = models.CharField(max_length=200, db_index=True)
@@ -365,7 +398,7 @@ class Offer(models.Model):
 
     @property
     def kind_label(self):
-        return "Made to order" if self.made_to_order else Format(self.release.format).label
+        return _("Made to order") if self.made_to_order else Format(self.release.format).label
 
 
 class SearchTerm(models.Model):
@@ -384,8 +417,8 @@ class SearchTerm(models.Model):
 
 
 class PickKind(models.TextChoices):
-    RECORDING_OF_THE_WEEK = "week", "Recording of the week"
-    EDITORS_CHOICE = "choice", "Editor's choice"
+    RECORDING_OF_THE_WEEK = "week", _("Recording of the week")
+    EDITORS_CHOICE = "choice", _("Editor's choice")
 
 
 class EditorialPick(models.Model):

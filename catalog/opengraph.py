@@ -7,7 +7,9 @@ who asked or how. Nothing personal goes in."""
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.formats import date_format
 from django.utils.text import Truncator
+from django.utils.translation import get_language, gettext, to_locale
 
 
 def absolute(path):
@@ -26,10 +28,26 @@ class PageMeta:
     description: str
     image: str = ""
     image_alt: str = ""
+    locale: str = ""
 
     @property
     def twitter_card(self):
         return "summary_large_image" if self.image else "summary"
+
+    @property
+    def alternate_locales(self):
+        """The page's other languages, for og:locale:alternate."""
+        return [_og_locale(code) for code, _name in settings.LANGUAGES if _og_locale(code) != self.locale]
+
+
+def _og_locale(language):
+    """OpenGraph's form of a language: 'en-gb' -> 'en_GB', 'de' -> 'de_DE'."""
+    locale = to_locale(language)
+    return locale if "_" in locale else f"{locale}_{locale.upper()}"
+
+
+def _page_locale():
+    return _og_locale(get_language() or settings.LANGUAGE_CODE)
 
 
 def _cut(text):
@@ -43,22 +61,28 @@ def composer(composer):
         type="profile",
         url=absolute(composer.get_absolute_url()),
         description=_cut(
-            f"{composer.full_name}{lifespan}, {composer.get_period_display()} composer: "
-            "every available recording of their works."
+            gettext("%(name)s%(lifespan)s, %(period)s composer: every available recording of their works.")
+            % {"name": composer.full_name, "lifespan": lifespan, "period": composer.get_period_display()}
         ),
+        locale=_page_locale(),
     )
 
 
 def work(work, cover_release=None):
     """A work's page; its picture is the cover of the first recording it lists."""
     extra = f" ({work.nickname})" if work.nickname else ""
+    title = work.shown_title
     return PageMeta(
-        title=f"{work.composer.name}: {work.title}",
+        title=f"{work.composer.name}: {title}",
         type="website",
         url=absolute(work.get_absolute_url()),
-        description=_cut(f"Every available recording of {work.composer.full_name}'s {work.title}{extra}."),
+        description=_cut(
+            gettext("Every available recording of %(composer)s's %(title)s%(nickname)s.")
+            % {"composer": work.composer.full_name, "title": title, "nickname": extra}
+        ),
         image=absolute(cover_release.get_cover_url()) if cover_release else "",
-        image_alt=f"Cover of {cover_release.title}" if cover_release else "",
+        image_alt=gettext("Cover of %(title)s") % {"title": cover_release.title} if cover_release else "",
+        locale=_page_locale(),
     )
 
 
@@ -67,7 +91,7 @@ def release(release, awards=()):
     parts = [
         f"{release.label.name} {release.catalog_number}",
         release.get_format_display(),
-        f"released {release.release_date:%d %B %Y}".replace(" 0", " "),
+        gettext("released %(date)s") % {"date": date_format(release.release_date, gettext("j F Y"))},
     ]
     parts += list(awards[:2])
     return PageMeta(
@@ -76,5 +100,6 @@ def release(release, awards=()):
         url=absolute(release.get_absolute_url()),
         description=_cut(" · ".join(parts)),
         image=absolute(release.get_cover_url()),
-        image_alt=f"Cover of {release.title}",
+        image_alt=gettext("Cover of %(title)s") % {"title": release.title},
+        locale=_page_locale(),
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.text import slugify
 
-from .models import CatalogueNumber, Composer, ComposerAlias, Genre, Movement, Period, Work
+from .models import CatalogueNumber, Composer, ComposerAlias, Genre, Movement, Period, Work, english
 from .text import catalogue_token, fold, name_skeleton, parse_title, work_search_text
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "openopus.json.gz"
@@ -211,7 +211,7 @@ def load_composers_and_works(*, all_works=False, min_works_per_composer=5):
                     title=title,
                     subtitle=w["subtitle"] + " " + w.get("searchterms", ""),
                     parts=parts,
-                    genre_label=Genre(genre).label,
+                    genre_label=english(Genre(genre).label),
                 ),
             )
             new_works.append(work)

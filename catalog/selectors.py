@@ -294,7 +294,7 @@ def attach_editorial(releases, *, today):
     badges = {}
     for release_id, kind, name, year, category in picks.union(awards, all=True):
         if kind == "pick":
-            badge = Badge("pick", labels.get(name, name))
+            badge = Badge("pick", str(labels.get(name, name)))
         else:
             badge = Badge("award", f"{name} {year}" + (f" · {category}" if category else ""))
         badges.setdefault(release_id, []).append((kind != "pick", -year, badge.text, badge))

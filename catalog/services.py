@@ -8,7 +8,21 @@ from django.db import transaction
 from django.db.models import Min, Q
 
 from . import selectors
-from .models import Artist, ComposerAlias, Credit, Format, Label, Offer, Recording, Release, SearchTerm, Track, Work
+from .models import (
+    Artist,
+    ComposerAlias,
+    Credit,
+    Format,
+    Genre,
+    Label,
+    Offer,
+    Recording,
+    Release,
+    SearchTerm,
+    Track,
+    Work,
+    english,
+)
 from .text import fold, parse_title, work_search_text
 
 CATALOG_VERSION_KEY = "catalog:version"
@@ -310,7 +324,8 @@ def work_refresh_search_text(*, work):
         title=work.title,
         subtitle=work.subtitle,
         parts=parts,
-        genre_label=work.get_genre_display(),
+        genre_label=english(Genre(work.genre).label),
+        title_de=work.title_de,
     )
     work.save(update_fields=["form", "number", "key", "nickname", "search_text"])
     catalog_changed()

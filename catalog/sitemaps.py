@@ -1,7 +1,9 @@
 """What crawlers read: the sitemap index and its sections, and robots.txt.
 
 The sitemap lists every composer, every work that has recordings, every release,
-performer and label, and the shop's fixed pages, in sections of SECTION_SIZE URLs.
+performer and label, and the shop's fixed pages, in sections of SECTION_SIZE rows; each
+row is listed in every language of the shop (/ and /de/), each entry naming all its
+language versions with <xhtml:link rel="alternate" hreflang>.
 Each section page costs two queries (a count and one page of rows, only the columns
 its URLs need) whatever the catalog's size, and is kept in the shared page cache
 until the catalog changes. URLs are absolute on ARKIV_SITE_URL."""
@@ -17,6 +19,7 @@ from django.db.models import Exists, Max, OuterRef
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import translation
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET
 
@@ -35,6 +38,15 @@ def _url_pattern(viewname, *names):
     return path
 
 
+def _in_each_language(make):
+    """[(language, make() with that language active)] for each of the shop's languages."""
+    versions = []
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            versions.append((code, make()))
+    return versions
+
+
 class ShopSitemap(Sitemap):
     """A section whose rows are value tuples, turned into paths by one pattern."""
 
@@ -42,12 +54,18 @@ class ShopSitemap(Sitemap):
     viewname, fields = "", ()
 
     @cached_property
-    def pattern(self):
-        return _url_pattern(self.viewname, *self.fields)
+    def patterns(self):
+        """[(language, path pattern)]: /works/{composer}/{slug}/ and /de/works/..."""
+        return _in_each_language(lambda: _url_pattern(self.viewname, *self.fields))
+
+    def locations(self, item):
+        """[(language, path)] of a row in each language."""
+        # A row may carry more than its URL needs (a release's date, for lastmod).
+        values = dict(zip(self.fields, item, strict=False))
+        return [(language, pattern.format(**values)) for language, pattern in self.patterns]
 
     def location(self, item):
-        # A row may carry more than its URL needs (a release's date, for lastmod).
-        return self.pattern.format(**dict(zip(self.fields, item, strict=False)))
+        return self.locations(item)[0][1]
 
     def get_urls(self, page=1, site=None, protocol=None):
         # On the shop's public address, not the request's host.
@@ -71,9 +89,9 @@ class StaticSitemap(ShopSitemap):
             ("privacy:terms", ()),
             ("privacy:contact", ()),
         ]
-        return [reverse(name, args=args) for name, args in names]
+        return [_in_each_language(lambda name=name, args=args: reverse(name, args=args)) for name, args in names]
 
-    def location(self, item):
+    def locations(self, item):
         return item
 
 
@@ -165,10 +183,20 @@ def sitemap_section(request, section):
         raise Http404("No such sitemap page.") from None
     base = settings.ARKIV_SITE_URL.rstrip("/")
     dated = hasattr(sitemap, "lastmod")
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">',
+    ]
     for item in page.object_list:
         lastmod = f"<lastmod>{sitemap.lastmod(item).isoformat()}</lastmod>" if dated else ""
-        lines.append(f"<url><loc>{xml_escape(base + sitemap.location(item))}</loc>{lastmod}</url>")
+        urls = [(language, xml_escape(base + path)) for language, path in sitemap.locations(item)]
+        # Every version names all versions, itself included, and the default language's
+        # as x-default (as the pages' own hreflang links do).
+        alternates = "".join(
+            f'<xhtml:link rel="alternate" hreflang="{language}" href="{url}"/>' for language, url in urls
+        )
+        alternates += f'<xhtml:link rel="alternate" hreflang="x-default" href="{urls[0][1]}"/>'
+        lines += [f"<url><loc>{url}</loc>{lastmod}{alternates}</url>" for _language, url in urls]
     lines.append("</urlset>\n")
     response = HttpResponse("\n".join(lines), content_type="application/xml")
     response["X-Robots-Tag"] = _ROBOTS_HEADER

@@ -2,6 +2,7 @@
 transliteration marks, and reading classical titles (number, key, catalogue numbers,
 nickname) into structured data."""
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -186,8 +187,10 @@ def parse_query(query):
     return ParsedQuery(words=words, catalogue=catalogue, numbers=numbers)
 
 
-def work_search_text(*, composer_names, title, subtitle, parts, genre_label):
-    """The folded text that search matches a work against."""
+def work_search_text(*, composer_names, title, subtitle, parts, genre_label, title_de=""):
+    """The folded text that search matches a work against (a German title that staff
+    wrote, title_de, too; the one written from the English needs no index, as search
+    reads German queries into English, catalog.text.from_german)."""
     tokens = [fold(name) for name in composer_names]
     folded_title = fold(title)
     tokens.append(folded_title)
@@ -205,7 +208,7 @@ def work_search_text(*, composer_names, title, subtitle, parts, genre_label):
                 last = int(m.group(1)[: -len(m.group(2))] + m.group(2))
             if 0 < last - first <= 60:
                 tokens.extend(catalogue_token(system, str(n)) for n in range(first, last + 1))
-    tokens.extend([fold(subtitle), fold(genre_label)])
+    tokens.extend([fold(subtitle), fold(genre_label), fold(title_de)])
     return " " + " ".join(t for t in tokens if t) + " "
 
 
@@ -326,6 +329,148 @@ GERMAN_TERMS = {
     "h moll messe": "mass b minor",
     "chorfantasie": "choral fantasy",
 }
+# Forms as a German title names them: the English form (as the catalog writes it,
+# case-insensitive) -> the German one. Forms Italian or French in both languages
+# (Divertimento, Nocturne, Requiem) are here too, so their titles' keys and numbers are
+# written the German way. Search reads these back (GERMAN_TERMS, below).
+GERMAN_FORMS = {
+    "symphony": "Sinfonie",
+    "sinfonia": "Sinfonia",
+    "sinfonietta": "Sinfonietta",
+    "symphonic poem": "Sinfonische Dichtung",
+    "concerto": "Konzert",
+    "concerto grosso": "Concerto grosso",
+    "double concerto": "Doppelkonzert",
+    "chamber concerto": "Kammerkonzert",
+    "concerto for strings": "Konzert für Streicher",
+    "piano concerto": "Klavierkonzert",
+    "keyboard concerto": "Klavierkonzert",
+    "harpsichord concerto": "Cembalokonzert",
+    "organ concerto": "Orgelkonzert",
+    "violin concerto": "Violinkonzert",
+    "viola concerto": "Violakonzert",
+    "cello concerto": "Cellokonzert",
+    "flute concerto": "Flötenkonzert",
+    "oboe concerto": "Oboenkonzert",
+    "clarinet concerto": "Klarinettenkonzert",
+    "bassoon concerto": "Fagottkonzert",
+    "horn concerto": "Hornkonzert",
+    "trumpet concerto": "Trompetenkonzert",
+    "sonata": "Sonate",
+    "sonatina": "Sonatine",
+    "piano sonata": "Klaviersonate",
+    "keyboard sonata": "Klaviersonate",
+    "harpsichord sonata": "Cembalosonate",
+    "organ sonata": "Orgelsonate",
+    "violin sonata": "Violinsonate",
+    "viola sonata": "Violasonate",
+    "cello sonata": "Cellosonate",
+    "flute sonata": "Flötensonate",
+    "recorder sonata": "Blockflötensonate",
+    "oboe sonata": "Oboensonate",
+    "clarinet sonata": "Klarinettensonate",
+    "guitar sonata": "Gitarrensonate",
+    "trio sonata": "Triosonate",
+    "church sonata": "Kirchensonate",
+    "string quartet": "Streichquartett",
+    "string quintet": "Streichquintett",
+    "string trio": "Streichtrio",
+    "string sextet": "Streichsextett",
+    "piano trio": "Klaviertrio",
+    "keyboard trio": "Klaviertrio",
+    "piano quartet": "Klavierquartett",
+    "piano quintet": "Klavierquintett",
+    "clarinet quintet": "Klarinettenquintett",
+    "flute quartet": "Flötenquartett",
+    "wind quintet": "Bläserquintett",
+    "horn trio": "Horntrio",
+    "trio": "Trio",
+    "quartet": "Quartett",
+    "quintet": "Quintett",
+    "sextet": "Sextett",
+    "septet": "Septett",
+    "octet": "Oktett",
+    "overture": "Ouvertüre",
+    "suite": "Suite",
+    "partita": "Partita",
+    "serenade": "Serenade",
+    "divertimento": "Divertimento",
+    "cassation": "Kassation",
+    "mass": "Messe",
+    "requiem": "Requiem",
+    "magnificat": "Magnificat",
+    "te deum": "Te Deum",
+    "cantata": "Kantate",
+    "motet": "Motette",
+    "prelude": "Präludium",
+    "prelude and fugue": "Präludium und Fuge",
+    "fugue": "Fuge",
+    "toccata": "Toccata",
+    "toccata and fugue": "Toccata und Fuge",
+    "fantasia": "Fantasie",
+    "chaconne": "Chaconne",
+    "passacaglia": "Passacaglia",
+    "variations": "Variationen",
+    "impromptu": "Impromptu",
+    "nocturne": "Nocturne",
+    "notturno": "Notturno",
+    "ballade": "Ballade",
+    "scherzo": "Scherzo",
+    "rondo": "Rondo",
+    "capriccio": "Capriccio",
+    "rhapsody": "Rhapsodie",
+    "romance": "Romanze",
+    "barcarolle": "Barcarolle",
+    "berceuse": "Berceuse",
+    "polonaise": "Polonaise",
+    "mazurka": "Mazurka",
+    "waltz": "Walzer",
+    "minuet": "Menuett",
+    "march": "Marsch",
+    "étude": "Etüde",
+    "adagio": "Adagio",
+    "andante": "Andante",
+    "andantino": "Andantino",
+    "allegro": "Allegro",
+    "allegretto": "Allegretto",
+    "largo": "Largo",
+}
+# Nicknames that German catalogues give in German (the English one, as the catalog writes
+# it, case-insensitive -> the German); the others (Eroica, Jupiter, Waldstein) are the
+# same in both languages and stay as they are.
+GERMAN_NICKNAMES = {
+    "moonlight": "Mondscheinsonate",
+    "from the new world": "Aus der Neuen Welt",
+    "unfinished": "Unvollendete",
+    "death and the maiden": "Der Tod und das Mädchen",
+    "trout": "Forellenquintett",
+    "emperor": "Kaiser",
+    "spring": "Frühling",
+    "italian": "Italienische",
+    "scottish": "Schottische",
+    "rhenish": "Rheinische",
+    "tragic": "Tragische",
+    "resurrection": "Auferstehung",
+    "little russian": "Kleinrussische",
+    "prague": "Prager",
+    "surprise": "Mit dem Paukenschlag",
+    "drum roll": "Mit dem Paukenwirbel",
+    "farewell": "Abschied",
+    "clock": "Die Uhr",
+    "military": "Militär",
+    "ghost": "Geister",
+    "archduke": "Erzherzog",
+    "tempest": "Der Sturm",
+    "harp": "Harfenquartett",
+    "organ": "Orgelsinfonie",
+    "christmas concerto": "Weihnachtskonzert",
+    "the inextinguishable": "Das Unauslöschliche",
+    "the 4 temperaments": "Die vier Temperamente",
+}
+# Each German form and nickname search should read back, where it differs from the English.
+for _english, _german in [*GERMAN_FORMS.items(), *GERMAN_NICKNAMES.items()]:
+    if fold(_german) != fold(_english):
+        GERMAN_TERMS.setdefault(fold(_german), fold(_english))
 _GERMAN_PHRASES = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, GERMAN_TERMS), key=len, reverse=True)) + r")\b")
 # German keys: "d-Moll" is D minor, "Es-Dur" E flat major, "h-Moll" B minor, "B-Dur" B flat major.
 _GERMAN_NOTES = {
@@ -360,3 +505,100 @@ def from_german(query):
     )
     english = _GERMAN_PHRASES.sub(lambda m: GERMAN_TERMS[m.group(0)], english)
     return english if english != folded else ""
+
+
+# German title: the key letters as German writes them (B is H, B flat is B) and the
+# flats and sharps as one word (Es, As, Fis).
+_NOTE_IN_GERMAN = {
+    "": {"A": "A", "B": "H", "C": "C", "D": "D", "E": "E", "F": "F", "G": "G"},
+    "flat": {"A": "As", "B": "B", "C": "Ces", "D": "Des", "E": "Es", "F": "Fes", "G": "Ges"},
+    "sharp": {"A": "Ais", "B": "His", "C": "Cis", "D": "Dis", "E": "Eis", "F": "Fis", "G": "Gis"},
+}
+_ENGLISH_TITLE = re.compile(
+    r"^(?P<form>[^\W\d_][^\W\d_ ]*(?: [^\W\d_]+)*?)"
+    r"(?: no\. ?(?P<number>\d+[a-z]?))?"
+    r"(?: in (?P<note>[A-G])(?:[ -](?P<accidental>flat|sharp))?(?: (?P<mode>major|minor))?)?"
+    r"(?P<rest>(?:,.*)?)$"
+)
+_CATALOGUE_SEGMENT = re.compile(
+    r"(?P<system>" + _SYSTEM_ALTERNATION + r")\.?\s?(?P<number>(?:[ivxlc]+:)?\d+[a-z]?(?:[:/.-]\d+[a-z]?)*"
+    r"(?: no\. ?\d+[a-z]?)?)",
+    re.IGNORECASE,
+)
+_NUMBER_SEGMENT = re.compile(r"no\. ?(?P<number>\d+[a-z]?)")
+_NICKNAME_AT_END = re.compile(r",\s*[\"“](?P<nick>[^\"”]{1,80})[\"”]\s*$")
+
+
+def german_key(note, accidental="", mode=""):
+    """'D', '', 'minor' -> 'd-Moll'; 'E', 'flat', 'major' -> 'Es-Dur'; 'B', '', '' -> 'H'."""
+    name = _NOTE_IN_GERMAN[accidental][note.upper()]
+    if mode == "minor":
+        return f"{name.lower()}-Moll"
+    if mode == "major":
+        return f"{name}-Dur"
+    return name
+
+
+_KEY_NAME = re.compile(r"(?P<note>[A-G])(?:[ -](?P<accidental>flat|sharp))?(?: (?P<mode>major|minor))?", re.IGNORECASE)
+
+
+def german_key_name(key):
+    """A key as the catalog stores it ('E flat major') in German ('Es-Dur'); one it
+    cannot read stays as it is."""
+    m = _KEY_NAME.fullmatch((key or "").strip())
+    if m is None:
+        return key
+    return german_key(m.group("note"), (m.group("accidental") or "").lower(), (m.group("mode") or "").lower())
+
+
+def _german_catalogue(segment, koechel):
+    """One catalogue reference as German titles write it ('K.550' -> 'KV 550',
+    'op. 27 no. 2' -> 'op. 27 Nr. 2'), or None when the segment is not one."""
+    segment = segment.strip()
+    if m := _NUMBER_SEGMENT.fullmatch(segment):
+        return f"Nr. {m.group('number')}"
+    m = _CATALOGUE_SEGMENT.fullmatch(segment)
+    if m is None:
+        return None
+    system = CATALOGUE_SYSTEMS[m.group("system").lower()]
+    number = re.sub(r"\s*no\. ?", " Nr. ", m.group("number"))
+    if system == "Op":
+        return f"op. {number}"
+    if system == "K":
+        # Köchel's catalogue is KV in German; Kirkpatrick's (Scarlatti) stays K.
+        return f"KV {number}" if koechel else f"K. {number}"
+    if system == "Hob":
+        return f"Hob. {number}"
+    return f"{system} {number}"
+
+
+@functools.lru_cache(maxsize=8192)
+def german_title(title, *, koechel=False):
+    """The title as a German catalogue writes it: 'Symphony no. 9 in D minor, op. 125,
+    "Choral"' -> 'Sinfonie Nr. 9 d-Moll op. 125 „Choral“'; koechel: K. numbers are
+    Köchel's (Mozart's works), written KV. Only titles of a known form
+    followed by a number, a key, catalogue references and a nickname are rewritten;
+    anything else (a song's first line, "Concerto for 2 Violins", a title already in
+    German) is returned as it is."""
+    text = " ".join((title or "").split())
+    nickname = ""
+    if m := _NICKNAME_AT_END.search(text):
+        nickname, text = m.group("nick").strip(), text[: m.start()]
+    m = _ENGLISH_TITLE.match(text)
+    if m is None or m.group("form").lower() not in GERMAN_FORMS:
+        return title
+    words = [GERMAN_FORMS[m.group("form").lower()]]
+    if m.group("number"):
+        words.append(f"Nr. {m.group('number')}")
+    if m.group("note"):
+        key = german_key(m.group("note"), m.group("accidental") or "", m.group("mode") or "")
+        # Without major or minor the title names a tonal centre: "in D", as in English.
+        words.append(key if m.group("mode") else f"in {key}")
+    for segment in filter(None, (s.strip() for s in m.group("rest").split(","))):
+        catalogue = _german_catalogue(segment, koechel)
+        if catalogue is None:
+            return title
+        words.append(catalogue)
+    if nickname:
+        words.append(f"„{GERMAN_NICKNAMES.get(nickname.lower(), nickname)}“")
+    return " ".join(words)
