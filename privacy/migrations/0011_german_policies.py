@@ -1,7 +1,16 @@
 """The German texts of the first published privacy policy and terms of sale (version 1
-of each), word for word what the English versions promise."""
+of each), word for word what the English versions promise; the privacy officer writes
+the translations of later drafts."""
 
+from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+PRIVACY_OFFICER = [
+    "add_policytranslation",
+    "change_policytranslation",
+    "delete_policytranslation",
+    "view_policytranslation",
+]
 
 PRIVACY_TITLE = "Datenschutzerklärung"
 PRIVACY = """Arkiv verkauft Aufnahmen klassischer Musik. Diese Erklärung sagt, was wir mit Ihren personenbezogenen Daten tun. Jedes Versprechen darin wird von der Software des Shops eingehalten und von ihren Tests geprüft.
@@ -34,7 +43,21 @@ Vorrätige Artikel werden in 1-2 Werktagen versandt. Auf Bestellung gefertigte D
 Sie können einen Artikel innerhalb von 14 Tagen nach der Lieferung gegen Erstattung zurückgeben. Fragen zu einer Bestellung: service@."""
 
 
+def _officer_may_translate(apps):
+    config = apps.get_app_config("privacy")
+    config.models_module = True
+    create_permissions(config, apps=apps, verbosity=0)
+    config.models_module = None
+    Permission = apps.get_model("auth", "Permission")
+    group = apps.get_model("auth", "Group").objects.filter(name="Privacy officer").first()
+    if group is not None:
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="privacy", codename__in=PRIVACY_OFFICER)
+        )
+
+
 def forward(apps, schema_editor):
+    _officer_may_translate(apps)
     PolicyDocument = apps.get_model("privacy", "PolicyDocument")
     PolicyTranslation = apps.get_model("privacy", "PolicyTranslation")
     for kind, title, body in (("privacy", PRIVACY_TITLE, PRIVACY), ("terms", TERMS_TITLE, TERMS)):
@@ -50,6 +73,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("privacy", "0010_policy_translations")]
+    dependencies = [("privacy", "0010_policy_translations"), ("privacy", "0005_staff_groups")]
 
     operations = [migrations.RunPython(forward, backward)]
