@@ -267,9 +267,10 @@ class Consent(models.Model):
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     granted = models.BooleanField(default=False)
     pending_confirmation = models.BooleanField(default=False)
-    # The language of the page the address last asked or confirmed on: its confirmation,
-    # alert and offer emails are written in it when no account says otherwise.
-    language = models.CharField(max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
+    # The language of the page the address last asked or confirmed on (blank: it never
+    # did, e.g. a consent recorded by staff): its confirmation, alert and offer emails
+    # are written in it when no account says otherwise.
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -129,22 +129,21 @@ def _shop_language(language):
 def email_languages(emails, purpose=None):
     """{address: language its emails are written in}, from stored records, never from the
     language active where the email is sent: the account's language (an account that
-    proved the address), else the language the address asked for `purpose` in (or, with
-    no purpose, its latest choice on any), else the shop's default. Two queries, however
-    many addresses."""
+    proved the address), else the language the address asked for `purpose` in, else the
+    one it last chose anything in, else the shop's default. Two queries, however many
+    addresses."""
     from . import providers
 
     emails = {normalise_email(e) for e in emails if e}
-    found = {}
-    states = Consent.objects.filter(email__in=emails).order_by("updated_at", "pk")
+    latest, for_purpose = {}, {}
+    states = Consent.objects.filter(email__in=emails).exclude(language="").order_by("updated_at", "pk")
     for email, state_purpose, language in states.values_list("email", "purpose", "language"):
-        if purpose is None or state_purpose == purpose or email not in found:
-            found[email] = language
-        if purpose is not None and state_purpose == purpose:
-            found[(email, purpose)] = language
-    languages = {e: found.get((e, purpose), found.get(e)) for e in emails}
+        latest[email] = language
+        if state_purpose == purpose:
+            for_purpose[email] = language
+    languages = {e: for_purpose.get(e, latest.get(e)) for e in emails}
     languages.update(providers.languages(emails))
-    return {e: _shop_language(languages.get(e)) for e in emails}
+    return {e: _shop_language(languages[e]) for e in emails}
 
 
 def email_language(email, purpose=None):
@@ -466,6 +465,7 @@ def checkout_record(*, order_number, email, statement, user=None):
             wording=POSTAL_DEFAULT_WORDING,
             user=user,
             reference=order_number,
+            language=translation.get_language(),
         )
     if statement.promo_email:
         promo_optin_request(email=email, source=Source.CHECKOUT, user=user, reference=order_number)

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='consent',
             name='language',
-            field=models.CharField(choices=[('en-gb', 'English'), ('de', 'German')], default='en-gb', max_length=10),
+            field=models.CharField(blank=True, choices=[('en-gb', 'English'), ('de', 'German')], max_length=10),
         ),
         migrations.CreateModel(
             name='PolicyTranslation',

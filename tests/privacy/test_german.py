@@ -3,18 +3,21 @@ policy layer sends (offers and alerts confirmations, the alert digest, campaigns
 service@ reply) in the language stored for its recipient, with links to pages in it."""
 
 import re
+import uuid
 
 import pytest
 from django.core import mail
 from django.utils import timezone, translation
 
 from accounts.models import User
+from orders.cart import CartLine
+from orders.services import order_place
 from privacy import services
 from privacy.alerts import alerts_send
 from privacy.campaigns import campaign_send
 from privacy.models import Consent, ConsentEvent, EmailCampaign, Purpose, Source
 from privacy.servicemail import process_message
-from tests.factories import RecordingFactory, ReleaseFactory, WorkFactory
+from tests.factories import OfferFactory, RecordingFactory, ReleaseFactory, WorkFactory, checkout_details
 
 from .test_service_mail import message
 
@@ -158,3 +161,25 @@ def test_the_policy_page_in_german_takes_as_many_queries_as_in_english(client, d
     with django_assert_max_num_queries(len(english.captured_queries) + 1):
         # One more at most: the version's German text.
         client.get("/de/privacy/")
+
+
+def test_a_guest_who_ordered_on_the_german_shop_gets_the_service_reply_in_german(django_capture_on_commit_callbacks):
+    offer = OfferFactory()
+    with translation.override("de"):  # the checkout page was German
+        order_place(
+            cart_lines=[CartLine(offer, 1, offer.price)],
+            customer=None,
+            checkout=checkout_details(email="anna@example.com"),
+            checkout_token=uuid.uuid4(),
+            statement=services.CheckoutStatement(is_adult=True),
+        )
+    assert Consent.objects.get(email="anna@example.com", purpose=Purpose.POSTAL).language == "de"
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        process_message(
+            message("No more catalogues please.", sender="anna@example.com", message_id="<anna-1@mail.example>")
+        )
+
+    [reply] = [m for m in mail.outbox if m.to == ["anna@example.com"]]
+    assert "Wie gewünscht, haben wir die Angebote per Post eingestellt." in reply.body
