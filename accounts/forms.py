@@ -48,7 +48,7 @@ class StaffUserChangeForm(UserChangeForm):
 
     class Meta:
         model = User
-        fields = ["email", "full_name"]
+        fields = ["email", "full_name", "language"]
 
 
 class SignUpForm(BaseUserCreationForm):
