@@ -6,13 +6,20 @@ the account pages are German."""
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.core import mail
 
 from accounts.models import User
 from tests.e2e.conftest import REPORT_VIOLATIONS
+from tests.e2e.test_accessibility import WCAG_AA, describe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-long-passphrase"
+
+
+def assert_accessible(page):
+    violations = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}}).response["violations"]
+    assert violations == [], f"{page.url}:\n{describe(violations)}"
 
 
 @pytest.fixture
@@ -48,6 +55,7 @@ def test_a_german_visitor_signs_up_in_german_and_gets_a_german_email_and_account
     assert "Bitte gültige E-Mail-Adresse eingeben." in summary.inner_text()
     assert "Die beiden Passwörter sind nicht identisch." in summary.inner_text()
     assert not User.objects.exists()
+    assert_accessible(page)
 
     page.fill("#id_email", "clara@example.com")
     page.fill("#id_password1", PASSWORD)
@@ -75,7 +83,9 @@ def test_a_german_visitor_signs_up_in_german_and_gets_a_german_email_and_account
     page.get_by_role("heading", name="Ihr Konto").wait_for()
     assert "Angemeldet als clara@example.com" in page.locator("main").inner_text()
     assert page.locator("#id_language").input_value() == "de"
+    assert_accessible(page)
     page.get_by_role("link", name="Datenschutz und Angebote").click()
     page.get_by_role("heading", name="Datenschutz und Angebote").wait_for()
     assert page.get_by_label("Angebote per Post").is_visible()
     assert page.locator("html").get_attribute("lang") == "de"
+    assert_accessible(page)
