@@ -13,7 +13,7 @@ from accounts.models import User
 from orders.cart import CartLine
 from orders.services import order_place
 from privacy import services
-from privacy.alerts import alerts_send
+from privacy.alerts import alert_subscribe, alerts_send
 from privacy.campaigns import campaign_send
 from privacy.models import Consent, ConsentEvent, EmailCampaign, Purpose, Source
 from privacy.servicemail import process_message
@@ -183,3 +183,29 @@ def test_a_guest_who_ordered_on_the_german_shop_gets_the_service_reply_in_german
 
     [reply] = [m for m in mail.outbox if m.to == ["anna@example.com"]]
     assert "Wie gewünscht, haben wir die Angebote per Post eingestellt." in reply.body
+
+
+def test_an_account_s_chosen_language_decides_its_alert_emails(work):
+    User.objects.create_user(
+        email="clara@example.com", password="a-long-passphrase", language="de", email_verified_at=timezone.now()
+    )
+    services.consent_record(
+        email="clara@example.com",
+        purpose=Purpose.ALERTS,
+        action="granted",
+        source=Source.CONFIRMATION_LINK,
+        wording="yes",
+        language="en-gb",  # confirmed on an English page before choosing German for the account
+    )
+    alert_subscribe(email="clara@example.com", kind="work", target=work)
+    RecordingFactory(work=work)
+
+    assert alerts_send() == 1
+    assert "Was Ihre Arkiv-Benachrichtigungen gefunden haben:" in mail.outbox[-1].body
+
+
+def test_an_old_link_opened_on_a_german_page_says_why_in_german(client):
+    response = client.get("/de/account/verify/MQ/not-a-token/")
+
+    assert response.status_code == 400
+    assert "Dieser Link ist nicht mehr gültig" in response.content.decode()
