@@ -159,3 +159,12 @@ def test_staff_add_the_german_text_of_a_draft_in_the_admin_and_cannot_touch_it_o
     page = client.get(url).content.decode()
     assert "Wir haben eine Sache geändert." in page
     assert 'name="translations-0-body"' not in page
+
+
+def test_the_privacy_officer_may_write_a_draft_s_translations():
+    from django.contrib.auth.models import Group
+
+    officer = Group.objects.get(name="Privacy officer")
+    granted = set(officer.permissions.values_list("codename", flat=True))
+
+    assert {"add_policytranslation", "change_policytranslation", "view_policytranslation"} <= granted
