@@ -11,13 +11,13 @@ class UserAdmin(BaseUserAdmin):
     add_form = StaffUserCreationForm
     ordering = ["email"]
     list_display = ["email", "full_name", "is_staff", "is_active", "date_joined"]
-    list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups", "language"]
     search_fields = ["email", "full_name"]
     # Only the account holder proves an address (a new address saved here starts unproven).
     readonly_fields = ["email_verified_at", "pending_email"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Personal info", {"fields": ["full_name"]}),
+        ("Personal info", {"fields": ["full_name", "language"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Email proof", {"fields": ["email_verified_at", "pending_email"]}),
         ("Important dates", {"fields": ["last_login", "date_joined"]}),

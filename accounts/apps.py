@@ -11,5 +11,8 @@ class AccountsConfig(AppConfig):
         from . import privacy_data
 
         providers.register(
-            known_emails=privacy_data.known_emails, personal_data=privacy_data.personal_data, erase=privacy_data.erase
+            known_emails=privacy_data.known_emails,
+            personal_data=privacy_data.personal_data,
+            erase=privacy_data.erase,
+            languages=privacy_data.languages,
         )

@@ -1,7 +1,10 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, PasswordResetForm, UserChangeForm
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
 
@@ -12,25 +15,25 @@ from privacy.services import PROMO_OPTIN_WORDING
 from .models import Address, User
 
 COUNTRIES = [
-    ("AT", "Austria"),
-    ("BE", "Belgium"),
-    ("CH", "Switzerland"),
-    ("CZ", "Czechia"),
-    ("DE", "Germany"),
-    ("DK", "Denmark"),
-    ("ES", "Spain"),
-    ("FI", "Finland"),
-    ("FR", "France"),
-    ("GB", "United Kingdom"),
-    ("IE", "Ireland"),
-    ("IT", "Italy"),
-    ("LU", "Luxembourg"),
-    ("NL", "Netherlands"),
-    ("NO", "Norway"),
-    ("PL", "Poland"),
-    ("PT", "Portugal"),
-    ("SE", "Sweden"),
-    ("US", "United States"),
+    ("AT", gettext_lazy("Austria")),
+    ("BE", gettext_lazy("Belgium")),
+    ("CH", gettext_lazy("Switzerland")),
+    ("CZ", gettext_lazy("Czechia")),
+    ("DE", gettext_lazy("Germany")),
+    ("DK", gettext_lazy("Denmark")),
+    ("ES", gettext_lazy("Spain")),
+    ("FI", gettext_lazy("Finland")),
+    ("FR", gettext_lazy("France")),
+    ("GB", gettext_lazy("United Kingdom")),
+    ("IE", gettext_lazy("Ireland")),
+    ("IT", gettext_lazy("Italy")),
+    ("LU", gettext_lazy("Luxembourg")),
+    ("NL", gettext_lazy("Netherlands")),
+    ("NO", gettext_lazy("Norway")),
+    ("PL", gettext_lazy("Poland")),
+    ("PT", gettext_lazy("Portugal")),
+    ("SE", gettext_lazy("Sweden")),
+    ("US", gettext_lazy("United States")),
 ]
 
 
@@ -45,7 +48,7 @@ class StaffUserChangeForm(UserChangeForm):
 
     class Meta:
         model = User
-        fields = ["email", "full_name"]
+        fields = ["email", "full_name", "language"]
 
 
 class SignUpForm(BaseUserCreationForm):
@@ -59,7 +62,9 @@ class SignUpForm(BaseUserCreationForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.attrs = {"novalidate": ""}  # the page's error summary instead of browser bubbles
-        self.helper.add_input(Submit("submit", "Create account", css_class="btn-dark"))
+        self.helper.add_input(Submit("submit", _("Create account"), css_class="btn-dark"))
+        self.fields["email"].label = _("Email address")
+        self.fields["full_name"].label = _("Full name")
         self.fields["full_name"].validators.append(single_line)
 
     def clean_email(self):
@@ -80,10 +85,10 @@ class SignInForm(AuthenticationForm):
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
-        self.fields["username"].label = "Email"
+        self.fields["username"].label = _("Email")
         self.helper = FormHelper()
         self.helper.attrs = {"novalidate": ""}  # the page's error summary instead of browser bubbles
-        self.helper.add_input(Submit("submit", "Sign in", css_class="btn-dark"))
+        self.helper.add_input(Submit("submit", _("Sign in"), css_class="btn-dark"))
 
 
 class StaffAdminLoginForm(OTPAdminAuthenticationForm):
@@ -126,18 +131,18 @@ class StaffAdminLoginForm(OTPAdminAuthenticationForm):
 
 
 class EmailChangeForm(forms.Form):
-    email = forms.EmailField(label="New email address")
-    password = forms.CharField(label="Current password", widget=forms.PasswordInput)
+    email = forms.EmailField(label=gettext_lazy("New email address"))
+    password = forms.CharField(label=gettext_lazy("Current password"), widget=forms.PasswordInput)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Send confirmation link", css_class="btn-dark"))
+        self.helper.add_input(Submit("submit", _("Send confirmation link"), css_class="btn-dark"))
 
     def clean_password(self):
         if not self.user.check_password(self.cleaned_data["password"]):
-            raise forms.ValidationError("That is not your current password.")
+            raise forms.ValidationError(_("That is not your current password."))
         return self.cleaned_data["password"]
 
     def clean_email(self):
@@ -154,7 +159,19 @@ class AddressForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Save address", css_class="btn-dark"))
+        self.helper.add_input(Submit("submit", _("Save address"), css_class="btn-dark"))
+        labels = {
+            "name": _("Full name"),
+            "line1": _("Address"),
+            "line2": _("Address line 2"),
+            "city": _("Town or city"),
+            "postcode": _("Postcode"),
+            "country": _("Country"),
+            "phone": _("Phone"),
+            "is_default": _("Use by default"),
+        }
+        for name, label in labels.items():
+            self.fields[name].label = label
         self.fields["name"].validators.append(single_line)
 
 
@@ -166,5 +183,15 @@ class NameForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Save", css_class="btn-dark"))
+        self.helper.add_input(Submit("submit", _("Save"), css_class="btn-dark"))
+        self.fields["full_name"].label = _("Full name")
         self.fields["full_name"].validators.append(single_line)
+
+
+class AccountPasswordResetForm(PasswordResetForm):
+    """Django's reset form, its email written in the account's language (its link to the
+    page in that language), whichever page asked for it."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        with translation.override(context["user"].language):
+            super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -46,6 +47,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     pending_email = models.EmailField(blank=True)
     # Changes with every link sent, so a newer link makes the older ones useless.
     email_link_nonce = models.CharField(max_length=32, blank=True)
+    # The language the account's emails are written in: the page's at sign-up, then the
+    # one the holder last signed in on or chose on the account page.
+    language = models.CharField(
+        "language for emails", max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
 
     objects = UserManager()
 

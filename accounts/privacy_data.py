@@ -16,6 +16,13 @@ def known_emails(emails):
     return set(accounts.values_list("address", flat=True))
 
 
+def languages(emails):
+    """{address: language for emails} of the accounts that proved these addresses."""
+    wanted = {normalise_email(e) for e in emails}
+    accounts = User.objects.annotate(address=Lower("email")).filter(address__in=wanted, email_verified_at__isnull=False)
+    return dict(accounts.values_list("address", "language"))
+
+
 def personal_data(email, user):
     if user is None:
         return {}
@@ -24,6 +31,7 @@ def personal_data(email, user):
             "email": user.email,
             "name": user.full_name,
             "joined": user.date_joined.isoformat(),
+            "language_for_emails": user.language,
             "email_confirmed": user.email_verified_at.isoformat() if user.email_verified_at else None,
             "email_waiting_for_confirmation": user.pending_email or None,
         },

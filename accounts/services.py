@@ -7,9 +7,11 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from arkiv.addresses import normalise_email
 from arkiv.links import site_url
@@ -26,7 +28,7 @@ class EmailLinkError(Exception):
     """An emailed link that cannot be used (any more); the message says what to do."""
 
 
-LINK_NOT_VALID = (
+LINK_NOT_VALID = gettext_lazy(
     "This link is not valid any more: it was used already, a newer link was sent, or the account "
     "changed since. Sign in and ask for a new link from your account page."
 )
@@ -45,23 +47,39 @@ def send_verification(*, user, email):
     user.pending_email = normalise_email(email)
     user.email_link_nonce = secrets.token_hex(16)
     user.save(update_fields=["pending_email", "email_link_nonce"])
-    # Queued in the outbox within this transaction; the task worker delivers it.
-    templated_email(
-        "Confirm your email address for Arkiv",
-        "accounts/email/verify.txt",
-        {"user": user, "link": verification_link(user), "change": user.pending_email != user.email},
-        user.pending_email,
-    ).send()
+    # Queued in the outbox within this transaction; the task worker delivers it. Written
+    # in the account's language, its link opening the page in that language.
+    with translation.override(user.language):
+        templated_email(
+            _("Confirm your email address for Arkiv"),
+            "accounts/email/verify.txt",
+            {"user": user, "link": verification_link(user), "change": user.pending_email != user.email},
+            user.pending_email,
+        ).send()
+    return user
+
+
+@transaction.atomic
+def account_language_set(*, user, language):
+    """The language the account's emails are written in from now on (a shop language)."""
+    if language not in dict(settings.LANGUAGES) or user.language == language:
+        return user
+    user.language = language
+    User.objects.filter(pk=user.pk).update(language=language)
     return user
 
 
 def _tell_owner(*, email, template):
-    templated_email(
-        "Someone used your email address at Arkiv",
-        template,
-        {"sign_in": site_url("accounts:sign_in"), "password_reset": site_url("accounts:password_reset")},
-        email,
-    ).send()
+    # The address's owner chose a language with their account; a stranger typing it here
+    # does not choose it for them.
+    owner = User.objects.filter(email__iexact=email).only("language").first()
+    with translation.override(owner.language if owner else settings.LANGUAGE_CODE):
+        templated_email(
+            _("Someone used your email address at Arkiv"),
+            template,
+            {"sign_in": site_url("accounts:sign_in"), "password_reset": site_url("accounts:password_reset")},
+            email,
+        ).send()
 
 
 @transaction.atomic
@@ -82,15 +100,18 @@ def email_change_request(*, user, email):
 
 
 @transaction.atomic
-def user_sign_up(*, email, password, full_name=""):
+def user_sign_up(*, email, password, full_name="", language=None):
     """Create an unproven account and email the link that proves its address. Returns the
     new user, or None when the address already has an account: its owner gets an email
-    instead, and the visitor sees the same "check your inbox" page either way."""
+    instead, and the visitor sees the same "check your inbox" page either way. The
+    account's emails are written in `language` (the sign-up page's)."""
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
     email = normalise_email(email)
     if not User.objects.filter(email__iexact=email).exists():
         try:
             with transaction.atomic():
-                user = User.objects.create_user(email=email, password=password, full_name=full_name)
+                user = User.objects.create_user(email=email, password=password, full_name=full_name, language=language)
         except IntegrityError:  # the same address signed up a moment ago
             pass
         else:
@@ -123,7 +144,7 @@ def email_prove(*, uidb64, token):
     with transaction.atomic():
         user = _user_from_uid(uidb64, lock=True)
         if user is None or not email_link_token.check_token(user, token):
-            raise EmailLinkError(LINK_NOT_VALID)
+            raise EmailLinkError(str(LINK_NOT_VALID))
         email, previous = user.pending_email, user.email
         changed = email != previous
         user.pending_email, user.email_link_nonce = "", secrets.token_hex(16)
@@ -145,14 +166,15 @@ def email_prove(*, uidb64, token):
             # holds the old mailbox learns of the change and how to get the account back
             # if it was not them (someone who had their password).
             privacy.tokens_rotate(previous)
-            templated_email(
-                "Your Arkiv sign-in address was changed",
-                "accounts/email/email_changed.txt",
-                {"new_email": email, "feedback_email": settings.ARKIV_FEEDBACK_EMAIL},
-                previous,
-            ).send()
+            with translation.override(user.language):
+                templated_email(
+                    _("Your Arkiv sign-in address was changed"),
+                    "accounts/email/email_changed.txt",
+                    {"new_email": email, "feedback_email": settings.ARKIV_FEEDBACK_EMAIL},
+                    previous,
+                ).send()
     if taken:
-        raise EmailLinkError("This address now belongs to another account, so it cannot be added to this one.")
+        raise EmailLinkError(_("This address now belongs to another account, so it cannot be added to this one."))
     return user, changed
 
 

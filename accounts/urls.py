@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
+from django.utils.translation import gettext_lazy
 
 from arkiv.limits import limited, post_email_key
 
 from . import views
+from .forms import AccountPasswordResetForm
 
 app_name = "accounts"
 
@@ -19,6 +21,7 @@ urlpatterns = [
     path("account/verify-again/", views.resend_verification, name="resend_verification"),
     path("account/email/", views.change_email, name="change_email"),
     path("account/name/", views.change_name, name="change_name"),
+    path("account/language/", views.change_language, name="change_language"),
     path("account/password/", views.password_change, name="change_password"),
     path("account/addresses/new/", views.address_edit, name="address_new"),
     path("account/addresses/<int:pk>/", views.address_edit, name="address_edit"),
@@ -29,6 +32,7 @@ urlpatterns = [
             limited("password_reset", key=post_email_key)(
                 auth_views.PasswordResetView.as_view(
                     template_name="accounts/password_reset.html",
+                    form_class=AccountPasswordResetForm,
                     email_template_name="accounts/email/password_reset.txt",
                     subject_template_name="accounts/email/password_reset_subject.txt",
                     success_url=reverse_lazy("accounts:password_reset_done"),
@@ -49,7 +53,7 @@ urlpatterns = [
         views.PasswordResetConfirmView.as_view(
             template_name="accounts/form_page.html",
             success_url=reverse_lazy("accounts:sign_in"),
-            extra_context={"title": "Choose a new password"},
+            extra_context={"title": gettext_lazy("Choose a new password")},
         ),
         name="password_reset_confirm",
     ),

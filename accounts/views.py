@@ -10,6 +10,8 @@ from django.dispatch import receiver
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from arkiv.limits import limited, post_email_key, user_key
@@ -44,6 +46,7 @@ def sign_up(request):
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
             full_name=form.cleaned_data.get("full_name", ""),
+            language=get_language(),
         )
         if user is not None:
             request.session[SIGNED_UP_KEY] = user.pk
@@ -64,6 +67,11 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/sign_in.html"
     redirect_authenticated_user = True
 
+    def form_valid(self, form):
+        # Signing in on a page in one language asks for the account's emails in it.
+        services.account_language_set(user=form.get_user(), language=get_language())
+        return super().form_valid(form)
+
 
 @require_POST
 def sign_out(request):
@@ -71,7 +79,7 @@ def sign_out(request):
     kept = {key: request.session[key] for key in settings.SESSION_KEYS_KEPT_ON_SIGN_OUT if key in request.session}
     logout(request)
     request.session.update(kept)
-    messages.info(request, "You are signed out.")
+    messages.info(request, _("You are signed out."))
     return redirect("catalog:home")
 
 
@@ -95,17 +103,22 @@ def verify_email(request, uidb64, token):
     if request.user.is_authenticated and request.user.pk != user.pk:
         messages.warning(
             request,
-            f"{user.email} is confirmed. You are signed in with another account: sign out and sign in "
-            f"as {user.email} to see its orders.",
+            _(
+                "%(email)s is confirmed. You are signed in with another account: sign out and sign in "
+                "as %(email)s to see its orders."
+            )
+            % {"email": user.email},
         )
         return redirect("accounts:overview")
-    messages.success(request, f"{user.email} is confirmed.")
+    messages.success(request, _("%(email)s is confirmed.") % {"email": user.email})
     if not request.user.is_authenticated:
         if changed or request.session.get(SIGNED_UP_KEY) != user.pk:
             # The link proves the mailbox, not who holds this browser: someone could have
             # sent a victim the link of their own new account, to have the victim shop
             # signed in as them. Only the browser that signed up is signed in by it.
-            messages.info(request, "Sign in with your new address to continue." if changed else "Sign in to continue.")
+            messages.info(
+                request, _("Sign in with your new address to continue.") if changed else _("Sign in to continue.")
+            )
             return redirect(f"{reverse('accounts:sign_in')}?next={reverse('orders:attach_guest_orders')}")
         request.session.pop(SIGNED_UP_KEY, None)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -118,10 +131,38 @@ def old_verify_link(request, token):
     return _link_not_valid(request)
 
 
+def _overview(request, status=200):
+    return render(
+        request,
+        "accounts/overview.html",
+        {
+            "addresses": list(request.user.addresses.all()),
+            "email_languages": [(code, settings.LANGUAGE_AUTONYMS[code]) for code, _name in settings.LANGUAGES],
+        },
+        status=status,
+    )
+
+
 @login_required
 def overview(request):
     """The account page: addresses and sign-in details, with a way to the order history."""
-    return render(request, "accounts/overview.html", {"addresses": list(request.user.addresses.all())})
+    return _overview(request)
+
+
+@login_required
+@require_POST
+def change_language(request):
+    """Choose the language of the account's emails."""
+    language = request.POST.get("language", "")
+    if language not in settings.LANGUAGE_AUTONYMS:
+        messages.error(request, _("Choose one of the languages in the list."))
+        return _overview(request, status=400)
+    services.account_language_set(user=request.user, language=language)
+    messages.success(
+        request,
+        _("We will write to you in %(language)s.") % {"language": settings.LANGUAGE_AUTONYMS[language]},
+    )
+    return redirect("accounts:overview")
 
 
 @login_required
@@ -129,10 +170,10 @@ def overview(request):
 @limited("resend_verification", key=user_key)
 def resend_verification(request):
     if request.user.email_is_proven:
-        messages.info(request, f"{request.user.email} is confirmed already.")
+        messages.info(request, _("%(email)s is confirmed already.") % {"email": request.user.email})
         return redirect("accounts:overview")
     services.send_verification(user=request.user, email=request.user.email)
-    messages.success(request, f"We sent a new confirmation link to {request.user.email}.")
+    messages.success(request, _("We sent a new confirmation link to %(email)s.") % {"email": request.user.email})
     return redirect("accounts:overview")
 
 
@@ -145,10 +186,12 @@ def change_email(request):
     if request.method == "POST" and form.is_valid():
         services.email_change_request(user=request.user, email=form.cleaned_data["email"])
         messages.success(
-            request, f"We sent a link to {form.cleaned_data['email']}. Your address changes when you follow it."
+            request,
+            _("We sent a link to %(email)s. Your address changes when you follow it.")
+            % {"email": form.cleaned_data["email"]},
         )
         return redirect("accounts:overview")
-    return render(request, "accounts/form_page.html", {"form": form, "title": "Change your email address"})
+    return render(request, "accounts/form_page.html", {"form": form, "title": _("Change your email address")})
 
 
 @login_required
@@ -159,9 +202,9 @@ def change_name(request):
     if request.method == "POST" and form.is_valid():
         form.save()
         request.session[ACCOUNT_NAME_KEY] = request.user.get_short_name()
-        messages.success(request, "Your name is saved.")
+        messages.success(request, _("Your name is saved."))
         return redirect("accounts:overview")
-    return render(request, "accounts/form_page.html", {"form": form, "title": "Your name"})
+    return render(request, "accounts/form_page.html", {"form": form, "title": _("Your name")})
 
 
 @login_required
@@ -176,16 +219,17 @@ def address_edit(request, pk=None):
         saved.save()
         if saved.is_default:
             request.user.addresses.exclude(pk=saved.pk).update(is_default=False)
-        messages.success(request, "Address saved.")
+        messages.success(request, _("Address saved."))
         return redirect("accounts:overview")
-    return render(request, "accounts/form_page.html", {"form": form, "title": "Address" if pk else "New address"})
+    title = _("Address") if pk else _("New address")
+    return render(request, "accounts/form_page.html", {"form": form, "title": title})
 
 
 @login_required
 @require_POST
 def address_delete(request, pk):
     get_object_or_404(request.user.addresses, pk=pk).delete()
-    messages.success(request, "Address removed.")
+    messages.success(request, _("Address removed."))
     return redirect("accounts:overview")
 
 
@@ -202,6 +246,6 @@ password_change = limited("change_password", key=user_key)(
     auth_views.PasswordChangeView.as_view(
         template_name="accounts/form_page.html",
         success_url=reverse_lazy("accounts:overview"),
-        extra_context={"title": "Change your password"},
+        extra_context={"title": gettext_lazy("Change your password")},
     )
 )

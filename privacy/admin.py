@@ -17,16 +17,49 @@ from .models import (
     MailingExport,
     OptOutRequest,
     PolicyDocument,
+    PolicyTranslation,
     PostalCampaign,
     Suppression,
 )
 
 
+class PolicyTranslationInline(admin.StackedInline):
+    """A draft's texts in the shop's other languages, written before it is published;
+    afterwards they are shown, never changed (the model and the database refuse)."""
+
+    model = PolicyTranslation
+    extra = 0
+    fields = ["language", "title", "body"]
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 0 if obj and obj.is_published else 1
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["language", "title", "body"] if obj and obj.is_published else []
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and not (obj and obj.is_published)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj and obj.is_published)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and obj.is_published)
+
+
 @admin.register(PolicyDocument)
 class PolicyDocumentAdmin(admin.ModelAdmin):
-    list_display = ["kind", "version", "title", "effective_date", "published_at"]
+    list_display = ["kind", "version", "title", "effective_date", "published_at", "languages"]
     list_filter = ["kind"]
     actions = ["publish"]
+    inlines = [PolicyTranslationInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("translations")
+
+    @admin.display(description="translations")
+    def languages(self, obj):
+        return ", ".join(t.language for t in obj.translations.all()) or "none"
 
     def get_readonly_fields(self, request, obj=None):
         # A published version is a record of what customers agreed to: it never changes.

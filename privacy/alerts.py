@@ -5,6 +5,7 @@ a minor, not suppressed, one email per address per day at most, never the same i
 twice, one-click unsubscribe)."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -12,6 +13,8 @@ from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from arkiv.addresses import normalise_email
 from arkiv.links import site_url
@@ -21,7 +24,7 @@ from . import services
 from .campaigns import _excluded, may_receive_offers, unsubscribe_headers
 from .models import Alert, AlertDelivery, AlertDigest, Consent, Purpose, Source
 
-UNSUBSCRIBE_WORDING = "Unsubscribe from alerts (one click)"
+UNSUBSCRIBE_WORDING = gettext_lazy("Unsubscribe from alerts (one click)")
 
 
 class AlertRefused(ValueError):
@@ -37,13 +40,13 @@ def alert_subscribe(*, email, kind, target, user=None, source=Source.SIGN_UP):
 
     email = normalise_email(email)
     if services.is_minor(email):
-        raise AlertRefused("Alerts are for customers aged 18 or over.")
+        raise AlertRefused(_("Alerts are for customers aged 18 or over."))
     if services.is_suppressed(email):
         return None, False
     target_field = {Alert.Kind.WORK: "work", Alert.Kind.PERFORMER: "artist", Alert.Kind.BACK_IN_STOCK: "offer"}[kind]
     if kind == Alert.Kind.BACK_IN_STOCK:
         if not isinstance(target, Offer) or target.available:
-            raise AlertRefused("This is in stock now: you can order it today.")
+            raise AlertRefused(_("This is in stock now: you can order it today."))
         since = 0
     elif kind == Alert.Kind.WORK:
         since = Recording.objects.aggregate(last=Max("pk"))["last"] or 0
@@ -87,9 +90,18 @@ def alerts_unsubscribe(*, email, source=Source.UNSUBSCRIBE, user=None):
 @dataclass(frozen=True)
 class Item:
     key: str  # what AlertDelivery records: "recording:12", "release:7", "stock:3"
-    text: str
-    url: str
+    describe: Callable[[], str]  # the line of the email, in the language active when read
+    page: object  # what the line links to (its get_absolute_url)
     fulfils: int | None = None  # a back-in-stock alert, done once sent
+
+    @property
+    def text(self):
+        return self.describe()
+
+    @property
+    def url(self):
+        # Reversed when read: inside the recipient's language, the link is to that page.
+        return settings.ARKIV_SITE_URL.rstrip("/") + self.page.get_absolute_url()
 
 
 def _pending_items(alerts):
@@ -98,7 +110,6 @@ def _pending_items(alerts):
     offer that is available again."""
     from catalog.models import Credit, Offer, Recording
 
-    base = settings.ARKIV_SITE_URL.rstrip("/")
     found = defaultdict(dict)  # email -> {key: Item}
     works = [a for a in alerts if a.kind == Alert.Kind.WORK]
     if works:
@@ -115,8 +126,11 @@ def _pending_items(alerts):
                 if r.pk > alert.since_id:
                     found[alert.email][f"recording:{r.pk}"] = Item(
                         f"recording:{r.pk}",
-                        f"New recording of {r.work.composer.name}: {r.work.title}, on {r.release.title}",
-                        base + r.release.get_absolute_url(),
+                        lambda r=r: (
+                            _("New recording of %(composer)s: %(work)s, on %(release)s")
+                            % {"composer": r.work.composer.name, "work": r.work.title, "release": r.release.title}
+                        ),
+                        r.release,
                     )
     performers = [a for a in alerts if a.kind == Alert.Kind.PERFORMER]
     if performers:
@@ -137,8 +151,11 @@ def _pending_items(alerts):
                     release = credit.recording.release
                     found[alert.email][f"release:{release_id}"] = Item(
                         f"release:{release_id}",
-                        f"New release with {credit.artist.name}: {release.title}",
-                        base + release.get_absolute_url(),
+                        lambda artist=credit.artist, release=release: (
+                            _("New release with %(artist)s: %(release)s")
+                            % {"artist": artist.name, "release": release.title}
+                        ),
+                        release,
                     )
     stock = [a for a in alerts if a.kind == Alert.Kind.BACK_IN_STOCK]
     if stock:
@@ -149,8 +166,11 @@ def _pending_items(alerts):
                 offer = available[alert.offer_id]
                 found[alert.email][f"stock:{alert.pk}"] = Item(
                     f"stock:{alert.pk}",
-                    f"Back in stock: {offer.release.title} ({offer.kind_label})",
-                    base + offer.release.get_absolute_url(),
+                    lambda offer=offer: (
+                        _("Back in stock: %(release)s (%(kind)s)")
+                        % {"release": offer.release.title, "kind": offer.kind_label}
+                    ),
+                    offer.release,
                     fulfils=alert.pk,
                 )
     return found
@@ -170,24 +190,31 @@ def alert_recipients(today):
     )
 
 
-def _message(email, items, connection):
+def _message(email, items, connection, language):
     token = services.preferences_token(email)
-    unsubscribe = site_url("privacy:alerts_unsubscribe", token)
-    count = len(items)
-    return templated_email(
-        f"Arkiv alerts: {count} new for you" if count > 1 else f"Arkiv alert: {items[0].text}"[:200],
-        "privacy/email/alerts.txt",
-        {
-            "items": items,
-            "unsubscribe": unsubscribe,
-            "preferences": site_url("privacy:preferences", token),
-            "postal_address": settings.ARKIV_POSTAL_ADDRESS,
-        },
-        email,
-        connection=connection,
-        # One-click unsubscribe from alerts only (the link's purpose).
-        headers=unsubscribe_headers(unsubscribe),
-    )
+    with services.in_language(language):
+        unsubscribe = site_url("privacy:alerts_unsubscribe", token)
+        count = len(items)
+        if count > 1:
+            subject = ngettext("Arkiv alerts: %(count)d new for you", "Arkiv alerts: %(count)d new for you", count) % {
+                "count": count
+            }
+        else:
+            subject = (_("Arkiv alert: %(item)s") % {"item": items[0].text})[:200]
+        return templated_email(
+            subject,
+            "privacy/email/alerts.txt",
+            {
+                "items": items,
+                "unsubscribe": unsubscribe,
+                "preferences": site_url("privacy:preferences", token),
+                "postal_address": settings.ARKIV_POSTAL_ADDRESS,
+            },
+            email,
+            connection=connection,
+            # One-click unsubscribe from alerts only (the link's purpose).
+            headers=unsubscribe_headers(unsubscribe),
+        )
 
 
 def _claim(email, items, today):
@@ -227,6 +254,7 @@ def alerts_send(*, today=None):
     delivered = defaultdict(set)
     for email, item in AlertDelivery.objects.filter(email__in=recipients).values_list("email", "item"):
         delivered[email].add(item)
+    languages = services.email_languages(recipients, Purpose.ALERTS)
     connection = get_connection()
     sent = 0
     for email in recipients:
@@ -234,7 +262,7 @@ def alerts_send(*, today=None):
         if not items or not _claim(email, items, today):
             continue
         try:
-            connection.send_messages([_message(email, items, connection)])
+            connection.send_messages([_message(email, items, connection, languages[email])])
         except Exception:
             # Not sent: give the claim back so the next run tries again.
             _release(email, items, today)

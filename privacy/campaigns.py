@@ -61,10 +61,16 @@ def unsubscribe_headers(unsubscribe):
     }
 
 
-def _message(campaign, email, connection):
+def _message(campaign, email, connection, language):
+    """The campaign as staff wrote it; the footer and its links in the recipient's language."""
     token = services.preferences_token(email)
-    unsubscribe = site_url("privacy:unsubscribe", token)
-    preferences = site_url("privacy:preferences", token)
+    with services.in_language(language):
+        unsubscribe = site_url("privacy:unsubscribe", token)
+        preferences = site_url("privacy:preferences", token)
+        return _render(campaign, email, connection, unsubscribe, preferences)
+
+
+def _render(campaign, email, connection, unsubscribe, preferences):
     return templated_email(
         campaign.subject,
         "privacy/email/campaign.txt",
@@ -89,12 +95,13 @@ def campaign_send(campaign):
     connection = get_connection()
     for start in range(0, len(recipients), BATCH):
         batch = recipients[start : start + BATCH]
+        languages = services.email_languages(batch, Purpose.PROMO_EMAIL)
         with transaction.atomic():
             CampaignDelivery.objects.bulk_create(
                 [CampaignDelivery(campaign=campaign, email=e) for e in batch], ignore_conflicts=True
             )
         try:
-            connection.send_messages([_message(campaign, e, connection) for e in batch])
+            connection.send_messages([_message(campaign, e, connection, languages[e]) for e in batch])
         except Exception:
             # Not sent: give the addresses back so the next run tries them again.
             CampaignDelivery.objects.filter(campaign=campaign, email__in=batch).delete()

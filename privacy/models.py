@@ -10,6 +10,7 @@ from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 from arkiv.addresses import normalise_email
 
@@ -94,11 +95,86 @@ class PolicyDocument(models.Model):
     def _stored_published(self):
         return self.pk is not None and PolicyDocument.objects.filter(pk=self.pk, published_at__isnull=False).exists()
 
+    def in_language(self, language):
+        """(title, body, language) of this version for a page in `language`: its
+        translation when there is one, else the English text (language says which)."""
+        if language != settings.LANGUAGE_CODE:
+            translation = self.translations.filter(language=language).first()
+            if translation is not None:
+                return translation.title, translation.body, language
+        return self.title, self.body, settings.LANGUAGE_CODE
+
+
+def translation_languages():
+    """The languages a policy version is translated into (every shop language but the
+    one its own text is written in)."""
+    return [(code, name) for code, name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+
+
+class PolicyTranslationQuerySet(models.QuerySet):
+    """Bulk writes refuse to touch a published version's translations, like a save does."""
+
+    def _refuse_published(self):
+        if self.filter(document__published_at__isnull=False).exists():
+            raise RecordIsFinal("The translations of a published policy version never change.")
+
+    def update(self, **kwargs):
+        self._refuse_published()
+        return super().update(**kwargs)
+
+    def delete(self):
+        self._refuse_published()
+        return super().delete()
+
+
+class PolicyTranslation(models.Model):
+    """A policy version's text in another language. Written with the draft, final from
+    the moment its version is published (as the version itself): what a customer read
+    in German on the day they agreed stays what the version says in German."""
+
+    document = models.ForeignKey(PolicyDocument, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=10, choices=translation_languages())
+    title = models.CharField(max_length=200)
+    body = models.TextField(
+        help_text="Plain text; blank lines separate paragraphs, lines starting '- ' are list items."
+    )
+
+    objects = PolicyTranslationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["document", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "language"], name="privacy_policy_translation_unique"),
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _ in translation_languages()]),
+                name="privacy_policy_translation_language_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.document} ({self.language})"
+
+    def save(self, *args, **kwargs):
+        if self._published():
+            raise RecordIsFinal(f"{self.document} is published: its translations cannot change.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._published():
+            raise RecordIsFinal(f"{self.document} is published: its translations cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    def _published(self):
+        documents = PolicyDocument.objects.filter(published_at__isnull=False)
+        if self.pk is not None and PolicyTranslation.objects.filter(pk=self.pk, document__in=documents).exists():
+            return True
+        return self.document_id is not None and documents.filter(pk=self.document_id).exists()
+
 
 class Purpose(models.TextChoices):
-    PROMO_EMAIL = "promo_email", "Offers by email"
-    POSTAL = "postal", "Offers by post"
-    ALERTS = "alerts", "Alerts by email"
+    PROMO_EMAIL = "promo_email", gettext_lazy("Offers by email")
+    POSTAL = "postal", gettext_lazy("Offers by post")
+    ALERTS = "alerts", gettext_lazy("Alerts by email")
 
 
 class Source(models.TextChoices):
@@ -191,6 +267,10 @@ class Consent(models.Model):
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     granted = models.BooleanField(default=False)
     pending_confirmation = models.BooleanField(default=False)
+    # The language of the page the address last asked or confirmed on (blank: it never
+    # did, e.g. a consent recorded by staff): its confirmation, alert and offer emails
+    # are written in it when no account says otherwise.
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -386,9 +466,9 @@ class Alert(models.Model):
     address has confirmed alert consent (privacy.alerts.alerts_send decides)."""
 
     class Kind(models.TextChoices):
-        WORK = "work", "New recordings of a work"
-        PERFORMER = "performer", "New releases by a performer"
-        BACK_IN_STOCK = "stock", "Back in stock"
+        WORK = "work", gettext_lazy("New recordings of a work")
+        PERFORMER = "performer", gettext_lazy("New releases by a performer")
+        BACK_IN_STOCK = "stock", gettext_lazy("Back in stock")
 
     email = models.CharField(max_length=254, db_index=True)
     user = models.ForeignKey(

@@ -8,6 +8,7 @@ _personal_data = []
 _erasers = []
 _purgers = []
 _erasure_blockers = []
+_languages = []
 
 
 def register(
@@ -18,6 +19,7 @@ def register(
     erase=None,
     purge=None,
     blocking_erasure=None,
+    languages=None,
 ):
     """postal_addresses(): iterable of dicts (email, name, line1, line2, city, postcode, country), newest first.
     known_emails(emails): the subset of emails that belong to customers.
@@ -25,6 +27,7 @@ def register(
     erase(email, user): erase or pseudonymise what the app holds for the customer.
     purge(today): delete records kept for the law whose retention date has passed; returns a count.
     blocking_erasure(email, user): reasons (sentences) why the customer cannot be erased yet.
+    languages(emails): {email: language} of customers who chose the language of their emails.
 
     email is the account's proven address, or None when the account has not proven it:
     then a provider matches only what is linked to the account itself (user), never
@@ -36,6 +39,7 @@ def register(
         (_erasers, erase),
         (_purgers, purge),
         (_erasure_blockers, blocking_erasure),
+        (_languages, languages),
     ):
         if provider is not None and provider not in registry:
             registry.append(provider)
@@ -74,3 +78,10 @@ def blocking_erasure(email, user):
     for provider in _erasure_blockers:
         reasons.extend(provider(email, user))
     return reasons
+
+
+def languages(emails):
+    found = {}
+    for provider in _languages:
+        found.update(provider(emails))
+    return found

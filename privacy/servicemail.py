@@ -20,6 +20,8 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from arkiv.addresses import normalise_email
 from arkiv.links import site_url
@@ -355,27 +357,37 @@ def _withdraw(request, purposes, *, by):
     return stopped
 
 
+_STOPPED = {
+    frozenset([Purpose.POSTAL]): gettext_lazy("offers by post"),
+    frozenset([Purpose.PROMO_EMAIL]): gettext_lazy("offers by email"),
+    frozenset([Purpose.POSTAL, Purpose.PROMO_EMAIL]): gettext_lazy("offers by post and offers by email"),
+}
+
+
 def _confirm(request, stopped, *, email_kept=False):
     """Tell the sender what changed, as an automatic reply (RFC 3834) that answers to
     service@; nothing changed, nothing sent."""
     if not stopped:
         return
-    link = site_url("privacy:preferences", services.preferences_token(request.sender))
+    token = services.preferences_token(request.sender)
     headers = {"Auto-Submitted": "auto-replied"}
     if _PLAIN_MESSAGE_ID.fullmatch(request.message_id):
         headers |= {"In-Reply-To": request.message_id, "References": request.message_id}
-    message = templated_email(
-        "We have stopped the offers you asked about",
-        "privacy/email/optout_confirmed.txt",
-        {
-            "stopped": " and ".join(Purpose(p).label.lower() for p in stopped),
-            "email_kept": email_kept,
-            "link": link,
-        },
-        request.sender,
-        reply_to=[settings.ARKIV_SERVICE_EMAIL],
-        headers=headers,
-    )
+    # In the language the sender chose with us (their account, or where they asked for
+    # offers), whatever language they wrote in.
+    with services.in_language(services.email_language(request.sender)):
+        message = templated_email(
+            _("We have stopped the offers you asked about"),
+            "privacy/email/optout_confirmed.txt",
+            {
+                "stopped": _STOPPED[frozenset(stopped)],
+                "email_kept": email_kept,
+                "link": site_url("privacy:preferences", token),
+            },
+            request.sender,
+            reply_to=[settings.ARKIV_SERVICE_EMAIL],
+            headers=headers,
+        )
     message.send()
 
 

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from arkiv.addresses import normalise_email
 from arkiv.links import site_url
@@ -38,14 +39,16 @@ OPTIN_SALT = "privacy.confirm-optin"
 PREFERENCES_SALT = "privacy.preferences"
 OPTIN_MAX_AGE = 60 * 60 * 24 * 14
 
-PROMO_OPTIN_WORDING = "Send me offers by email. (We will email you a link to confirm.)"
-POSTAL_OPTOUT_WORDING = "Please do not send me offers by post."
-POSTAL_DEFAULT_WORDING = (
+# Wording people agree to: lazy, so a form shows it (and the consent log records it) in
+# the language of the page the person is on.
+PROMO_OPTIN_WORDING = gettext_lazy("Send me offers by email. (We will email you a link to confirm.)")
+POSTAL_OPTOUT_WORDING = gettext_lazy("Please do not send me offers by post.")
+POSTAL_DEFAULT_WORDING = gettext_lazy(
     "We may post our own and our partners' offers to your address; we post them ourselves and partners never "
     "receive your details. To stop them, email service@ or change it in your account."
 )
 GUARDIAN_WORDING_VERSION = 1
-GUARDIAN_STATEMENT = (
+GUARDIAN_STATEMENT = gettext_lazy(
     "I am the parent or legal guardian of the buyer. I accompany them in this purchase and I authorise it."
 )
 
@@ -67,6 +70,12 @@ def current_policy_version():
     return policy.version if policy else None
 
 
+def policy_in_language(document, language):
+    """(title, body, language shown) of a policy version for a page in `language`: the
+    version's own translation, or its English text when it has none."""
+    return document.in_language(language)
+
+
 def policy_publish(document):
     """Publish a draft version; published versions are never changed."""
     if document.is_published:
@@ -80,8 +89,11 @@ def policy_publish(document):
 
 
 @transaction.atomic
-def consent_record(*, email, purpose, action, source, wording, user=None, reference="", by=None):
-    """Append to the consent log and bring the current state in step with it."""
+def consent_record(*, email, purpose, action, source, wording, user=None, reference="", by=None, language=None):
+    """Append to the consent log and bring the current state in step with it. The
+    wording is logged as the person saw it (in the page's language); `language`, given
+    when the person acts on a page, becomes the language their emails for this purpose
+    are written in."""
     email = normalise_email(email)
     event = ConsentEvent.objects.create(
         email=email,
@@ -89,7 +101,7 @@ def consent_record(*, email, purpose, action, source, wording, user=None, refere
         purpose=purpose,
         action=action,
         source=source,
-        wording=wording,
+        wording=str(wording),
         policy_version=current_policy_version(),
         reference=reference[:200],
         by=by,
@@ -101,8 +113,48 @@ def consent_record(*, email, purpose, action, source, wording, user=None, refere
         state.granted, state.pending_confirmation = True, False
     else:
         state.granted, state.pending_confirmation = False, False
+    if language:
+        state.language = language
     state.save()
     return event
+
+
+# -- the language of emails -----------------------------------------------------------
+
+
+def _shop_language(language):
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def email_languages(emails, purpose=None):
+    """{address: language its emails are written in}, from stored records, never from the
+    language active where the email is sent: the account's language (an account that
+    proved the address), else the language the address asked for `purpose` in, else the
+    one it last chose anything in, else the shop's default. Two queries, however many
+    addresses."""
+    from . import providers
+
+    emails = {normalise_email(e) for e in emails if e}
+    latest, for_purpose = {}, {}
+    states = Consent.objects.filter(email__in=emails).exclude(language="").order_by("updated_at", "pk")
+    for email, state_purpose, language in states.values_list("email", "purpose", "language"):
+        latest[email] = language
+        if state_purpose == purpose:
+            for_purpose[email] = language
+    languages = {e: for_purpose.get(e, latest.get(e)) for e in emails}
+    languages.update(providers.languages(emails))
+    return {e: _shop_language(languages[e]) for e in emails}
+
+
+def email_language(email, purpose=None):
+    """The language emails to one address are written in (see email_languages)."""
+    return email_languages([email], purpose)[normalise_email(email)]
+
+
+def in_language(language):
+    """Render an email in its recipient's language: links reversed inside it point at
+    that language's pages (/de/...)."""
+    return translation.override(_shop_language(language))
 
 
 def consent_granted(email, purpose):
@@ -110,17 +162,24 @@ def consent_granted(email, purpose):
 
 
 ALERTS_OPTIN_SALT = "privacy.confirm-alerts"
-ALERTS_OPTIN_WORDING = (
+ALERTS_OPTIN_WORDING = gettext_lazy(
     "Email me the alerts I ask for (new recordings, performers, back in stock). (We will email you a link to confirm.)"
 )
+
+
+NO_MORE_WORDING = {
+    Purpose.PROMO_EMAIL: gettext_lazy("No more offers by email."),
+    Purpose.POSTAL: gettext_lazy("No more offers by post."),
+    Purpose.ALERTS: gettext_lazy("No more alerts by email."),
+}
 
 
 @dataclass(frozen=True)
 class _DoubleOptIn:
     salt: str
     link: str
-    wording: str
-    subject: str
+    wording: object  # lazy: the page's language
+    subject: object
     template: str
 
 
@@ -130,32 +189,37 @@ DOUBLE_OPT_IN = {
         OPTIN_SALT,
         "privacy:confirm_optin",
         PROMO_OPTIN_WORDING,
-        "Please confirm: offers from Arkiv by email",
+        gettext_lazy("Please confirm: offers from Arkiv by email"),
         "privacy/email/confirm_optin.txt",
     ),
     Purpose.ALERTS: _DoubleOptIn(
         ALERTS_OPTIN_SALT,
         "privacy:confirm_alerts",
         ALERTS_OPTIN_WORDING,
-        "Please confirm: alerts from Arkiv by email",
+        gettext_lazy("Please confirm: alerts from Arkiv by email"),
         "privacy/email/confirm_alerts.txt",
     ),
 }
 
 
-def promo_optin_request(*, email, source, user=None, reference=""):
+def promo_optin_request(*, email, source, user=None, reference="", language=None):
     """A ticked 'offers by email' box: log the request and email a confirmation link.
     Nothing counts until the link is followed (double opt-in). The email advertises nothing."""
-    return optin_request(email=email, purpose=Purpose.PROMO_EMAIL, source=source, user=user, reference=reference)
+    return optin_request(
+        email=email, purpose=Purpose.PROMO_EMAIL, source=source, user=user, reference=reference, language=language
+    )
 
 
-def optin_request(*, email, purpose, source, user=None, reference=""):
+def optin_request(*, email, purpose, source, user=None, reference="", language=None):
     """Ask for a double opt-in purpose (offers or alerts by email): log the request and
     email a confirmation link, at most one while one waits (OPTIN_CONFIRMATION_RESEND_HOURS).
     Nothing counts until the link's button is pressed; minors and suppressed addresses
-    get nothing. The email advertises nothing."""
+    get nothing. The email advertises nothing. `language` is that of the page the box
+    was ticked on (by default the one active for the request): it is stored with the
+    request, and the confirmation is written in it."""
     kind = DOUBLE_OPT_IN[purpose]
     email = normalise_email(email)
+    language = _shop_language(language or translation.get_language())
     if consent_granted(email, purpose) or is_minor(email) or is_suppressed(email):
         return None
     link_waiting = _optin_link_sent_lately(email, purpose)
@@ -167,14 +231,16 @@ def optin_request(*, email, purpose, source, user=None, reference=""):
         wording=kind.wording,
         user=user,
         reference=reference,
+        language=language,
     )
     if link_waiting:
         # The box is on forms anyone may send for any address (checkout): the link already
         # in the inbox still works, and a stranger's inbox is not flooded with more.
         return event
     token = signing.TimestampSigner(salt=kind.salt).sign(f"{_link_key(email)}.{event.pk}")
-    link = site_url(kind.link, token)
-    message = templated_email(kind.subject, kind.template, {"link": link}, email)
+    with in_language(email_language(email, purpose)):
+        link = site_url(kind.link, token)
+        message = templated_email(str(kind.subject), kind.template, {"link": link}, email)
     message.send()
     return event
 
@@ -231,6 +297,7 @@ def optin_confirm(*, token, purpose):
             source=Source.CONFIRMATION_LINK,
             wording=DOUBLE_OPT_IN[purpose].wording,
             reference=f"request {request_id}",
+            language=translation.get_language(),
         )
     return email
 
@@ -256,7 +323,8 @@ def consent_withdraw(*, email, purpose, source, wording, user=None, reference=""
 
 def offer_choices_set(*, email, wanted, source, user=None):
     """Apply a customer's ticked boxes: stop what is unticked; start postal at once and
-    email only after its confirmation link (double opt-in)."""
+    email only after its confirmation link (double opt-in). The log keeps the wording in
+    the language of the page the boxes were on."""
     for purpose in Purpose.values:
         if purpose not in wanted:
             consent_withdraw(
@@ -264,7 +332,7 @@ def offer_choices_set(*, email, wanted, source, user=None):
                 purpose=purpose,
                 source=source,
                 user=user,
-                wording=f"No more {Purpose(purpose).label.lower()}.",
+                wording=NO_MORE_WORDING[purpose],
             )
         elif consent_granted(email, purpose):
             continue
@@ -276,8 +344,9 @@ def offer_choices_set(*, email, wanted, source, user=None):
                 purpose=purpose,
                 action=ConsentEvent.Action.GRANTED,
                 source=source,
-                wording="Yes, send me offers by post.",
+                wording=gettext_lazy("Yes, send me offers by post."),
                 user=user,
+                language=translation.get_language(),
             )
 
 
@@ -396,6 +465,7 @@ def checkout_record(*, order_number, email, statement, user=None):
             wording=POSTAL_DEFAULT_WORDING,
             user=user,
             reference=order_number,
+            language=translation.get_language(),
         )
     if statement.promo_email:
         promo_optin_request(email=email, source=Source.CHECKOUT, user=user, reference=order_number)

@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.mail import EmailMessage
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -20,16 +22,14 @@ from .models import Alert, Consent, PolicyDocument, Purpose, Source
 
 
 def _policy_page(request, kind, document):
+    """A policy version in the page's language: its translation, or its English text
+    with a note saying so when it has none."""
     archive = PolicyDocument.objects.filter(kind=kind, published_at__isnull=False).order_by("-version")
-    return render(
-        request,
-        "privacy/policy.html",
-        {
-            "document": document,
-            "archive": list(archive),
-            "current": services.current_policy(kind),
-        },
-    )
+    context = {"document": document, "archive": list(archive), "current": services.current_policy(kind)}
+    if document is not None:
+        title, body, shown = services.policy_in_language(document, get_language())
+        context |= {"title": title, "body": body, "shown_language": shown, "untranslated": shown != get_language()}
+    return render(request, "privacy/policy.html", context)
 
 
 @require_GET
@@ -61,12 +61,12 @@ def contact(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         EmailMessage(
-            subject=f"Question from {data['name']}",
+            subject=f"Question from {data['name']}",  # for staff: not translated
             body=data["message"],
             to=[settings.ARKIV_FEEDBACK_EMAIL],
             reply_to=[data["email"]],
         ).send()
-        messages.success(request, "Thank you. We have your message and will answer by email.")
+        messages.success(request, _("Thank you. We have your message and will answer by email."))
         return redirect("privacy:contact")
     return render(request, "privacy/contact.html", {"form": form})
 
@@ -165,9 +165,9 @@ def alert_subscribe(request):
     own = services.proven_email(request.user) if request.user.is_authenticated else None
     if not email and not own:
         if request.user.is_authenticated:
-            messages.error(request, "Confirm your email address first: then you can have alerts with one press.")
+            messages.error(request, _("Confirm your email address first: then you can have alerts with one press."))
         else:
-            messages.error(request, "Give your email address to receive this alert.")
+            messages.error(request, _("Give your email address to receive this alert."))
         return redirect(_target_page(target))
     email = email or own
     mine = own is not None and normalise_email(email) == own
@@ -184,12 +184,15 @@ def alert_subscribe(request):
             messages.error(request, str(refused))
             return redirect(_target_page(target))
     if mine and services.consent_granted(email, Purpose.ALERTS):
-        messages.success(request, "Alert saved. We will email you when there is news.")
+        messages.success(request, _("Alert saved. We will email you when there is news."))
     else:
         messages.success(
             request,
-            f"Thank you. Unless {email} already receives our alerts, we have emailed it a link to confirm: "
-            "nothing is sent before that.",
+            _(
+                "Thank you. Unless %(email)s already receives our alerts, we have emailed it a link to confirm: "
+                "nothing is sent before that."
+            )
+            % {"email": email},
         )
     return redirect(_target_page(target))
 
@@ -215,7 +218,7 @@ def account_alerts(request):
 def account_alert_remove(request, alert_id):
     email = services.proven_email(request.user)
     if email and alerts.alert_remove(email=email, alert_id=alert_id):
-        messages.success(request, "Alert removed.")
+        messages.success(request, _("Alert removed."))
     return redirect("privacy:account_alerts")
 
 
@@ -232,7 +235,7 @@ def unsubscribe(request, token):
         return render(request, "privacy/link_invalid.html", status=400)
     if request.method == "POST":
         services.consent_withdraw(
-            email=email, purpose=Purpose.PROMO_EMAIL, source=Source.UNSUBSCRIBE, wording="Unsubscribe (one click)"
+            email=email, purpose=Purpose.PROMO_EMAIL, source=Source.UNSUBSCRIBE, wording=_("Unsubscribe (one click)")
         )
         return render(request, "privacy/unsubscribed.html", {"email": email, "token": token})
     return render(request, "privacy/unsubscribe.html", {"email": email, "token": token})
@@ -246,11 +249,11 @@ def account_privacy(request):
     email = services.proven_email(request.user)
     if request.method == "POST":
         if email is None:
-            messages.error(request, "Confirm your email address first: then you can choose the offers it receives.")
+            messages.error(request, _("Confirm your email address first: then you can choose the offers it receives."))
             return redirect("privacy:account")
         wanted = {p for p in Purpose.values if request.POST.get(p) == "on"}
         services.offer_choices_set(email=email, wanted=wanted, source=Source.ACCOUNT, user=request.user)
-        messages.success(request, "Your choices are saved.")
+        messages.success(request, _("Your choices are saved."))
         return redirect("privacy:account")
     context = {"proven": email is not None}
     if email is not None:
@@ -290,11 +293,11 @@ def delete_account(request):
             else:
                 logout(request)
                 messages.success(
-                    request, "Your account is deleted. We keep only what tax law requires for past orders."
+                    request, _("Your account is deleted. We keep only what tax law requires for past orders.")
                 )
                 return redirect("catalog:home")
         else:
-            error = "That is not your password."
+            error = _("That is not your password.")
     status = 200
     if request.method == "POST" and (error or blockers):
         status = 409 if blockers else 400
