@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
+from django.utils import formats, timezone, translation
 
 from orders import emails, returns
 from orders.models import Order, OrderEmail, ReturnReason
@@ -222,6 +222,12 @@ def test_the_german_order_page_shows_status_tracking_and_returns_in_german(
     assert '<p class="lead" id="order-status">Versandt</p>' in page
     assert "Versandt mit DHL, Sendungsnummer <strong>JD1</strong>." in page
     assert ">Artikel zurücksenden</a>" in page and "Möglich bis" in page
+    order.refresh_from_db()
+    with translation.override("de"):
+        german_date = formats.date_format(timezone.localtime(returns.return_deadline(order)), "j. F Y")
+    assert f"Möglich bis {german_date}." in page
+    history = re.findall(r"<li>(\d\d\.\d\d\.\d{4}, \d\d:\d\d): ", page)  # 05.03.2026, 14:30
+    assert history, "the status history gives its dates as German readers write them"
 
 
 def test_the_german_cart_reads_as_many_queries_as_the_english_one(client, records):
