@@ -7,6 +7,7 @@ import datetime
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from arkiv.addresses import normalise_email
 
@@ -17,8 +18,8 @@ from .models import Order, OrderEmail, ReturnRequest, Status, WishlistItem
 _PAID = [Status.AUTHORISED, Status.SHIPPED, Status.PARTIALLY_REFUNDED, Status.REFUNDED, Status.CANCELLED]
 # Orders the shop still owes something on: erasing their details would lose the parcel or the payment.
 _IN_PROGRESS = {
-    Status.PENDING_PAYMENT: "Order {number} is awaiting payment.",
-    Status.AUTHORISED: "Order {number} is paid and not yet shipped.",
+    Status.PENDING_PAYMENT: _("Order %(number)s is awaiting payment."),
+    Status.AUTHORISED: _("Order %(number)s is paid and not yet shipped."),
 }
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postcode", "region", "country")
 
@@ -119,7 +120,7 @@ def personal_data(email, user):
 
 def blocking_erasure(email, user):
     in_progress = _orders_of(email, user).filter(status__in=list(_IN_PROGRESS)).order_by("created_at")
-    return [_IN_PROGRESS[o.status].format(number=o.number) for o in in_progress]
+    return [_IN_PROGRESS[o.status] % {"number": o.number} for o in in_progress]
 
 
 def erase(email, user):

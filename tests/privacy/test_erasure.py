@@ -165,3 +165,12 @@ def test_erasure_drops_mail_still_waiting_for_the_person_and_their_failed_sign_i
     services.account_erase(user=customer)
     assert [m.to_addresses for m in Message.objects.all()] == [["robert@example.com"]]
     assert not AccessAttempt.objects.filter(username=EMAIL).exists()
+
+
+def test_the_german_page_says_in_german_which_order_stops_the_erasure(client, customer):
+    order = place(customer)
+    order_transition(order, Status.AUTHORISED)
+
+    page = client.get("/de/account/privacy/delete/").content.decode()
+
+    assert f"Die Bestellung {order.number} ist bezahlt und noch nicht versandt." in page
