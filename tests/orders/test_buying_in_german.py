@@ -98,7 +98,7 @@ def test_german_checkout_errors_are_whole_german_sentences_in_the_summary_and_on
     response = checkout_in_german(client, records[:1], billing_postcode="ABC", shipping_method="standard")
     page = response.content.decode()
     assert response.status_code == 200 and not Order.objects.exists()
-    assert "Bei Ihren Angaben gibt es ein Problem" in page
+    assert "Bei Ihrer Eingabe gibt es ein Problem" in page
     expected = "Geben Sie eine Postleitzahl ein, wie sie in diesem Land (Deutschland) geschrieben wird (zum Beispiel"
     assert expected in response.context["form"].errors["billing_postcode"][0]
     assert f"Rechnungsadresse: Postleitzahl: {expected}" in page
@@ -116,7 +116,7 @@ def test_a_us_state_missing_is_named_in_a_german_sentence(client, records):
         shipping_country="US",
     )
     assert response.context["form"].errors["shipping_region"] == [
-        "Dieses Feld ist erforderlich. Eine Adresse in diesem Land (Vereinigte Staaten von Amerika) braucht einen "
+        "Dieses Feld ist zwingend erforderlich. Eine Adresse in diesem Land (Vereinigte Staaten von Amerika) braucht einen "
         "Bundesstaat."
     ]
 
