@@ -586,7 +586,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
 class ShippingZoneForm(forms.ModelForm):
     class Meta:
         model = ShippingZone
-        fields = ["name", "countries", "rest_of_world", "position"]
+        fields = ["name", "name_de", "countries", "rest_of_world", "position"]
 
     def clean_countries(self):
         # A destination has one price: a country listed in two zones would be ambiguous.
@@ -619,7 +619,7 @@ class ShippingZoneAdmin(admin.ModelAdmin):
     page read these rows as they are saved."""
 
     form = ShippingZoneForm
-    list_display = ["name", "destinations", "rates", "position"]
+    list_display = ["name", "name_de", "destinations", "rates", "position"]
     list_editable = ["position"]
     inlines = [ShippingRateInline]
 

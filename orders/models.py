@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -40,6 +41,9 @@ class ShippingZone(models.Model):
     zone lists (the one "rest of the world" zone)."""
 
     name = models.CharField(max_length=100, unique=True)
+    name_de = models.CharField(
+        "German name", max_length=100, blank=True, help_text="The name on German pages; blank shows the name above."
+    )
     countries = CountryField(multiple=True, blank=True, help_text="Destinations in this zone.")
     rest_of_world = models.BooleanField(
         default=False, help_text="Every destination that no other zone lists. Only one zone may say so."
@@ -56,6 +60,11 @@ class ShippingZone(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def shown_name(self):
+        """The zone's name in the current language."""
+        return self.name_de if self.name_de and get_language() == "de" else self.name
 
 
 class ShippingRate(models.Model):

@@ -11,6 +11,7 @@ EU = ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "H
 EU += ["LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"]
 BEFORE_ZONES = [("standard", "4.95", "60.00"), ("express", "12.95", None)]
 REST_OF_WORLD = [("standard", "14.95", None), ("express", "29.95", None)]
+GERMAN_NAMES = {"Domestic": "Inland", "European Union": "Europäische Union", "Rest of the world": "Übrige Welt"}
 
 
 def create_default_zones(zone_model, rate_model, home):
@@ -21,10 +22,15 @@ def create_default_zones(zone_model, rate_model, home):
         ("European Union", [code for code in EU if code != home], False, BEFORE_ZONES),
         ("Rest of the world", [], True, REST_OF_WORLD),
     ]
+    # German names, once zones have them (the migration that created zones ran before).
+    named = any(field.name == "name_de" for field in zone_model._meta.get_fields())
     for position, (name, countries, rest_of_world, rates) in enumerate(zones):
         if zone_model.objects.filter(name=name).exists():
             continue
-        zone = zone_model.objects.create(name=name, countries=countries, rest_of_world=rest_of_world, position=position)
+        extra = {"name_de": GERMAN_NAMES[name]} if named else {}
+        zone = zone_model.objects.create(
+            name=name, countries=countries, rest_of_world=rest_of_world, position=position, **extra
+        )
         for method, price, free_from in rates:
             rate_model.objects.create(
                 zone=zone, method=method, price=Decimal(price), free_from=Decimal(free_from) if free_from else None

@@ -167,3 +167,11 @@ def test_the_navigation_and_footer_follow_the_pages_language(client):
     assert 'href="/de/composers/">Komponisten</a>' in german and ">Versandkosten</a>" in german
     assert 'href="/composers/">Composers</a>' in english and ">Shipping costs</a>" in english
     assert 'href="/composers/">Composers</a>' in english_again
+
+
+def test_the_shipping_page_names_each_zone_in_the_pages_language(client):
+    english = client.get("/shipping/").content.decode()
+    german = client.get("/de/shipping/").content.decode()
+
+    assert ">European Union</h2>" in english and ">Rest of the world</h2>" in english
+    assert ">Europäische Union</h2>" in german and ">Übrige Welt</h2>" in german

@@ -116,8 +116,8 @@ def test_a_us_state_missing_is_named_in_a_german_sentence(client, records):
         shipping_country="US",
     )
     assert response.context["form"].errors["shipping_region"] == [
-        "Dieses Feld ist zwingend erforderlich. Eine Adresse in diesem Land (Vereinigte Staaten von Amerika) braucht einen "
-        "Bundesstaat."
+        "Dieses Feld ist zwingend erforderlich. "
+        "Eine Adresse in diesem Land (Vereinigte Staaten von Amerika) braucht einen Bundesstaat."
     ]
 
 
