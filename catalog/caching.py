@@ -53,7 +53,7 @@ PAGE_TTL = 300
 
 def _page_key(request):
     digest = hashlib.blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
-    return f"catalog:page:v2:{digest}"
+    return f"catalog:page:v3:{digest}"
 
 
 def _tags(request):
@@ -116,8 +116,8 @@ def _fresh_entry(keys, page_key, found):
 
 
 def _hit_response(request, entry, status="hit"):
-    _, content, content_type, headers = entry
-    response = HttpResponse(personal.fill_in(request, content), content_type=content_type)
+    _, content, content_type, headers, spots = entry
+    response = HttpResponse(personal.fill_in(request, content, spots), content_type=content_type)
     for header, value in headers:
         response[header] = value
     if settings.PAGE_CACHE_STATUS_HEADER:  # the benchmark counts hits (bench/settings.py)
@@ -148,7 +148,7 @@ def cached_page(view):
         shared = personal.placeholders(response.content)
         # What the view itself set (anything the middleware adds is added to a hit too).
         headers = tuple((h, v) for h, v in response.items() if h.lower() not in {"content-type", "content-length"})
-        entry = (versions, shared, response["Content-Type"], headers)
+        entry = (versions, shared, response["Content-Type"], headers, personal.spots(shared))
         if not response.cookies and not touched:
             cache.set(page_key, entry, PAGE_TTL)
             _learn(request, tags)
@@ -181,6 +181,19 @@ VIEW_ONLY_MIDDLEWARE = {
     "django_ratelimit.middleware.RatelimitMiddleware",
     "axes.middleware.AxesMiddleware",
 }
+# Middleware whose work on a hit is nothing at all when the visitor sends no session
+# cookie: the session middleware only loads a session, and saves or expires one, when
+# something reads it, and nothing on the hit path does then (fill_in shows the parts of
+# a visitor without a session; the CSRF secret is in its cookie, not the session); the
+# user and the messages are read only from that session; a page is private only when
+# the session was read. tests/catalog/test_cheap_cache_hit.py compares such a hit's
+# headers and cookies with a fresh render's.
+NO_SESSION_NOOP_MIDDLEWARE = {
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "arkiv.middleware.PrivatePagesMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+}
 
 
 class SharedPageMiddleware:
@@ -189,30 +202,38 @@ class SharedPageMiddleware:
     middleware that shapes a response (the session and its cookie, CSRF and its cookie,
     the host check, no-store for personal pages, messages, X-Frame-Options, and, being
     outside this one, the security, CSP and Permissions-Policy headers), so a hit carries
-    exactly the headers and cookies the full stack would give. When sessions are read
-    from the page cache's own store (one Redis), the visitor's session comes in the same
-    round trip as the page. A miss, or a path not yet known as a cached page, goes on
-    through the whole stack as before."""
+    exactly the headers and cookies the full stack would give. A visitor without a
+    session cookie (most of them, and every crawler) skips the middleware that would do
+    nothing for them (NO_SESSION_NOOP_MIDDLEWARE). When sessions are read from the page
+    cache's own store (one Redis), the visitor's session comes in the same round trip as
+    the page. A miss, or a path not yet known as a cached page, goes on through the whole
+    stack as before."""
 
     def __init__(self, get_response):
         self.get_response = get_response
         self.sessions = _sessions_read_with_pages()
         path = f"{__name__}.{type(self).__name__}"
+        below = [name for name in settings.MIDDLEWARE[settings.MIDDLEWARE.index(path) + 1 :]]
+        self.serve_hit = self._chain([name for name in below if name not in VIEW_ONLY_MIDDLEWARE])
+        # With the CSRF secret kept in the session, a visitor without one gets a session.
+        skip = VIEW_ONLY_MIDDLEWARE | (set() if settings.CSRF_USE_SESSIONS else NO_SESSION_NOOP_MIDDLEWARE)
+        self.serve_sessionless_hit = self._chain([name for name in below if name not in skip])
+
+    def _chain(self, names):
         handler = convert_exception_to_response(self._serve)
-        for name in reversed(settings.MIDDLEWARE[settings.MIDDLEWARE.index(path) + 1 :]):
-            if name in VIEW_ONLY_MIDDLEWARE:
-                continue
+        for name in reversed(names):
             try:
                 handler = convert_exception_to_response(import_string(name)(handler))
             except MiddlewareNotUsed:
                 continue
-        self.serve_hit = handler
+        return handler
 
     def __call__(self, request):
         tags = _tags_by_url.get(request.get_full_path()) if request.method == "GET" else None
         if tags is None:
             return self.get_response(request)
-        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME) if self.sessions else None
+        cookies = request.COOKIES
+        session_key = cookies.get(settings.SESSION_COOKIE_NAME) if self.sessions else None
         if session_key and not (session_key.isascii() and session_key.isalnum() and len(session_key) <= 64):
             session_key = None  # not a key the shop ever made: the session middleware sorts it out
         session_cache_key = self.sessions.KEY_PREFIX + session_key if session_key else None
@@ -222,6 +243,8 @@ class SharedPageMiddleware:
             request._shared_page_lookup = lookup
             return self.get_response(request)
         request._shared_page_entry = entry
+        if settings.SESSION_COOKIE_NAME not in cookies:
+            return self.serve_sessionless_hit(request)
         if session_key is None:
             return self.serve_hit(request)
         with self.sessions.prefetched(session_key, lookup[2].get(session_cache_key)):

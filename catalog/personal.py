@@ -6,7 +6,8 @@ each; fill_in() renders them for the visitor at hand on every request. Each part
 template of its own in templates/includes/, rendered from what the visitor's session
 holds (the cart count and signed-in name the header shows, and the flash messages): no
 query, and none of the layout's context processors. A part that shows nothing of the
-person (a cart count, "Sign in", no message) is rendered once per process and reused."""
+person (a cart count, "Sign in", no message) is rendered once per process and reused.
+Where each placeholder is in the body is found once, when the page is stored (spots)."""
 
 import os
 import re
@@ -34,6 +35,15 @@ def placeholders(content):
     """The shared body: the CSRF token of a shared render becomes a placeholder (the
     other parts already are)."""
     return _CSRF_VALUE.sub(rb"\1" + _CSRF_PLACEHOLDER + rb"\2", content)
+
+
+_SPOT = re.compile(b"|".join(re.escape(marker) for marker in [*PARTS, _CSRF_PLACEHOLDER]))
+
+
+def spots(shared):
+    """Where each placeholder is in a shared body, stored with it: filling in a page then
+    copies the body once, instead of searching it for each part."""
+    return tuple((match.start(), match.end(), match.group()) for match in _SPOT.finditer(shared))
 
 
 # The session key accounts.views keeps the signed-in name under (as the layout's
@@ -120,13 +130,24 @@ def csrf_token(request):
     return mask + cipher
 
 
-def fill_in(request, content):
-    """This visitor's page from the shared body."""
-    markers = [marker for marker in PARTS if marker in content]
-    if markers:
-        values = _visitor_values(request) if settings.SESSION_COOKIE_NAME in request.COOKIES else _NOBODY
-        for marker in markers:
-            content = content.replace(marker, _part(marker, values))
-    if _CSRF_PLACEHOLDER in content:
-        content = content.replace(_CSRF_PLACEHOLDER, csrf_token(request).encode())
-    return content
+def fill_in(request, content, where):
+    """This visitor's page from the shared body and where its placeholders are (spots)."""
+    if not where:
+        return content
+    body = memoryview(content)
+    pieces, done, shown = [], 0, {}
+    values = None
+    for start, end, marker in where:
+        part = shown.get(marker)
+        if part is None:
+            if marker == _CSRF_PLACEHOLDER:
+                part = csrf_token(request).encode()
+            else:
+                if values is None:
+                    values = _visitor_values(request) if settings.SESSION_COOKIE_NAME in request.COOKIES else _NOBODY
+                part = _part(marker, values)
+            shown[marker] = part
+        pieces += (body[done:start], part)
+        done = end
+    pieces.append(body[done:])
+    return b"".join(pieces)

@@ -42,3 +42,72 @@ def test_a_token_that_is_not_the_visitors_own_is_refused_on_a_cached_page():
     response = visitor.post("/cart/add/", {"offer": offer.pk, "quantity": 1, "csrfmiddlewaretoken": token})
 
     assert response.status_code == 403
+
+
+def answer(client, url, **headers):
+    """Status, headers (without the request id, new on every answer) and cookies
+    (without their expiry time) of one answer."""
+    response = client.get(url, **headers)
+    seen = {name.lower(): value for name, value in response.items() if name.lower() != "x-request-id"}
+    cookies = {
+        name: {key: value for key, value in morsel.items() if key != "expires" and value}
+        for name, morsel in response.cookies.items()
+    }
+    return response.status_code, seen, cookies
+
+
+def fresh_and_cached(url, client_for, **headers):
+    from django.core.cache import cache
+
+    cache.clear()
+    fresh = answer(client_for(), url, **headers)
+    cached = answer(client_for(), url, **headers)
+    return fresh, cached
+
+
+def test_a_german_page_from_the_cache_says_its_language_as_a_fresh_render_does():
+    url = "/de" + OfferFactory(stock=5).release.get_absolute_url()
+
+    fresh, cached = fresh_and_cached(url, Client)
+
+    assert cached == fresh
+    assert cached[1]["content-language"] == "de"
+    assert "Accept-Language" not in cached[1].get("vary", "")  # the address alone decides
+
+
+def test_a_browser_preferring_german_gets_the_english_page_it_asked_for_from_the_cache_too():
+    url = OfferFactory(stock=5).release.get_absolute_url()
+
+    fresh, cached = fresh_and_cached(url, Client, HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9")
+
+    assert cached == fresh
+    assert cached[1]["content-language"] == "en-gb"
+    assert "Accept-Language" in cached[1]["vary"]
+
+
+def test_a_visitor_without_a_session_cookie_gets_a_cached_page_with_a_fresh_renders_headers_and_no_session():
+    url = OfferFactory(stock=5).release.get_absolute_url()
+
+    def with_csrf_cookie_only():
+        client = Client()
+        client.cookies["csrftoken"] = "A" * 32
+        return client
+
+    for client_for in (Client, with_csrf_cookie_only):
+        fresh, cached = fresh_and_cached(url, client_for)
+        assert cached == fresh
+        assert set(cached[2]) == {"csrftoken"}  # no session started, the CSRF cookie renewed
+        assert "Cookie" in cached[1]["vary"] and "cache-control" not in cached[1]
+
+
+def test_a_visitor_with_an_expired_session_gets_a_cached_page_with_a_fresh_renders_headers():
+    url = OfferFactory(stock=5).release.get_absolute_url()
+
+    def with_expired_session():
+        client = Client()
+        client.cookies["sessionid"] = "x" * 32  # no such session any more
+        return client
+
+    fresh, cached = fresh_and_cached(url, with_expired_session)
+
+    assert cached == fresh
