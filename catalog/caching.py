@@ -83,28 +83,33 @@ def _render_shared(view, request, args, kwargs):
     return response, touched
 
 
-# URLs (path and query, as the page key) of cached pages and their groups, learnt as
-# each page is first served through its view, so that SharedPageMiddleware can find a
-# page without resolving the URL. A URL's groups never change (a list page's groups
-# depend on its ?format= and ?page=, hence the query); the table is only bounded.
-_tags_by_url = {}
+# URLs (path and query, as the page key) of cached pages and the cache keys of their
+# versions and page, learnt as each page is first served through its view, so that
+# SharedPageMiddleware can find a page without resolving the URL or working out its keys.
+# A URL's groups never change (a list page's groups depend on its ?format= and ?page=,
+# hence the query); the table is only bounded.
+_keys_by_url = {}
 _MAX_KNOWN_URLS = 50_000
 
 
-def _learn(request, tags):
+def _keys(request, tags):
+    """The version keys of the page's groups and its page key."""
+    return (CATALOG_VERSION_KEY, *(version_key(tag) for tag in tags)), _page_key(request)
+
+
+def _learn(request, keys):
     """Remember a URL that has a cached page (only those: a URL that is not found
     teaches nothing)."""
-    if len(_tags_by_url) >= _MAX_KNOWN_URLS:
-        _tags_by_url.clear()
-    _tags_by_url[request.get_full_path()] = tuple(tags)
+    if len(_keys_by_url) >= _MAX_KNOWN_URLS:
+        _keys_by_url.clear()
+    _keys_by_url[request.get_full_path()] = keys
 
 
-def _lookup(request, tags, *also):
+def _lookup(keys, *also):
     """The version keys, page key and what the cache holds of them (and of any other
     keys asked for), in one round trip."""
-    keys = [CATALOG_VERSION_KEY, *(version_key(tag) for tag in tags)]
-    page_key = _page_key(request)
-    return keys, page_key, cache.get_many([*keys, page_key, *also])
+    versions, page_key = keys
+    return versions, page_key, cache.get_many([*versions, page_key, *also])
 
 
 def _fresh_entry(keys, page_key, found):
@@ -132,12 +137,12 @@ def cached_page(view):
     def wrapper(request, *args, **kwargs):
         if request.method != "GET":
             return view(request, *args, **kwargs)
-        tags = _tags(request)
+        known = _keys(request, _tags(request))
         # SharedPageMiddleware already looked and found no fresh page: no second look.
-        keys, page_key, found = getattr(request, "_shared_page_lookup", None) or _lookup(request, tags)
+        keys, page_key, found = getattr(request, "_shared_page_lookup", None) or _lookup(known)
         entry = _fresh_entry(keys, page_key, found)
         if entry is not None:
-            _learn(request, tags)
+            _learn(request, known)
             return _hit_response(request, entry)
 
         current = versions_for(keys)
@@ -151,7 +156,7 @@ def cached_page(view):
         entry = (versions, shared, response["Content-Type"], headers, personal.spots(shared))
         if not response.cookies and not touched:
             cache.set(page_key, entry, PAGE_TTL)
-            _learn(request, tags)
+            _learn(request, known)
         filled = _hit_response(request, entry, status="miss")
         filled.cookies = response.cookies
         return filled
@@ -229,15 +234,15 @@ class SharedPageMiddleware:
         return handler
 
     def __call__(self, request):
-        tags = _tags_by_url.get(request.get_full_path()) if request.method == "GET" else None
-        if tags is None:
+        known = _keys_by_url.get(request.get_full_path()) if request.method == "GET" else None
+        if known is None:
             return self.get_response(request)
         cookies = request.COOKIES
         session_key = cookies.get(settings.SESSION_COOKIE_NAME) if self.sessions else None
         if session_key and not (session_key.isascii() and session_key.isalnum() and len(session_key) <= 64):
             session_key = None  # not a key the shop ever made: the session middleware sorts it out
         session_cache_key = self.sessions.KEY_PREFIX + session_key if session_key else None
-        lookup = _lookup(request, tags, *filter(None, [session_cache_key]))
+        lookup = _lookup(known, *filter(None, [session_cache_key]))
         entry = _fresh_entry(*lookup)
         if entry is None:
             request._shared_page_lookup = lookup

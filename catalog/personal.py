@@ -81,12 +81,12 @@ def _render(marker, context):
     return get_template(PARTS[marker]).template.render(Context(context)).encode()
 
 
-def _part(marker, values):
+def _part(marker, values, locale):
     name = _SHOWS[marker]
     value = values[name]
     if value and name != "cart_count":
         return _render(marker, values)  # a name or a message: this visitor's own
-    key = (marker, value or None, get_script_prefix(), get_language())
+    key = (marker, value or None, *locale)
     part = _impersonal.get(key)
     if part is None:
         if len(_impersonal) >= 1000:
@@ -136,7 +136,7 @@ def fill_in(request, content, where):
         return content
     body = memoryview(content)
     pieces, done, shown = [], 0, {}
-    values = None
+    values = locale = None
     for start, end, marker in where:
         part = shown.get(marker)
         if part is None:
@@ -145,7 +145,8 @@ def fill_in(request, content, where):
             else:
                 if values is None:
                     values = _visitor_values(request) if settings.SESSION_COOKIE_NAME in request.COOKIES else _NOBODY
-                part = _part(marker, values)
+                    locale = (get_script_prefix(), get_language())
+                part = _part(marker, values, locale)
             shown[marker] = part
         pieces += (body[done:start], part)
         done = end
