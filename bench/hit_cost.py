@@ -5,7 +5,7 @@ cart), with the per-process cache or, with --redis, the shared Redis cache; and 
 cProfile of the anonymous hit without cookies (what wrk sends) with --profile.
 
     python bench/hit_cost.py [--requests 20000] [--redis] [--profile] [--top 30]
-                             [--sort cumulative] [--only "hello world,..."]
+                             [--sort cumulative] [--only "hello world;..."]
 
 Uses DATABASE_URL or var/bench-100k.sqlite3 (make bench loads it; --sqlite-path),
 REDIS_URL or a redis-server of its own with --redis. CPU time of this process (the
@@ -37,7 +37,15 @@ def parse_args(argv=None):
     parser.add_argument("--profile", action="store_true", help="cProfile of the anonymous hit")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="tottime", help="cProfile order: tottime or cumulative")
-    parser.add_argument("--only", default="", help="comma-separated case names to measure (default all)")
+    parser.add_argument("--only", default="", help="case names to measure, separated by ; (default all)")
+    parser.add_argument(
+        "--middleware", action="store_true", help="what each middleware adds to hello world (a request no cache serves)"
+    )
+    parser.add_argument(
+        "--i18n",
+        action="store_true",
+        help="what the language middleware cost a hit (each variant a handler of its own)",
+    )
     return parser.parse_args(argv)
 
 
@@ -103,7 +111,7 @@ def measure(label, page, args):
     call = wsgi_caller(app)
     caches["default"].clear()
     measured = cases(call, page)
-    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    only = {name.strip() for name in args.only.split(";") if name.strip()}
     figures = {name: microseconds(case, args.requests) for name, case in measured.items() if not only or name in only}
     hello = figures.get("hello world")
     print(f"\n{label}: microseconds per request, {args.requests:,} requests each")
@@ -111,7 +119,7 @@ def measure(label, page, args):
         ratio = f"   hello world / this: {hello / us:.2f}" if hello else ""
         print(f"  {name:32} {us:8.1f} us{ratio}")
     if args.profile:
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)
         anonymous = measured["hit, anonymous, no cookie"]
         profiler.enable()
         for _ in range(args.requests):
@@ -121,6 +129,72 @@ def measure(label, page, args):
         stats = pstats.Stats(profiler, stream=out)
         stats.sort_stats(args.sort).print_stats(args.top)
         print(out.getvalue())
+
+
+def i18n_costs(page, args):
+    """An anonymous hit (CSRF cookie, Accept-Language: de) through handlers whose only
+    difference is the language middleware: none, Django's LocaleMiddleware, the shop's
+    (arkiv.i18n.LocaleMiddleware), and each with BrowserLanguageMiddleware."""
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test.utils import override_settings
+
+    ours, django_s, browser = (
+        "arkiv.i18n.LocaleMiddleware",
+        "django.middleware.locale.LocaleMiddleware",
+        "arkiv.i18n.BrowserLanguageMiddleware",
+    )
+    base = [name for name in settings.MIDDLEWARE if name not in {ours, django_s, browser}]
+    session = base.index("django.contrib.sessions.middleware.SessionMiddleware")
+    shared = base.index("catalog.caching.SharedPageMiddleware")
+
+    def stack(locale, with_browser):
+        names = list(base)
+        if locale:
+            names.insert(session + 1, locale)
+        if with_browser:
+            names.insert(shared, browser)
+        return names
+
+    variants = {
+        "no language middleware": stack(None, False),
+        "Django's LocaleMiddleware": stack(django_s, False),
+        "arkiv.i18n.LocaleMiddleware": stack(ours, False),
+        "Django's + BrowserLanguage": stack(django_s, True),
+        "arkiv's + BrowserLanguage": stack(ours, True),
+    }
+    print(f"  the language middleware on a hit (Accept-Language: de), {args.requests:,} requests each:")
+    figures = {}
+    for name, middleware in variants.items():
+        with override_settings(MIDDLEWARE=middleware):
+            call = wsgi_caller(WSGIHandler())
+            cookie = "; ".join(v.split(";")[0] for k, v in call(page)[1] if k.lower() == "set-cookie")
+            _, headers, _ = call(page, cookie)
+            assert dict(headers).get("X-Page-Cache") == "hit", name
+            figures[name] = microseconds(
+                lambda call=call, cookie=cookie: call(page, cookie, HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9"),
+                args.requests,
+            )
+    for name, us in figures.items():
+        print(f"    {name:32} {us:8.1f} us   {us - figures['no language middleware']:+6.1f} us")
+
+
+def middleware_costs(args):
+    """Hello world through the first N middleware, for each N: what each middleware adds
+    to a request it passes on (the ones before the page cache do the same on a hit)."""
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test.utils import override_settings
+
+    print(f"  each middleware on hello world (with those before it), {args.requests:,} requests each:")
+    previous = None
+    for count in range(len(settings.MIDDLEWARE) + 1):
+        with override_settings(MIDDLEWARE=settings.MIDDLEWARE[:count]):
+            call = wsgi_caller(WSGIHandler())
+            us = microseconds(lambda call=call: call("/bench/hello/"), args.requests)
+        name = settings.MIDDLEWARE[count - 1] if count else "(no middleware)"
+        print(f"    {name:60} {us:8.1f} us" + (f"   {us - previous:+6.1f} us" if previous is not None else ""))
+        previous = us
 
 
 def main(argv=None):
@@ -145,6 +219,10 @@ def main(argv=None):
         page = pages()["release"]
         backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
         measure(f"{backend} page cache, page {page}", page, args)
+        if args.i18n:
+            i18n_costs(page, args)
+        if args.middleware:
+            middleware_costs(args)
 
 
 if __name__ == "__main__":
