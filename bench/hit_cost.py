@@ -1,16 +1,20 @@
 """What one cached catalog page costs in-process: microseconds per request through the
-WSGI application for a hello-world view and for cache hits (anonymous with no cookie,
-anonymous with the CSRF cookie a second page view sends, a German page, a visitor with a
-cart), with the per-process cache or, with --redis, the shared Redis cache; and a
-cProfile of the anonymous hit without cookies (what wrk sends) with --profile.
+WSGI application for a hello-world view and for cache hits (anonymous with no cookie, as
+wrk sends it; with the CSRF cookie a second page view sends; a German page; a browser
+preferring German on an English page), with the per-process cache or, with --redis, the
+shared Redis cache. --profile: a cProfile of the hit without cookies. --i18n: the hit
+through handlers that differ only in the language middleware. --middleware: what each
+middleware adds to hello world (the ones before the page cache add the same to a hit).
 
     python bench/hit_cost.py [--requests 20000] [--redis] [--profile] [--top 30]
-                             [--sort cumulative] [--only "hello world;..."]
+                             [--sort cumulative] [--only "hello world;..."] [--i18n]
+                             [--middleware]
 
 Uses DATABASE_URL or var/bench-100k.sqlite3 (make bench loads it; --sqlite-path),
 REDIS_URL or a redis-server of its own with --redis. CPU time of this process (the
-least of 5 rounds), so time spent waiting for Redis is not in it: compare figures of
-one run. Prints figures; passes or fails nothing."""
+least of 5 rounds), steadier than wall time on a busy machine; with Redis it includes
+the kernel's share of each round trip but not Redis's own work. Compare figures of one
+run. Prints figures; passes or fails nothing."""
 
 import argparse
 import contextlib
