@@ -218,7 +218,7 @@ class SharedPageMiddleware:
         self.get_response = get_response
         self.sessions = _sessions_read_with_pages()
         path = f"{__name__}.{type(self).__name__}"
-        below = [name for name in settings.MIDDLEWARE[settings.MIDDLEWARE.index(path) + 1 :]]
+        below = settings.MIDDLEWARE[settings.MIDDLEWARE.index(path) + 1 :]
         self.serve_hit = self._chain([name for name in below if name not in VIEW_ONLY_MIDDLEWARE])
         # With the CSRF secret kept in the session, a visitor without one gets a session.
         skip = VIEW_ONLY_MIDDLEWARE | (set() if settings.CSRF_USE_SESSIONS else NO_SESSION_NOOP_MIDDLEWARE)
