@@ -111,3 +111,24 @@ def test_a_visitor_with_an_expired_session_gets_a_cached_page_with_a_fresh_rende
     fresh, cached = fresh_and_cached(url, with_expired_session)
 
     assert cached == fresh
+
+
+def test_the_form_tokens_of_cached_pages_draw_every_letter_and_digit_evenly():
+    """The token is a secret masked with random letters and digits: any character
+    favoured over another would make tokens easier to guess."""
+    from collections import Counter
+
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS
+    from django.test import RequestFactory
+
+    from catalog.personal import csrf_token
+
+    factory = RequestFactory()
+    counts = Counter()
+    for _ in range(1000):
+        counts.update(csrf_token(factory.get("/")))  # a new secret and a new mask each
+
+    expected = 1000 * 64 / len(CSRF_ALLOWED_CHARS)  # about 1032, give or take 32
+    assert set(counts) == set(CSRF_ALLOWED_CHARS)
+    # Within 4.5 standard deviations; a character drawn a quarter more often is not.
+    assert all(abs(n - expected) < 145 for n in counts.values()), counts.most_common(3)
