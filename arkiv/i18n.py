@@ -9,8 +9,11 @@ in the language switch sticks for as long as the visitor follows the shop's link
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.http import HttpResponseRedirect
+from django.middleware import locale
 from django.urls import translate_url
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language, get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
@@ -55,6 +58,34 @@ class BrowserLanguageMiddleware:
         else:
             response = self.get_response(request)
         patch_vary_headers(response, ("Accept-Language", "Referer"))
+        return response
+
+
+class LocaleMiddleware(locale.LocaleMiddleware):
+    """Django's LocaleMiddleware, without the work whose answer the shop's URLs already
+    give. With the default language unprefixed (prefix_default_language=False), Django
+    takes the language from the path or else uses LANGUAGE_CODE, after also reading the
+    language cookie and parsing Accept-Language only to set them aside; on a cached page
+    that was a good part of the whole answer's cost. The language is taken from the path
+    once, so the response is shaped as Django shapes it (Vary: Accept-Language on
+    unprefixed pages, Content-Language) without a second look. Any other URLconf is left
+    to Django."""
+
+    def process_request(self, request):
+        used, prefixed_default = is_language_prefix_patterns_used(getattr(request, "urlconf", settings.ROOT_URLCONF))
+        if not used or prefixed_default:
+            return super().process_request(request)
+        request._language_from_path = translation.get_language_from_path(request.path_info)
+        translation.activate(request._language_from_path or settings.LANGUAGE_CODE)
+        request.LANGUAGE_CODE = translation.get_language()
+
+    def process_response(self, request, response):
+        if not hasattr(request, "_language_from_path"):
+            return super().process_response(request, response)
+        # Django's redirect of a 404 to a prefixed URL is for prefixed default languages only.
+        if request._language_from_path is None:
+            patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
         return response
 
 

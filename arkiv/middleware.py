@@ -39,8 +39,9 @@ class RejectNulBytesMiddleware:
 
     @staticmethod
     def _carries_nul(request):
-        # request.path ends with path_info, so one check covers both.
-        if NUL in request.path or _has_nul(request.GET):
+        # request.path ends with path_info, so one check covers both. Without a query
+        # string there is no query to parse (most requests, every cached page's visitor).
+        if NUL in request.path or (request.META.get("QUERY_STRING") and _has_nul(request.GET)):
             return True
         if any(NUL in key or NUL in value for key, value in request.COOKIES.items()):
             return True

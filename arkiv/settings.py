@@ -79,8 +79,9 @@ MIDDLEWARE = [
     "arkiv.i18n.BrowserLanguageMiddleware",
     "catalog.caching.SharedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # The language of a page is the one its address names (/de/...), never a cookie.
-    "django.middleware.locale.LocaleMiddleware",
+    # The language of a page is the one its address names (/de/...), never a cookie
+    # (Django's LocaleMiddleware without its cookie and Accept-Language look, arkiv/i18n.py).
+    "arkiv.i18n.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

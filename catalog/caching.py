@@ -53,7 +53,7 @@ PAGE_TTL = 300
 
 def _page_key(request):
     digest = hashlib.blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
-    return f"catalog:page:v2:{digest}"
+    return f"catalog:page:v3:{digest}"
 
 
 def _tags(request):
@@ -83,28 +83,33 @@ def _render_shared(view, request, args, kwargs):
     return response, touched
 
 
-# URLs (path and query, as the page key) of cached pages and their groups, learnt as
-# each page is first served through its view, so that SharedPageMiddleware can find a
-# page without resolving the URL. A URL's groups never change (a list page's groups
-# depend on its ?format= and ?page=, hence the query); the table is only bounded.
-_tags_by_url = {}
+# URLs (path and query, as the page key) of cached pages and the cache keys of their
+# versions and page, learnt as each page is first served through its view, so that
+# SharedPageMiddleware can find a page without resolving the URL or working out its keys.
+# A URL's groups never change (a list page's groups depend on its ?format= and ?page=,
+# hence the query); the table is only bounded.
+_keys_by_url = {}
 _MAX_KNOWN_URLS = 50_000
 
 
-def _learn(request, tags):
+def _keys(request, tags):
+    """The version keys of the page's groups and its page key."""
+    return (CATALOG_VERSION_KEY, *(version_key(tag) for tag in tags)), _page_key(request)
+
+
+def _learn(request, keys):
     """Remember a URL that has a cached page (only those: a URL that is not found
     teaches nothing)."""
-    if len(_tags_by_url) >= _MAX_KNOWN_URLS:
-        _tags_by_url.clear()
-    _tags_by_url[request.get_full_path()] = tuple(tags)
+    if len(_keys_by_url) >= _MAX_KNOWN_URLS:
+        _keys_by_url.clear()
+    _keys_by_url[request.get_full_path()] = keys
 
 
-def _lookup(request, tags, *also):
+def _lookup(keys, *also):
     """The version keys, page key and what the cache holds of them (and of any other
     keys asked for), in one round trip."""
-    keys = [CATALOG_VERSION_KEY, *(version_key(tag) for tag in tags)]
-    page_key = _page_key(request)
-    return keys, page_key, cache.get_many([*keys, page_key, *also])
+    versions, page_key = keys
+    return versions, page_key, cache.get_many([*versions, page_key, *also])
 
 
 def _fresh_entry(keys, page_key, found):
@@ -116,8 +121,8 @@ def _fresh_entry(keys, page_key, found):
 
 
 def _hit_response(request, entry, status="hit"):
-    _, content, content_type, headers = entry
-    response = HttpResponse(personal.fill_in(request, content), content_type=content_type)
+    _, content, content_type, headers, spots = entry
+    response = HttpResponse(personal.fill_in(request, content, spots), content_type=content_type)
     for header, value in headers:
         response[header] = value
     if settings.PAGE_CACHE_STATUS_HEADER:  # the benchmark counts hits (bench/settings.py)
@@ -132,12 +137,12 @@ def cached_page(view):
     def wrapper(request, *args, **kwargs):
         if request.method != "GET":
             return view(request, *args, **kwargs)
-        tags = _tags(request)
+        known = _keys(request, _tags(request))
         # SharedPageMiddleware already looked and found no fresh page: no second look.
-        keys, page_key, found = getattr(request, "_shared_page_lookup", None) or _lookup(request, tags)
+        keys, page_key, found = getattr(request, "_shared_page_lookup", None) or _lookup(known)
         entry = _fresh_entry(keys, page_key, found)
         if entry is not None:
-            _learn(request, tags)
+            _learn(request, known)
             return _hit_response(request, entry)
 
         current = versions_for(keys)
@@ -148,10 +153,10 @@ def cached_page(view):
         shared = personal.placeholders(response.content)
         # What the view itself set (anything the middleware adds is added to a hit too).
         headers = tuple((h, v) for h, v in response.items() if h.lower() not in {"content-type", "content-length"})
-        entry = (versions, shared, response["Content-Type"], headers)
+        entry = (versions, shared, response["Content-Type"], headers, personal.spots(shared))
         if not response.cookies and not touched:
             cache.set(page_key, entry, PAGE_TTL)
-            _learn(request, tags)
+            _learn(request, known)
         filled = _hit_response(request, entry, status="miss")
         filled.cookies = response.cookies
         return filled
@@ -181,6 +186,19 @@ VIEW_ONLY_MIDDLEWARE = {
     "django_ratelimit.middleware.RatelimitMiddleware",
     "axes.middleware.AxesMiddleware",
 }
+# Middleware whose work on a hit is nothing at all when the visitor sends no session
+# cookie: the session middleware only loads a session, and saves or expires one, when
+# something reads it, and nothing on the hit path does then (fill_in shows the parts of
+# a visitor without a session; the CSRF secret is in its cookie, not the session); the
+# user and the messages are read only from that session; a page is private only when
+# the session was read. tests/catalog/test_cheap_cache_hit.py compares such a hit's
+# headers and cookies with a fresh render's.
+NO_SESSION_NOOP_MIDDLEWARE = {
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "arkiv.middleware.PrivatePagesMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+}
 
 
 class SharedPageMiddleware:
@@ -189,39 +207,49 @@ class SharedPageMiddleware:
     middleware that shapes a response (the session and its cookie, CSRF and its cookie,
     the host check, no-store for personal pages, messages, X-Frame-Options, and, being
     outside this one, the security, CSP and Permissions-Policy headers), so a hit carries
-    exactly the headers and cookies the full stack would give. When sessions are read
-    from the page cache's own store (one Redis), the visitor's session comes in the same
-    round trip as the page. A miss, or a path not yet known as a cached page, goes on
-    through the whole stack as before."""
+    exactly the headers and cookies the full stack would give. A visitor without a
+    session cookie (most of them, and every crawler) skips the middleware that would do
+    nothing for them (NO_SESSION_NOOP_MIDDLEWARE). When sessions are read from the page
+    cache's own store (one Redis), the visitor's session comes in the same round trip as
+    the page. A miss, or a path not yet known as a cached page, goes on through the whole
+    stack as before."""
 
     def __init__(self, get_response):
         self.get_response = get_response
         self.sessions = _sessions_read_with_pages()
         path = f"{__name__}.{type(self).__name__}"
+        below = settings.MIDDLEWARE[settings.MIDDLEWARE.index(path) + 1 :]
+        self.serve_hit = self._chain([name for name in below if name not in VIEW_ONLY_MIDDLEWARE])
+        # With the CSRF secret kept in the session, a visitor without one gets a session.
+        skip = VIEW_ONLY_MIDDLEWARE | (set() if settings.CSRF_USE_SESSIONS else NO_SESSION_NOOP_MIDDLEWARE)
+        self.serve_sessionless_hit = self._chain([name for name in below if name not in skip])
+
+    def _chain(self, names):
         handler = convert_exception_to_response(self._serve)
-        for name in reversed(settings.MIDDLEWARE[settings.MIDDLEWARE.index(path) + 1 :]):
-            if name in VIEW_ONLY_MIDDLEWARE:
-                continue
+        for name in reversed(names):
             try:
                 handler = convert_exception_to_response(import_string(name)(handler))
             except MiddlewareNotUsed:
                 continue
-        self.serve_hit = handler
+        return handler
 
     def __call__(self, request):
-        tags = _tags_by_url.get(request.get_full_path()) if request.method == "GET" else None
-        if tags is None:
+        known = _keys_by_url.get(request.get_full_path()) if request.method == "GET" else None
+        if known is None:
             return self.get_response(request)
-        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME) if self.sessions else None
+        cookies = request.COOKIES
+        session_key = cookies.get(settings.SESSION_COOKIE_NAME) if self.sessions else None
         if session_key and not (session_key.isascii() and session_key.isalnum() and len(session_key) <= 64):
             session_key = None  # not a key the shop ever made: the session middleware sorts it out
         session_cache_key = self.sessions.KEY_PREFIX + session_key if session_key else None
-        lookup = _lookup(request, tags, *filter(None, [session_cache_key]))
+        lookup = _lookup(known, *filter(None, [session_cache_key]))
         entry = _fresh_entry(*lookup)
         if entry is None:
             request._shared_page_lookup = lookup
             return self.get_response(request)
         request._shared_page_entry = entry
+        if settings.SESSION_COOKIE_NAME not in cookies:
+            return self.serve_sessionless_hit(request)
         if session_key is None:
             return self.serve_hit(request)
         with self.sessions.prefetched(session_key, lookup[2].get(session_cache_key)):

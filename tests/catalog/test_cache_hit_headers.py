@@ -12,8 +12,9 @@ from tests.factories import OfferFactory
 
 pytestmark = pytest.mark.django_db
 
-# Differs between any two answers, hit or not.
-PER_REQUEST = {"x-request-id"}
+# Differs between any two answers, hit or not: the request id, and the Expires date of a
+# page no cache may keep (the time of the answer, so it changes when a second ticks over).
+PER_REQUEST = {"x-request-id", "expires"}
 
 
 def answer(client, url):
@@ -76,6 +77,7 @@ def test_a_hit_for_a_shopper_with_a_cart_carries_the_headers_of_a_fresh_render(c
     assert hit[:3] == miss[:3]
     _, headers, _, body = hit
     assert "no-store" in headers["cache-control"]  # a page read from a session with a cart
+    assert client.get(url).has_header("Expires")
     assert 'id="cart-count-badge">2<' in body
 
 
