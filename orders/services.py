@@ -19,7 +19,7 @@ from catalog.models import Offer
 from catalog.services import stock_moved
 from privacy import services as privacy
 
-from . import addresses, emails, gateway
+from . import addresses, emails, gateway, invoices, vat
 from .models import (
     Order,
     OrderLine,
@@ -214,6 +214,17 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
 
     subtotal = sum((offer.price * wanted[offer.pk].quantity for offer in offers), Decimal("0.00"))
     shipping = shipping_cost(checkout.shipping_method, subtotal, checkout.shipping.get("country"))
+    # Prices include VAT at the destination's rate on the day of the order (orders.vat).
+    try:
+        vat_rate = vat.vat_rate_for(checkout.shipping.get("country"), timezone.localdate())
+    except vat.VatRateMissing:
+        raise ShippingUnavailable(
+            _("We cannot take orders for delivery to %(country)s at the moment. Please write to %(email)s.")
+            % {
+                "country": addresses.country_name(checkout.shipping.get("country")),
+                "email": settings.ARKIV_SERVICE_EMAIL,
+            }
+        ) from None
     address = {f"billing_{k}": v for k, v in checkout.billing.items()} | {
         f"shipping_{k}": v for k, v in checkout.shipping.items()
     }
@@ -228,6 +239,8 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
                 subtotal=subtotal,
                 shipping_cost=shipping,
                 total=subtotal + shipping,
+                shipping_vat_rate=vat_rate,
+                shipping_vat=vat.vat_in(shipping, vat_rate),
                 checkout_token=checkout_token,
                 expires_at=timezone.now() + datetime.timedelta(minutes=settings.ORDER_PAYMENT_MINUTES),
                 **address,
@@ -250,6 +263,8 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
                 quantity=wanted[offer.pk].quantity,
                 made_to_order=offer.made_to_order,
                 lead_time_days=offer.lead_time_days,
+                vat_rate=vat_rate,
+                vat_amount=vat.vat_in(offer.price * wanted[offer.pk].quantity, vat_rate),
             )
             for offer in offers
         ]
@@ -423,6 +438,8 @@ def order_ship(order, *, carrier, tracking_number, by, token=None):
         locked.carrier, locked.tracking_number, locked.shipped_at = carrier, tracking_number, timezone.now()
         locked.save(update_fields=["amount_captured", "carrier", "tracking_number", "shipped_at"])
         order_transition(locked, Status.SHIPPED, by=by, note=f"{carrier} {tracking_number}")
+        # Captured money is invoiced in the same transaction: no capture without its invoice.
+        invoices.invoice_issue(locked)
     return _caller_sees(order, locked)
 
 
@@ -483,6 +500,11 @@ def order_refund(order, *, amount, by, lines=None, note="", token=None, refunded
         locked.save(update_fields=["amount_refunded"])
         for line, quantity in lines or []:
             OrderLine.objects.filter(pk=line.pk).update(quantity_refunded=F("quantity_refunded") + quantity)
+        invoices.credit_note_issue(
+            locked,
+            refund=PaymentAction.objects.get(token=token),
+            lines=[(current[line.pk], quantity) for line, quantity in lines or []],
+        )
         full = locked.amount_refunded >= locked.amount_captured
         order_transition(
             locked,
