@@ -658,24 +658,17 @@ class VatRateForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        country, valid_from, valid_to = data.get("country"), data.get("valid_from"), data.get("valid_to")
+        valid_from, valid_to = data.get("valid_from"), data.get("valid_to")
         if valid_from and valid_to and valid_to < valid_from:
             raise forms.ValidationError("The last day comes before the first.")
-        if (
-            country
-            and valid_from
-            and vat.rate_overlaps(
-                country=country, valid_from=valid_from, valid_to=valid_to, exclude_pk=self.instance.pk
-            )
-        ):
-            raise forms.ValidationError(
-                "Another rate for this country covers some of these days; end that one the day before this starts."
-            )
         return data
 
 
 @admin.register(VatRate)
 class VatRateAdmin(admin.ModelAdmin):
+    """Where two periods of a country overlap, the one that started last applies: enter a
+    temporary rate with its end date and the previous one resumes after it."""
+
     form = VatRateForm
     list_display = ["country", "rate", "valid_from", "valid_to", "applies"]
     list_filter = ["country"]

@@ -5,15 +5,15 @@
 - anywhere else: none (0 %, an export).
 
 Rates come from the staff-edited table (orders.VatRate), each valid from a date until
-an optional end date. A country the table has no row for at all falls back to the
-statutory standard rates below (as of 2026), which the first data migration also
-copies into the table: the shop never charges a destination 0 % by omission."""
+an optional end date; where two periods overlap, the later start wins. A country the
+table has no row for at all falls back to the statutory standard rates below (as of
+2026), which the first data migration also copies into the table: the shop never
+charges a taxed destination 0 % by omission."""
 
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Q
 
 CENT = Decimal("0.01")
 
@@ -74,6 +74,8 @@ def vat_rate_for(country, on=None):
     on = on or datetime.date.today()
     rows = list(VatRate.objects.filter(country=country).values_list("rate", "valid_from", "valid_to"))
     if rows:
+        # Where periods overlap, the one that started last applies: a temporary cut (say
+        # 16 % for six months) is one row with an end date, and the old rate resumes after.
         for rate, valid_from, valid_to in sorted(rows, key=lambda row: row[1], reverse=True):
             if valid_from <= on and (valid_to is None or on <= valid_to):
                 return rate
@@ -91,14 +93,3 @@ def vat_in(gross, rate):
     if not rate:
         return Decimal("0.00")
     return (gross * rate / (Decimal(100) + rate)).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def rate_overlaps(*, country, valid_from, valid_to, exclude_pk=None):
-    """Whether another row of the table for the country covers some of the same days."""
-    from .models import VatRate
-
-    others = VatRate.objects.filter(country=country).exclude(pk=exclude_pk)
-    overlapping = others.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
-    if valid_to is not None:
-        overlapping = overlapping.filter(valid_from__lte=valid_to)
-    return overlapping.exists()

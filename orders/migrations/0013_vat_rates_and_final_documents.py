@@ -18,7 +18,9 @@ RATES = {
     "IT": "22", "LT": "21", "LU": "17", "LV": "21", "MT": "18", "NL": "21", "PL": "23", "PT": "23",
     "RO": "21", "SE": "25", "SI": "22", "SK": "23",
 }  # fmt: skip
-SINCE = datetime.date(2026, 1, 1)
+# The rates in force when the table was made, entered as applying since 2000 so that an
+# order placed before then still finds one; staff add a row for any period that differed.
+SINCE = datetime.date(2000, 1, 1)
 
 
 def add_rates(apps, schema_editor):
