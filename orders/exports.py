@@ -20,6 +20,11 @@ REPORTS = {
 ZERO = Decimal("0.00")
 
 
+def _cents(amount):
+    # SQLite sums decimals in floating point: back to the cent they were stored with.
+    return (amount or ZERO).quantize(Decimal("0.01"))
+
+
 def _orders(start, end):
     yield [
         "order",
@@ -45,7 +50,7 @@ def _orders(start, end):
         Invoice.objects.filter(kind=Invoice.Kind.INVOICE, order__in=orders).values_list("order_id", "number")
     )
     for order in orders.iterator(chunk_size=2000):
-        vat = None if order.shipping_vat is None else (order.lines_vat or ZERO) + order.shipping_vat
+        vat = None if order.shipping_vat is None else _cents(order.lines_vat) + order.shipping_vat
         yield [
             order.number,
             order.created_at.date().isoformat(),
@@ -102,7 +107,7 @@ def _vat(start, end):
     table = defaultdict(lambda: {"invoice": [ZERO, ZERO], "credit_note": [ZERO, ZERO]})
     for row in sums:
         key = (row["invoice__destination_country"], row["invoice__currency"], row["vat_rate"])
-        table[key][row["invoice__kind"]] = [row["gross"] - row["vat"], row["vat"]]
+        table[key][row["invoice__kind"]] = [_cents(row["gross"]) - _cents(row["vat"]), _cents(row["vat"])]
     for (country, currency, rate), kinds in sorted(table.items()):
         (inet, ivat), (cnet, cvat) = kinds["invoice"], kinds["credit_note"]
         yield [country, currency, rate, inet, ivat, cnet, cvat, inet - cnet, ivat - cvat]
