@@ -53,6 +53,7 @@ def _document(order, kind, lines, *, corrects=None, refund=None):
         corrects=corrects,
         refund=refund,
         issued_at=now,
+        supplied_on=timezone.localdate(order.shipped_at or now),
         language=order.language,
         currency=order.currency,
         seller_name=settings.ARKIV_SELLER_NAME,

@@ -489,6 +489,7 @@ class Invoice(models.Model):
         PaymentAction, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_note"
     )
     issued_at = models.DateTimeField()
+    supplied_on = models.DateField(help_text="When the goods were supplied: the day the order shipped.")
     language = models.CharField(max_length=10)
     currency = models.CharField(max_length=3)
     seller_name = models.CharField(max_length=200)

@@ -84,6 +84,7 @@ def test_shipping_an_order_captures_it_and_issues_its_invoice_with_seller_buyer_
     order = shipped(packer)
     invoice = Invoice.objects.get()
     assert invoice.number == f"{YEAR}-000001" and invoice.kind == "invoice" and invoice.order == order
+    assert invoice.supplied_on == timezone.localdate(order.shipped_at)
     assert (invoice.seller_name, invoice.seller_vat_number) == ("Arkiv Music Ltd", "GB123456789")
     assert invoice.buyer_name == "Clara Schumann" and "04109 Leipzig" in invoice.buyer_address
     assert [(li.description, li.quantity, li.total, li.vat_rate, li.vat_amount) for li in invoice.lines.all()] == [
@@ -218,7 +219,7 @@ def test_an_order_placed_in_german_has_a_german_invoice(client, clara, payment_s
     order = order_ship(Order.objects.get(pk=order.pk), carrier="DHL", tracking_number="JD1", by=packer)
     html = client.get(f"/orders/{order.number}/invoices/{YEAR}-000001/").content.decode()
     assert f"Rechnung {YEAR}-000001" in html and "Rechnungsempfänger" in html and "Standard (3–5 Werktage)" in html
-    assert "56,95\xa0€" in html and "USt." in html
+    assert "56,95\xa0€" in html and "USt." in html and "Leistungsdatum" in html
     pdf = client.get(f"/orders/{order.number}/invoices/{YEAR}-000001/pdf/")
     assert f'filename="Rechnung-{YEAR}-000001.pdf"' in pdf["Content-Disposition"]
     note = order_refund(order, amount=Decimal("5.00"), by=packer).invoices.get(kind="credit_note")
