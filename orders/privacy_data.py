@@ -92,7 +92,7 @@ def _returns(order):
 
 
 def personal_data(email, user):
-    orders = _orders_of(email, user).prefetch_related("lines", "emails", "returns__lines__order_line")
+    orders = _orders_of(email, user).prefetch_related("lines", "emails", "returns__lines__order_line", "invoices")
     return {
         "wish_list": _wish_list(user),
         "orders": [
@@ -112,6 +112,15 @@ def personal_data(email, user):
                 ],
                 "emails_sent": [_email_sent(m) for m in o.emails.all()],
                 "returns": _returns(o),
+                "invoices": [
+                    {
+                        "number": d.number,
+                        "kind": d.get_kind_display(),
+                        "issued": d.issued_at.isoformat(),
+                        "total": str(d.total),
+                    }
+                    for d in o.invoices.all()
+                ],
             }
             for o in orders
         ],

@@ -13,8 +13,9 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
@@ -325,3 +326,37 @@ def test_an_order_shipped_before_invoices_existed_gets_its_invoice_when_refunded
     order_refund(order, amount=Decimal("5.00"), by=packer)
     assert sorted(Invoice.objects.values_list("kind", flat=True)) == ["credit_note", "invoice"]
     assert invoice_issue(order).number == f"{YEAR}-000002"  # the counter never goes back
+
+
+def test_orders_captured_before_invoices_existed_are_invoiced_once_by_the_command(payment_sandbox, packer):
+    old = shipped(packer)
+    InvoiceLine.objects.all()._raw_delete(InvoiceLine.objects.db)
+    Invoice.objects.all()._raw_delete(Invoice.objects.db)
+    paid()  # authorised, not captured: nothing to invoice yet
+    out = io.StringIO()
+    call_command("issue_missing_invoices", stdout=out)
+    call_command("issue_missing_invoices", stdout=out)
+    assert out.getvalue().splitlines() == ["1 invoice(s) issued.", "0 invoice(s) issued."]
+    assert list(Invoice.objects.values_list("order", flat=True)) == [old.pk]
+
+
+def test_the_data_download_lists_the_customers_invoices(client, clara, payment_sandbox, packer):
+    shipped(packer, customer=clara)
+    data = client.get("/account/privacy/my-data.json").json()
+    assert [(d["number"], d["kind"], d["total"]) for d in data["orders"][0]["invoices"]] == [
+        (f"{YEAR}-000001", "Invoice", "56.95")
+    ]
+
+
+def test_the_invoice_list_for_staff_takes_the_same_queries_for_one_invoice_or_five(payment_sandbox, packer):
+    """Guards the N+1 of each row's order link."""
+    staff = staff_client(packer)
+    shipped(packer)
+    with CaptureQueriesContext(connection) as one:
+        assert staff.get("/admin/orders/invoice/").status_code == 200
+    for _ in range(4):
+        shipped(packer)
+    with CaptureQueriesContext(connection) as five:
+        page = staff.get("/admin/orders/invoice/").content.decode()
+    assert f"{YEAR}-000005" in page
+    assert len(five) == len(one)
