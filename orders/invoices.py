@@ -73,13 +73,10 @@ def _document(order, kind, lines, *, corrects=None, refund=None):
     return document
 
 
-@transaction.atomic
-def invoice_issue(order):
-    """The order's invoice, issued now if it has none: its lines and shipping with the
-    VAT recorded at checkout. Call in the transaction that captures the payment."""
-    existing = Invoice.objects.filter(order=order, kind=Invoice.Kind.INVOICE).first()
-    if existing is not None:
-        return existing
+def invoice_lines(order):
+    """What the order's invoice will say, line by line (not saved): its lines and shipping
+    with the VAT recorded at checkout. Raises VatRateMissing if an order placed before VAT
+    was recorded has no rate for its day: worked out before any money moves."""
     rate = _destination_rate(order)
     lines = []
     for line in order.lines.all():
@@ -96,7 +93,6 @@ def invoice_issue(order):
             )
         )
     if order.shipping_cost:
-        shipping_rate = rate
         with translation.override(order.language):
             label = str(ShippingMethod(order.shipping_method).label)
         lines.append(
@@ -105,23 +101,33 @@ def invoice_issue(order):
                 quantity=1,
                 unit_price=order.shipping_cost,
                 total=order.shipping_cost,
-                vat_rate=shipping_rate,
+                vat_rate=rate,
                 vat_amount=order.shipping_vat
                 if order.shipping_vat is not None
-                else vat.vat_in(order.shipping_cost, shipping_rate),
+                else vat.vat_in(order.shipping_cost, rate),
             )
         )
-    return _document(order, Invoice.Kind.INVOICE, lines)
+    return lines
 
 
 @transaction.atomic
-def credit_note_issue(order, *, refund, lines=()):
-    """A credit note for one refund (a PaymentAction), referring to the order's invoice:
-    the refunded copies at their invoiced price and rate, and whatever the refund gave
-    beyond them (shipping, a goodwill amount) as one line at the order's rate. A refund
-    worth less than the copies it names is credited as that one amount. Call in the
-    transaction that records the refund."""
-    invoice = invoice_issue(order)
+def invoice_issue(order, *, lines=None):
+    """The order's invoice, issued now if it has none, with `lines` (from invoice_lines,
+    worked out before the capture) or its lines as they are. Call in the transaction
+    that captures the payment, after the capture: the year's counter stays locked only
+    for the database work, never during a call to the processor."""
+    existing = Invoice.objects.filter(order=order, kind=Invoice.Kind.INVOICE).first()
+    if existing is not None:
+        return existing
+    return _document(order, Invoice.Kind.INVOICE, invoice_lines(order) if lines is None else lines)
+
+
+def credit_note_lines(order, *, amount, lines=()):
+    """What a credit note for a refund of `amount` will say (not saved): the refunded
+    copies (`lines`: (order line, quantity) pairs) at their invoiced price and rate, and
+    whatever the refund gives beyond them (shipping, a goodwill amount) as one line at
+    the order's rate. A refund worth less than the copies it names is credited as that
+    one amount."""
     rate = _destination_rate(order)
     credited = []
     for line, quantity in lines:
@@ -137,9 +143,9 @@ def credit_note_issue(order, *, refund, lines=()):
                 vat_amount=vat.vat_in(total, line_rate),
             )
         )
-    remainder = refund.amount - sum((line.total for line in credited), Decimal("0.00"))
+    remainder = amount - sum((line.total for line in credited), Decimal("0.00"))
     if remainder < 0:
-        credited, remainder = [], refund.amount
+        credited, remainder = [], amount
     if remainder > 0:
         with translation.override(order.language):
             label = _("Refund on order %(number)s") % {"number": order.number}
@@ -153,7 +159,16 @@ def credit_note_issue(order, *, refund, lines=()):
                 vat_amount=vat.vat_in(remainder, rate),
             )
         )
-    return _document(order, Invoice.Kind.CREDIT_NOTE, credited, corrects=invoice, refund=refund)
+    return credited
+
+
+@transaction.atomic
+def credit_note_issue(order, *, refund, lines):
+    """A credit note for one refund (a PaymentAction) with `lines` (from
+    credit_note_lines), referring to the order's invoice. Call in the transaction that
+    records the refund."""
+    invoice = invoice_issue(order)
+    return _document(order, Invoice.Kind.CREDIT_NOTE, lines, corrects=invoice, refund=refund)
 
 
 # -- showing a document -----------------------------------------------------------------

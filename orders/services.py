@@ -412,6 +412,13 @@ def _move_money(order, kind, amount, *, token, by, call):
     PaymentAction.objects.create(order=order, token=token, kind=kind, amount=amount, idempotency_key=key, by=by)
 
 
+def _before_money_moves(work, nothing):
+    try:
+        return work()
+    except vat.VatRateMissing as exc:
+        raise OrderError(f"{exc} Add it in the VAT rates table. {nothing}") from None
+
+
 def _caller_sees(original, locked):
     if original is not locked:
         original.refresh_from_db()
@@ -426,6 +433,9 @@ def order_ship(order, *, carrier, tracking_number, by, token=None):
         locked = _lock_for_action(order, token=token, kind=PaymentAction.Kind.CAPTURE)
         if locked.status != Status.AUTHORISED:
             raise _refusal(locked, "Only paid orders can be shipped", "Nothing was captured.")
+        # What the invoice will say is settled before money moves: if it cannot be (no
+        # VAT rate for an old order's day), nothing is captured.
+        invoice = _before_money_moves(lambda: invoices.invoice_lines(locked), "Nothing was captured.")
         _move_money(
             locked,
             PaymentAction.Kind.CAPTURE,
@@ -439,7 +449,7 @@ def order_ship(order, *, carrier, tracking_number, by, token=None):
         locked.save(update_fields=["amount_captured", "carrier", "tracking_number", "shipped_at"])
         order_transition(locked, Status.SHIPPED, by=by, note=f"{carrier} {tracking_number}")
         # Captured money is invoiced in the same transaction: no capture without its invoice.
-        invoices.invoice_issue(locked)
+        invoices.invoice_issue(locked, lines=invoice)
     return _caller_sees(order, locked)
 
 
@@ -488,6 +498,15 @@ def order_refund(order, *, amount, by, lines=None, note="", token=None, refunded
             fresh = current.get(line.pk)
             if fresh is None or fresh.quantity_refunded + quantity > fresh.quantity:
                 raise OrderError(f"{line.title}: that many copies cannot be refunded any more.")
+        credited = _before_money_moves(
+            lambda: invoices.credit_note_lines(
+                locked, amount=amount, lines=[(current[line.pk], quantity) for line, quantity in lines or []]
+            ),
+            "Nothing was refunded.",
+        )
+        if not locked.invoices.exists():
+            # Shipped before invoices were issued at capture: invoiced now, before the refund.
+            invoices.invoice_issue(locked)
         _move_money(
             locked,
             PaymentAction.Kind.REFUND,
@@ -500,11 +519,7 @@ def order_refund(order, *, amount, by, lines=None, note="", token=None, refunded
         locked.save(update_fields=["amount_refunded"])
         for line, quantity in lines or []:
             OrderLine.objects.filter(pk=line.pk).update(quantity_refunded=F("quantity_refunded") + quantity)
-        invoices.credit_note_issue(
-            locked,
-            refund=PaymentAction.objects.get(token=token),
-            lines=[(current[line.pk], quantity) for line, quantity in lines or []],
-        )
+        invoices.credit_note_issue(locked, refund=PaymentAction.objects.get(token=token), lines=credited)
         full = locked.amount_refunded >= locked.amount_captured
         order_transition(
             locked,

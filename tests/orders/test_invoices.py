@@ -22,9 +22,9 @@ from accounts.models import User
 from orders import returns
 from orders.cart import CartLine
 from orders.invoices import invoice_issue
-from orders.models import DocumentCounter, FinalDocumentError, Invoice, InvoiceLine, Order, OrderLine
+from orders.models import DocumentCounter, FinalDocumentError, Invoice, InvoiceLine, Order, OrderLine, VatRate
 from orders.privacy_data import purge
-from orders.services import order_place, order_refund, order_ship, order_start_payment, payment_sync
+from orders.services import OrderError, order_place, order_refund, order_ship, order_start_payment, payment_sync
 from privacy import services as privacy
 from tests.factories import OfferFactory, ReleaseFactory, checkout_details
 from tests.orders.helpers import pay, staff_client
@@ -360,3 +360,15 @@ def test_the_invoice_list_for_staff_takes_the_same_queries_for_one_invoice_or_fi
         page = staff.get("/admin/orders/invoice/").content.decode()
     assert f"{YEAR}-000005" in page
     assert len(five) == len(one)
+
+
+def test_an_old_order_whose_vat_cannot_be_worked_out_is_not_captured(payment_sandbox, packer):
+    order = paid()
+    # Placed before VAT was recorded, and no rate in the table covers its day.
+    OrderLine.objects.filter(order=order).update(vat_rate=None, vat_amount=None)
+    Order.objects.filter(pk=order.pk).update(shipping_vat_rate=None, shipping_vat=None)
+    VatRate.objects.filter(country="DE").update(valid_from=datetime.date(2099, 1, 1))
+    with pytest.raises(OrderError, match="No VAT rate for DE .* Nothing was captured."):
+        order_ship(Order.objects.get(pk=order.pk), carrier="DHL", tracking_number="JD1", by=packer)
+    assert payment_sandbox.intents[order.payment_intent_id]["status"] == "requires_capture"
+    assert Order.objects.get(pk=order.pk).status == "authorised" and not Invoice.objects.exists()
