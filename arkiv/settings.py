@@ -364,6 +364,14 @@ ARKIV_CURRENCY = os.environ.get("ARKIV_CURRENCY", "EUR")
 # and the country the checkout form starts with. Zones and rates are edited in the admin.
 ARKIV_SHOP_COUNTRY = os.environ.get("ARKIV_SHOP_COUNTRY", "GB").upper()
 
+# --- Invoices ----------------------------------------------------------------------------
+# The seller as every invoice and credit note names it (copied onto each document when it
+# is issued). VAT rates are a table staff edit in the admin (orders.VatRate); the VAT
+# number is left off the documents while empty.
+ARKIV_SELLER_NAME = os.environ.get("ARKIV_SELLER_NAME", "Arkiv Music Ltd")
+ARKIV_SELLER_ADDRESS = os.environ.get("ARKIV_SELLER_ADDRESS", "1 Example Street\nLondon N1 1AA\nUnited Kingdom")
+ARKIV_SELLER_VAT_NUMBER = os.environ.get("ARKIV_SELLER_VAT_NUMBER", "")
+
 # Mail to service@ can arrive through Mailgun's inbound routing (django-anymail), posted
 # to /inbound/mailgun/inbound_mime/; the route is on only when its signing key is set.
 MAILGUN_WEBHOOK_SIGNING_KEY = os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", "")

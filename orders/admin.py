@@ -6,16 +6,20 @@ import uuid
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from . import addresses, emails, gateway, returns, services
+from . import addresses, emails, exports, gateway, invoices, returns, services, vat
 from .models import (
+    Invoice,
+    InvoiceLine,
     Order,
     OrderEmail,
     OrderLine,
@@ -27,6 +31,7 @@ from .models import (
     ShippingRate,
     ShippingZone,
     Status,
+    VatRate,
 )
 
 # Card authorisations lapse after about seven days; warn two days ahead.
@@ -641,3 +646,151 @@ class ShippingZoneAdmin(admin.ModelAdmin):
             + ("" if rate.active else " – off")
             for rate in zone.rates.all()
         )
+
+
+# -- VAT, invoices and credit notes ----------------------------------------------------------
+
+
+class VatRateForm(forms.ModelForm):
+    class Meta:
+        model = VatRate
+        fields = ["country", "rate", "valid_from", "valid_to"]
+
+    def clean(self):
+        data = super().clean()
+        valid_from, valid_to = data.get("valid_from"), data.get("valid_to")
+        if valid_from and valid_to and valid_to < valid_from:
+            raise forms.ValidationError("The last day comes before the first.")
+        return data
+
+
+@admin.register(VatRate)
+class VatRateAdmin(admin.ModelAdmin):
+    """Where two periods of a country overlap, the one that started last applies: enter a
+    temporary rate with its end date and the previous one resumes after it."""
+
+    form = VatRateForm
+    list_display = ["country", "rate", "valid_from", "valid_to", "applies"]
+    list_filter = ["country"]
+    ordering = ["country", "-valid_from"]
+
+    @admin.display(description="Charged on")
+    def applies(self, rate):
+        if str(rate.country) == settings.ARKIV_SHOP_COUNTRY:
+            return "domestic sales"
+        if str(rate.country) in vat.EU_COUNTRIES:
+            return "EU distance sales (one-stop shop)"
+        return "nothing: outside the EU, exports carry no VAT"
+
+
+def _document_links(document):
+    return format_html(
+        '<a href="{}">PDF</a> · <a href="{}">printable page</a>',
+        reverse("admin:orders_invoice_pdf", args=[document.pk]),
+        reverse("admin:orders_invoice_page", args=[document.pk]),
+    )
+
+
+class InvoiceInline(ReadOnlyInline):
+    model = Invoice
+    fk_name = "order"
+    fields = readonly_fields = ["number", "kind", "issued_at", "total", "total_vat", "download"]
+    verbose_name_plural = "invoices and credit notes"
+
+    @admin.display(description="Download")
+    def download(self, document):
+        return _document_links(document)
+
+
+OrderAdmin.inlines = [*OrderAdmin.inlines, InvoiceInline]
+
+
+class InvoiceLineInline(ReadOnlyInline):
+    model = InvoiceLine
+    fields = readonly_fields = ["description", "quantity", "unit_price", "vat_rate", "vat_amount", "total"]
+
+
+class ExportForm(forms.Form):
+    report = forms.ChoiceField(choices=list(exports.REPORTS.items()))
+    start = forms.DateField(label="First day", help_text="YYYY-MM-DD")
+    end = forms.DateField(label="Last day", help_text="YYYY-MM-DD, included")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise forms.ValidationError("The last day comes before the first.")
+        return data
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    """Issued documents, read only: they are written by capture and refunds, never by hand."""
+
+    list_display = ["number", "kind", "issued_at", "order_link", "buyer_name", "destination_country", "total"]
+    list_display += ["total_vat", "download"]
+    list_filter = ["kind", ("issued_at", admin.DateFieldListFilter), "destination_country"]
+    search_fields = ["number", "order__number", "buyer_name"]
+    date_hierarchy = "issued_at"
+    list_select_related = ["order"]
+    inlines = [InvoiceLineInline]
+    change_list_template = "admin/orders/invoice/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Order", ordering="order__number")
+    def order_link(self, document):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[document.order_id]), document.order
+        )
+
+    @admin.display(description="Download")
+    def download(self, document):
+        return _document_links(document)
+
+    def get_urls(self):
+        own = [
+            path("exports/", self.admin_site.admin_view(self.exports_view), name="orders_invoice_exports"),
+            path("<int:pk>/page/", self.admin_site.admin_view(self.page_view), name="orders_invoice_page"),
+            path("<int:pk>/pdf/", self.admin_site.admin_view(self.pdf_view), name="orders_invoice_pdf"),
+        ]
+        return own + super().get_urls()
+
+    def _document(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(Invoice.objects.select_related("order", "corrects"), pk=pk)
+
+    def page_view(self, request, pk):
+        return HttpResponse(invoices.document_html(self._document(request, pk)))
+
+    def pdf_view(self, request, pk):
+        document = self._document(request, pk)
+        response = HttpResponse(invoices.document_pdf(document), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{invoices.document_filename(document, "pdf")}"'
+        return response
+
+    def exports_view(self, request):
+        """The accountant's CSV for a period; the form again, with its errors, if it does not hold."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = ExportForm(request.GET if "download" in request.GET else None)
+        if form.is_valid():
+            report, start, end = (form.cleaned_data[k] for k in ("report", "start", "end"))
+            response = HttpResponse(content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="arkiv-{report}-{start}-{end}.csv"'
+            exports.write_csv(report, start, end, response)
+            return response
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": "Exports for the accountant",
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/orders/invoice/exports.html", context, status=400 if form.errors else 200)

@@ -166,6 +166,12 @@ class Order(models.Model):
     tracking_number = models.CharField(max_length=60, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # VAT contained in the shipping cost, at the destination's rate on the day the order
+    # was placed (orders.vat). Empty on orders placed before VAT was recorded: their
+    # invoice works it out at the rate in force on the order's date.
+    shipping_vat_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True, editable=False)
+    shipping_vat = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True, editable=False)
+
     class Meta:
         ordering = ["-created_at"]
         permissions = [
@@ -209,6 +215,10 @@ class OrderLine(models.Model):
     made_to_order = models.BooleanField(default=False)
     lead_time_days = models.PositiveSmallIntegerField(default=0)
     quantity_refunded = models.PositiveIntegerField(default=0)
+    # VAT in the line's total (unit price x quantity), at the rate of the order's
+    # destination; empty on orders placed before VAT was recorded (see Order.shipping_vat).
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    vat_amount = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
@@ -422,3 +432,137 @@ class ReturnLine(models.Model):
     @property
     def value(self):
         return self.order_line.unit_price * self.quantity
+
+
+# -- VAT, invoices and credit notes --------------------------------------------------------
+
+
+class VatRate(models.Model):
+    """A destination's VAT rate over a period (orders.vat says which destinations are taxed)."""
+
+    country = CountryField()
+    rate = models.DecimalField(max_digits=5, decimal_places=2, help_text="Per cent, e.g. 19.00.")
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True, help_text="Last day the rate applies; empty while in force.")
+
+    class Meta:
+        ordering = ["country", "-valid_from"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rate__gte=0) & Q(rate__lt=100), name="orders_vat_rate_in_range"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="orders_vat_rate_period_forward",
+            ),
+            models.UniqueConstraint(fields=["country", "valid_from"], name="orders_vat_rate_once_per_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.country} {self.rate} % from {self.valid_from}"
+
+
+class DocumentCounter(models.Model):
+    """The last number given to an invoice or credit note in a year. Its row is locked
+    while a document is issued, in the document's transaction: numbers run without gaps."""
+
+    kind = models.CharField(max_length=12)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "year"], name="orders_document_counter_once")]
+
+    def __str__(self):
+        return f"{self.kind} {self.year}: {self.last}"
+
+
+class FinalDocumentError(Exception):
+    """An issued invoice or credit note cannot be changed, nor removed before its time."""
+
+
+class Invoice(models.Model):
+    """An invoice for a captured order, or a credit note for a refund of one. Written once,
+    with everything it says copied in (seller, buyer, lines, rates), never changed after,
+    and kept until `retain_until` whatever happens to the order's personal data."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("Invoice")
+        CREDIT_NOTE = "credit_note", _("Credit note")
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    number = models.CharField(max_length=20, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="invoices")
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes", help_text="The invoice."
+    )
+    refund = models.OneToOneField(
+        PaymentAction, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_note"
+    )
+    issued_at = models.DateTimeField()
+    supplied_on = models.DateField(help_text="When the goods were supplied: the day the order shipped.")
+    language = models.CharField(max_length=10)
+    currency = models.CharField(max_length=3)
+    seller_name = models.CharField(max_length=200)
+    seller_address = models.TextField()
+    seller_vat_number = models.CharField(max_length=40, blank=True)
+    buyer_name = models.CharField(max_length=150)
+    buyer_address = models.TextField()
+    buyer_country = models.CharField(max_length=2)
+    destination_country = models.CharField(max_length=2, help_text="Where the goods went: decides the VAT.")
+    total = models.DecimalField(max_digits=10, decimal_places=2, help_text="Including VAT (a credit note's too).")
+    total_vat = models.DecimalField(max_digits=10, decimal_places=2)
+    retain_until = models.DateField()
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["invoice", "credit_note"]), name="orders_invoice_kind_valid"),
+            models.CheckConstraint(condition=Q(total__gte=0) & Q(total_vat__gte=0), name="orders_invoice_amounts"),
+            # A credit note corrects an invoice for one refund; an invoice corrects nothing.
+            models.CheckConstraint(
+                condition=Q(kind="invoice", corrects__isnull=True, refund__isnull=True)
+                | Q(kind="credit_note", corrects__isnull=False, refund__isnull=False),
+                name="orders_credit_note_refers_to_invoice",
+            ),
+            models.UniqueConstraint(fields=["order"], condition=Q(kind="invoice"), name="orders_one_invoice_per_order"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise FinalDocumentError(f"{self.number} is issued and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise FinalDocumentError(f"{self.number} is kept until {self.retain_until}.")
+
+    @property
+    def total_net(self):
+        return self.total - self.total_vat
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    description = models.CharField(max_length=300)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2, help_text="Including VAT.")
+    total = models.DecimalField(max_digits=10, decimal_places=2, help_text="Including VAT.")
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    vat_amount = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_invoice_line_quantity")]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.description}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise FinalDocumentError("An issued document's lines cannot be changed.")
+        super().save(*args, **kwargs)
+
+    @property
+    def net(self):
+        return self.total - self.vat_amount

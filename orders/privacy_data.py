@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from arkiv.addresses import normalise_email
 
 from . import emails
-from .models import Order, OrderEmail, ReturnRequest, Status, WishlistItem
+from .models import Invoice, Order, OrderEmail, ReturnRequest, Status, WishlistItem
 
 # Orders that never got paid carry no tax record and are not posting addresses.
 _PAID = [Status.AUTHORISED, Status.SHIPPED, Status.PARTIALLY_REFUNDED, Status.REFUNDED, Status.CANCELLED]
@@ -92,7 +92,7 @@ def _returns(order):
 
 
 def personal_data(email, user):
-    orders = _orders_of(email, user).prefetch_related("lines", "emails", "returns__lines__order_line")
+    orders = _orders_of(email, user).prefetch_related("lines", "emails", "returns__lines__order_line", "invoices")
     return {
         "wish_list": _wish_list(user),
         "orders": [
@@ -112,6 +112,15 @@ def personal_data(email, user):
                 ],
                 "emails_sent": [_email_sent(m) for m in o.emails.all()],
                 "returns": _returns(o),
+                "invoices": [
+                    {
+                        "number": d.number,
+                        "kind": d.get_kind_display(),
+                        "issued": d.issued_at.isoformat(),
+                        "total": str(d.total),
+                    }
+                    for d in o.invoices.all()
+                ],
             }
             for o in orders
         ],
@@ -149,5 +158,11 @@ def erase(email, user):
 
 
 def purge(today):
-    deleted, _ = Order.objects.filter(retain_until__lt=today).delete()
-    return deleted
+    """Delete what is past its retention date: invoices and credit notes first (each kept
+    until its own date, counted from when it was issued), then erased orders that no
+    longer have any."""
+    lapsed = Invoice.objects.filter(retain_until__lt=today)
+    notes, _ = lapsed.filter(kind=Invoice.Kind.CREDIT_NOTE).delete()
+    invoices, _ = lapsed.filter(kind=Invoice.Kind.INVOICE).exclude(credit_notes__isnull=False).delete()
+    orders, _ = Order.objects.filter(retain_until__lt=today, invoices__isnull=True).delete()
+    return notes + invoices + orders

@@ -19,7 +19,7 @@ from catalog.models import Offer
 from catalog.services import stock_moved
 from privacy import services as privacy
 
-from . import addresses, emails, gateway
+from . import addresses, emails, gateway, invoices, vat
 from .models import (
     Order,
     OrderLine,
@@ -214,6 +214,17 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
 
     subtotal = sum((offer.price * wanted[offer.pk].quantity for offer in offers), Decimal("0.00"))
     shipping = shipping_cost(checkout.shipping_method, subtotal, checkout.shipping.get("country"))
+    # Prices include VAT at the destination's rate on the day of the order (orders.vat).
+    try:
+        vat_rate = vat.vat_rate_for(checkout.shipping.get("country"), timezone.localdate())
+    except vat.VatRateMissing:
+        raise ShippingUnavailable(
+            _("We cannot take orders for delivery to %(country)s at the moment. Please write to %(email)s.")
+            % {
+                "country": addresses.country_name(checkout.shipping.get("country")),
+                "email": settings.ARKIV_SERVICE_EMAIL,
+            }
+        ) from None
     address = {f"billing_{k}": v for k, v in checkout.billing.items()} | {
         f"shipping_{k}": v for k, v in checkout.shipping.items()
     }
@@ -228,6 +239,8 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
                 subtotal=subtotal,
                 shipping_cost=shipping,
                 total=subtotal + shipping,
+                shipping_vat_rate=vat_rate,
+                shipping_vat=vat.vat_in(shipping, vat_rate),
                 checkout_token=checkout_token,
                 expires_at=timezone.now() + datetime.timedelta(minutes=settings.ORDER_PAYMENT_MINUTES),
                 **address,
@@ -250,6 +263,8 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
                 quantity=wanted[offer.pk].quantity,
                 made_to_order=offer.made_to_order,
                 lead_time_days=offer.lead_time_days,
+                vat_rate=vat_rate,
+                vat_amount=vat.vat_in(offer.price * wanted[offer.pk].quantity, vat_rate),
             )
             for offer in offers
         ]
@@ -397,6 +412,13 @@ def _move_money(order, kind, amount, *, token, by, call):
     PaymentAction.objects.create(order=order, token=token, kind=kind, amount=amount, idempotency_key=key, by=by)
 
 
+def _before_money_moves(work, nothing):
+    try:
+        return work()
+    except vat.VatRateMissing as exc:
+        raise OrderError(f"{exc} Add it in the VAT rates table. {nothing}") from None
+
+
 def _caller_sees(original, locked):
     if original is not locked:
         original.refresh_from_db()
@@ -411,6 +433,9 @@ def order_ship(order, *, carrier, tracking_number, by, token=None):
         locked = _lock_for_action(order, token=token, kind=PaymentAction.Kind.CAPTURE)
         if locked.status != Status.AUTHORISED:
             raise _refusal(locked, "Only paid orders can be shipped", "Nothing was captured.")
+        # What the invoice will say is settled before money moves: if it cannot be (no
+        # VAT rate for an old order's day), nothing is captured.
+        invoice = _before_money_moves(lambda: invoices.invoice_lines(locked), "Nothing was captured.")
         _move_money(
             locked,
             PaymentAction.Kind.CAPTURE,
@@ -423,6 +448,8 @@ def order_ship(order, *, carrier, tracking_number, by, token=None):
         locked.carrier, locked.tracking_number, locked.shipped_at = carrier, tracking_number, timezone.now()
         locked.save(update_fields=["amount_captured", "carrier", "tracking_number", "shipped_at"])
         order_transition(locked, Status.SHIPPED, by=by, note=f"{carrier} {tracking_number}")
+        # Captured money is invoiced in the same transaction: no capture without its invoice.
+        invoices.invoice_issue(locked, lines=invoice)
     return _caller_sees(order, locked)
 
 
@@ -471,6 +498,15 @@ def order_refund(order, *, amount, by, lines=None, note="", token=None, refunded
             fresh = current.get(line.pk)
             if fresh is None or fresh.quantity_refunded + quantity > fresh.quantity:
                 raise OrderError(f"{line.title}: that many copies cannot be refunded any more.")
+        credited = _before_money_moves(
+            lambda: invoices.credit_note_lines(
+                locked, amount=amount, lines=[(current[line.pk], quantity) for line, quantity in lines or []]
+            ),
+            "Nothing was refunded.",
+        )
+        if not locked.invoices.exists():
+            # Shipped before invoices were issued at capture: invoiced now, before the refund.
+            invoices.invoice_issue(locked)
         _move_money(
             locked,
             PaymentAction.Kind.REFUND,
@@ -483,6 +519,7 @@ def order_refund(order, *, amount, by, lines=None, note="", token=None, refunded
         locked.save(update_fields=["amount_refunded"])
         for line, quantity in lines or []:
             OrderLine.objects.filter(pk=line.pk).update(quantity_refunded=F("quantity_refunded") + quantity)
+        invoices.credit_note_issue(locked, refund=PaymentAction.objects.get(token=token), lines=credited)
         full = locked.amount_refunded >= locked.amount_captured
         order_transition(
             locked,

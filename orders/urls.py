@@ -16,6 +16,9 @@ urlpatterns = [
     path("orders/<str:number>/", views.order_detail, name="detail"),
     path("orders/<str:number>/paid/", views.payment_return, name="paid"),
     path("orders/<str:number>/payment-cancelled/", views.payment_cancelled, name="payment_cancelled"),
+    # Invoices and credit notes.
+    path("orders/<str:number>/invoices/<str:document>/", views.invoice_page, name="invoice"),
+    path("orders/<str:number>/invoices/<str:document>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("orders/webhooks/stripe/", views.stripe_webhook, name="stripe_webhook"),
     # The wish list.
     path("wishlist/", views_wishlist.wishlist_detail, name="wishlist"),

@@ -18,6 +18,7 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
@@ -27,7 +28,7 @@ from catalog.models import Offer
 from catalog.templatetags.catalog_tags import money
 from privacy import forms as privacy_forms
 
-from . import addresses, gateway, returns, selectors, services
+from . import addresses, gateway, invoices, returns, selectors, services
 from .cart import Cart, CartError, subtotal
 from .forms import ADDRESS_FIELDS, CartAddForm, CartUpdateForm, CheckoutForm
 from .models import Order, ShippingMethod, Status
@@ -420,9 +421,36 @@ def order_detail(request, number):
             "lines": list(order.lines.all()),
             "history": list(order.history.all()),
             "returns": list(order.returns.prefetch_related("lines__order_line")),
+            "documents": list(order.invoices.order_by("issued_at", "pk")),
             "return_deadline": None if returns.return_refusal(order) else returns.return_deadline(order),
         },
     )
+
+
+def _own_document(request, number, document):
+    order = _own_order(request, number)
+    found = order.invoices.filter(number=document).select_related("order", "corrects").first()
+    if found is None:
+        raise Http404(_("No such invoice."))
+    return found
+
+
+@never_cache
+@require_GET
+def invoice_page(request, number, document):
+    """An invoice or credit note of the visitor's order as a printable page."""
+    found = _own_document(request, number, document)
+    return HttpResponse(invoices.document_html(found))
+
+
+@never_cache
+@require_GET
+def invoice_pdf(request, number, document):
+    """An invoice or credit note of the visitor's order as a PDF download."""
+    found = _own_document(request, number, document)
+    response = HttpResponse(invoices.document_pdf(found), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoices.document_filename(found, "pdf")}"'
+    return response
 
 
 @csrf_exempt
