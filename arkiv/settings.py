@@ -369,7 +369,10 @@ ARKIV_SHOP_COUNTRY = os.environ.get("ARKIV_SHOP_COUNTRY", "GB").upper()
 # is issued). VAT rates are a table staff edit in the admin (orders.VatRate); the VAT
 # number is left off the documents while empty.
 ARKIV_SELLER_NAME = os.environ.get("ARKIV_SELLER_NAME", "Arkiv Music Ltd")
-ARKIV_SELLER_ADDRESS = os.environ.get("ARKIV_SELLER_ADDRESS", "1 Example Street\nLondon N1 1AA\nUnited Kingdom")
+# Lines separated by a newline, or by "\n" as written in an environment file.
+ARKIV_SELLER_ADDRESS = os.environ.get(
+    "ARKIV_SELLER_ADDRESS", "1 Example Street\nLondon N1 1AA\nUnited Kingdom"
+).replace("\\n", "\n")
 ARKIV_SELLER_VAT_NUMBER = os.environ.get("ARKIV_SELLER_VAT_NUMBER", "")
 
 # Mail to service@ can arrive through Mailgun's inbound routing (django-anymail), posted

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0011_order_language'),
+        ('orders', '0012_shipping_zone_german_names'),
     ]
 
     operations = [

@@ -87,7 +87,7 @@ class VendorSQL(migrations.RunSQL):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0012_vat_and_invoices"),
+        ("orders", "0013_vat_and_invoices"),
     ]
 
     operations = [
