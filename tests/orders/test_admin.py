@@ -124,3 +124,11 @@ def test_orders_list_filters_and_search(client, staff, paid_order):
     assert paid_order.number in client.get("/admin/orders/order/?q=Schumann").content.decode()
     assert paid_order.number not in client.get("/admin/orders/order/?made_to_order=yes").content.decode()
     assert paid_order.number in client.get("/admin/orders/order/?status__exact=authorised").content.decode()
+
+
+def test_fulfilment_staff_see_the_invoices_their_shipping_issues_and_the_vat_rates(staff):
+    client = staff_client(staff("Fulfilment"))
+
+    assert client.get("/admin/orders/invoice/").status_code == 200
+    assert client.get("/admin/orders/vatrate/").status_code == 200
+    assert client.get("/admin/orders/vatrate/add/").status_code == 403  # rates are not theirs to change
