@@ -25,11 +25,17 @@ def localstripe_url():
         port = s.getsockname()[1]
     process = subprocess.Popen([command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    # Wait until it answers (on a busy machine its start can take many seconds), not for
+    # a fixed time; a server that never comes up fails here, not in the first test.
+    deadline = time.monotonic() + 90
+    while True:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             break
         except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"localstripe did not start on port {port}")
             time.sleep(0.1)
     yield url
     process.terminate()
