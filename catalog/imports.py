@@ -1,0 +1,1237 @@
+"""Catalog feeds from suppliers and labels: read a CSV or XLSX file a row at a time,
+match its composers, works, performers and labels to the catalog's own (never creating
+them), and create or change releases with their recordings, credits, tracks and offers.
+
+Two kinds of file share one set of columns (catalog/import_examples/):
+
+- a release feed, one row per track, the release's columns repeated on each of its
+  rows (label, catalog_number, release_title, release_date, format, composer, work,
+  track, track_title, ...); offer columns (sku, price, stock, ...) on any of its rows;
+- a price and stock feed: sku and any of price, stock, made_to_order,
+  lead_time_days, active.
+
+A release is applied whole or not at all: a bad row rejects its release, with the
+reason, and nothing of it is written. Applying the same file twice changes nothing the
+second time. Every applied import keeps what each release and offer was before it, so
+the last import can be undone exactly (import_undo).
+"""
+
+import csv
+import datetime
+import itertools
+import re
+import zipfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, ProtectedError, Subquery
+from django.db.models.functions import Coalesce
+from django.utils.text import slugify
+
+from . import services
+from .models import (
+    Artist,
+    CatalogueNumber,
+    Composer,
+    ComposerAlias,
+    Credit,
+    Format,
+    ImportChange,
+    ImportRun,
+    Label,
+    Offer,
+    Recording,
+    Release,
+    Role,
+    Track,
+    Work,
+)
+from .text import catalogue_token, fold, name_skeleton, parse_query, parse_title
+
+# Releases read, matched and written together; memory stays flat however long the file.
+BATCH_RELEASES = 500
+BATCH_OFFERS = 2000
+# The preview lists this many releases or offers per outcome (the counts are all of them).
+PREVIEW_LIMIT = 200
+UNMATCHED_LIMIT = 500
+
+# What suppliers call a column -> the column it is.
+COLUMN_ALIASES = {
+    "catalogue_number": "catalog_number",
+    "catalog_no": "catalog_number",
+    "cat_no": "catalog_number",
+    "catno": "catalog_number",
+    "ean": "barcode",
+    "upc": "barcode",
+    "title": "release_title",
+    "album_title": "release_title",
+    "composer_name": "composer",
+    "work_title": "work",
+    "track_no": "track",
+    "track_number": "track",
+    "disc_no": "disc",
+    "disc_number": "disc",
+    "year_recorded": "recording_year",
+    "made_to_order_lead_time_days": "lead_time_days",
+}
+RELEASE_COLUMNS = [
+    "label",
+    "catalog_number",
+    "barcode",
+    "release_title",
+    "release_date",
+    "format",
+    "discs",
+    "composer",
+    "work",
+    "recording_year",
+    "performers",
+    "disc",
+    "track",
+    "track_title",
+    "duration",
+]
+OFFER_COLUMNS = ["sku", "price", "stock", "made_to_order", "lead_time_days", "active"]
+ALL_COLUMNS = RELEASE_COLUMNS + OFFER_COLUMNS
+RELEASE_REQUIRED = [
+    "label",
+    "catalog_number",
+    "release_title",
+    "release_date",
+    "format",
+    "composer",
+    "work",
+    "track",
+    "track_title",
+]
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be read: nothing of it is applied."""
+
+
+# -- reading ----------------------------------------------------------------------------
+
+
+def _column(name):
+    key = re.sub(r"[^a-z0-9]+", "_", str(name or "").strip().lower()).strip("_")
+    return COLUMN_ALIASES.get(key, key)
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return format(Decimal(repr(value)).normalize(), "f")
+    return str(value).strip()
+
+
+def _decoded(binary):
+    """The file's lines as text, strictly UTF-8 (a byte-order mark is dropped)."""
+    for number, raw in enumerate(binary, start=1):
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise FileRejected(
+                f"Line {number} is not UTF-8 text. "
+                "Save the file as \u201cCSV UTF-8\u201d (or as XLSX) and import it again."
+            ) from None
+
+
+def _csv_rows(binary):
+    lines = _decoded(binary)
+    first = next(lines, "")
+    if "\x00" in first:
+        raise FileRejected("This is neither a CSV nor an XLSX file.")
+    delimiter = max(",;\t", key=first.count)
+    reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
+    try:
+        for cells in reader:
+            yield reader.line_num, cells
+    except csv.Error as error:
+        raise FileRejected(f"Line {reader.line_num} cannot be read as CSV ({error}).") from None
+
+
+def _xlsx_rows(binary):
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(binary, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise FileRejected(f"The file cannot be read as XLSX ({error}).") from None
+    try:
+        sheet = book.worksheets[0]
+        for line, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield line, [_cell(c) for c in cells]
+    finally:
+        book.close()
+
+
+def read_rows(binary, name):
+    """(kind, iterator of (line, {column: text})) for a CSV or XLSX file; the kind is
+    "releases" or "offers", from the columns. Raises FileRejected for a file that cannot
+    be one of them."""
+    head = binary.read(4096)
+    binary.seek(0)
+    lower = (name or "").lower()
+    if head.startswith(b"PK\x03\x04"):
+        rows = _xlsx_rows(binary)
+    elif lower.endswith((".xlsx", ".xlsm")):
+        raise FileRejected("The file is named .xlsx but is not an XLSX workbook.")
+    elif lower.endswith(".xls") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileRejected("Old Excel files (.xls) cannot be read: save the sheet as XLSX or CSV UTF-8.")
+    elif b"\x00" in head:
+        raise FileRejected("This is neither a CSV nor an XLSX file (UTF-16 text? Save it as CSV UTF-8).")
+    else:
+        rows = _csv_rows(binary)
+    header = next((cells for _, cells in rows if any(_cell(c) for c in cells)), None)
+    if header is None:
+        raise FileRejected("The file is empty.")
+    columns = [_column(c) for c in header]
+    known = set(columns) & set(ALL_COLUMNS)
+    if "catalog_number" in known or "label" in known or "track" in known:
+        kind = "releases"
+        missing = [c for c in RELEASE_REQUIRED if c not in known]
+    elif "sku" in known:
+        kind = "offers"
+        missing = [] if known & {"price", "stock", "made_to_order", "lead_time_days", "active"} else ["price or stock"]
+    else:
+        raise FileRejected(
+            "The file has none of the catalog's columns. A release feed needs "
+            + ", ".join(RELEASE_REQUIRED)
+            + "; a price and stock feed needs sku and price or stock."
+        )
+    if missing:
+        raise FileRejected("Columns missing: " + ", ".join(missing) + ".")
+
+    def records():
+        for line, cells in rows:
+            values = {c: _cell(v) for c, v in zip(columns, cells, strict=False) if c in ALL_COLUMNS}
+            if any(values.values()):
+                yield line, values
+
+    return kind, records()
+
+
+# -- values -----------------------------------------------------------------------------
+
+
+class BadValue(ValueError):
+    pass
+
+
+def _date(text):
+    for pattern in ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"):
+        try:
+            return datetime.datetime.strptime(text, pattern).date()
+        except ValueError:
+            pass
+    raise BadValue(f"release_date \u201c{text}\u201d is not a date (write 2024-03-15)")
+
+
+def _int(name, text, *, low=0, high=32767):
+    try:
+        value = int(Decimal(text))
+    except (InvalidOperation, ValueError):
+        raise BadValue(f"{name} \u201c{text}\u201d is not a whole number") from None
+    if not low <= value <= high or Decimal(text) != value:
+        raise BadValue(f"{name} {text} is out of range ({low} to {high})")
+    return value
+
+
+def _price(text):
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        price = Decimal(text)
+    except InvalidOperation:
+        raise BadValue(f"price \u201c{text}\u201d is not an amount") from None
+    if not price.is_finite() or price <= 0 or price >= Decimal("1000000") or price != price.quantize(Decimal("0.01")):
+        raise BadValue(f"price {text} must be above 0, below 1,000,000, with at most two decimals")
+    return price.quantize(Decimal("0.01"))
+
+
+def _bool(name, text):
+    folded = text.strip().lower()
+    if folded in ("yes", "y", "true", "1", "ja", "x"):
+        return True
+    if folded in ("no", "n", "false", "0", "nein", ""):
+        return False
+    raise BadValue(f"{name} \u201c{text}\u201d is not yes or no")
+
+
+def _duration(text):
+    if not text:
+        return None
+    parts = text.split(":")
+    if not all(p.isdigit() for p in parts) or len(parts) > 3:
+        raise BadValue(f"duration \u201c{text}\u201d is not a time (write 12:34)")
+    seconds = 0
+    for part in parts:
+        seconds = seconds * 60 + int(part)
+    return seconds
+
+
+_FORMATS = {fold(v).replace(" ", ""): v for v in Format.values} | {
+    fold(label).replace(" ", ""): v for v, label in Format.choices
+}
+_ROLES = {v: v for v in Role.values} | {fold(str(label)): v for v, label in Role.choices}
+_PERFORMER = re.compile(r"^\s*(?P<role>[^:]+?)\s*:\s*(?P<name>[^()]+?)\s*(?:\((?P<instrument>[^)]*)\))?\s*$")
+
+
+def _format(text):
+    value = _FORMATS.get(fold(text).replace(" ", ""))
+    if value is None:
+        raise BadValue(f"format \u201c{text}\u201d is not one of " + ", ".join(label for _, label in Format.choices))
+    return value
+
+
+def _performers(text):
+    """'conductor: Name; orchestra: Name; soloist: Name (piano)' -> [(role, name, instrument)]."""
+    performers = []
+    for part in filter(str.strip, (text or "").split(";")):
+        m = _PERFORMER.match(part)
+        role = _ROLES.get(fold(m.group("role"))) if m else None
+        if role is None:
+            raise BadValue(
+                f"performer \u201c{part.strip()}\u201d needs a role: conductor, soloist, orchestra, ensemble or choir "
+                "(write \u201cconductor: Name\u201d)"
+            )
+        performers.append((role, m.group("name").strip(), (m.group("instrument") or "").strip()[:60]))
+    return performers
+
+
+def _text(name, text, limit, *, required=False):
+    if required and not text:
+        raise BadValue(f"{name} is empty")
+    if len(text) > limit:
+        raise BadValue(f"{name} is longer than {limit} characters")
+    return text
+
+
+# -- matching ---------------------------------------------------------------------------
+
+
+class Matcher:
+    """The catalog's composers, works, performers and labels as a file names them.
+    Never creates one: a name it cannot match is for staff to resolve."""
+
+    def __init__(self):
+        self.composers = defaultdict(set)
+        self.composer_skeletons = defaultdict(set)
+        for folded, skeleton, composer_id in ComposerAlias.objects.values_list("folded", "skeleton", "composer_id"):
+            self.composers[folded].add(composer_id)
+            self.composer_skeletons[skeleton].add(composer_id)
+        for pk, name, full_name, sort_name in Composer.objects.values_list("pk", "name", "full_name", "sort_name"):
+            for variant in (name, full_name, sort_name, _unsorted(sort_name)):
+                if fold(variant):
+                    self.composers[fold(variant)].add(pk)
+                    self.composer_skeletons[name_skeleton(variant)].add(pk)
+        self.composer_names = dict(Composer.objects.values_list("pk", "full_name"))
+        self.labels = {}
+        for pk, name, slug in Label.objects.values_list("pk", "name", "slug"):
+            self.labels[fold(name)] = self.labels[slug] = pk
+        self.label_names = dict(Label.objects.values_list("pk", "name"))
+        self._works = {}
+        self.artists = {}  # folded name -> (pk, name), filled per batch
+
+    def composer(self, name):
+        """(composer id, None) or (None, reason)."""
+        folded = fold(name)
+        found = self.composers.get(folded) or self.composers.get(fold(_unsorted(name)))
+        if not found:
+            found = self.composer_skeletons.get(name_skeleton(name))
+        if not found:
+            return None, f"composer \u201c{name}\u201d is not in the catalog"
+        if len(found) > 1:
+            names = ", ".join(sorted(self.composer_names[pk] for pk in found))
+            return None, f"composer \u201c{name}\u201d could be any of {names}"
+        return next(iter(found)), None
+
+    def _composer_works(self, composer_id):
+        if composer_id not in self._works:
+            works = {w.pk: w for w in Work.objects.filter(composer_id=composer_id).select_related("composer")}
+            tokens = defaultdict(set)
+            for work_id, token in CatalogueNumber.objects.filter(work__composer_id=composer_id).values_list(
+                "work_id", "token"
+            ):
+                tokens[token].add(work_id)
+            titles, shapes, bases, nicknames = defaultdict(set), defaultdict(set), defaultdict(set), defaultdict(set)
+            for work in works.values():
+                parts = parse_title(work.title)
+                for system, number in parts.catalogue:
+                    tokens[catalogue_token(system, number)].add(work.pk)
+                    bases[catalogue_token(system, number.split(" no. ")[0])].add(work.pk)
+                for title in (work.title, work.title_de):
+                    if title:
+                        titles[fold(title)].add(work.pk)
+                if parts.form and (parts.number or parts.key):
+                    shapes[_shape(parts)].add(work.pk)
+                if work.nickname or parts.nickname:
+                    nicknames[fold(work.nickname or parts.nickname)].add(work.pk)
+            self._works[composer_id] = (works, tokens, bases, titles, shapes, nicknames)
+        return self._works[composer_id]
+
+    def work(self, composer_id, text):
+        """(Work, None) or (None, reason): by catalogue number, then title, then form,
+        number and key ("Symphony No. 5 in C minor" is the fifth whatever its opus),
+        then nickname ("From the New World")."""
+        works, tokens, bases, titles, shapes, nicknames = self._composer_works(composer_id)
+        parts = parse_title(_conventional(text))
+        wanted = {catalogue_token(s, n) for s, n in parts.catalogue} | set(parse_query(text).catalogue)
+        candidates = [
+            set().union(*(tokens.get(t, set()) for t in wanted)) if wanted else set(),
+            titles.get(fold(text), set()),
+            set().union(*(bases.get(t, set()) for t in wanted)) if wanted else set(),
+            shapes.get(_shape(parts), set()) if parts.form and (parts.number or parts.key) else set(),
+            nicknames.get(fold(parts.nickname or text), set()),
+        ]
+        for found in candidates:
+            if len(found) == 1:
+                return works[next(iter(found))], None
+        composer = self.composer_names[composer_id]
+        if any(candidates):
+            return None, f"work \u201c{text}\u201d of {composer} matches more than one work: add its catalogue number"
+        return None, f"work \u201c{text}\u201d of {composer} is not in the catalog"
+
+    def load_artists(self, names):
+        wanted = {fold(n): n for n in names if fold(n) not in self.artists}
+        if not wanted:
+            return
+        slugs = {slugify(f): f for f in wanted} | {slugify(fold(_unsorted(n))): f for f, n in wanted.items()}
+        for pk, name, slug in Artist.objects.filter(slug__in=list(slugs)).values_list("pk", "name", "slug"):
+            self.artists[slugs[slug]] = (pk, name)
+        rest = [n for f, n in wanted.items() if f not in self.artists]
+        if rest:
+            for pk, name in Artist.objects.filter(name__in=rest).values_list("pk", "name"):
+                self.artists.setdefault(fold(name), (pk, name))
+
+    def artist(self, name):
+        found = self.artists.get(fold(name))
+        if found is None:
+            return None, f"performer \u201c{name}\u201d is not in the catalog"
+        return found, None
+
+    def label(self, name):
+        pk = self.labels.get(fold(name)) or self.labels.get(slugify(name))
+        if pk is None:
+            return None, f"label \u201c{name}\u201d is not in the catalog"
+        return pk, None
+
+
+def _unsorted(name):
+    """'Beethoven, Ludwig van' -> 'Ludwig van Beethoven'."""
+    if "," in name:
+        last, first = name.split(",", 1)
+        return f"{first.strip()} {last.strip()}"
+    return name
+
+
+def _conventional(title):
+    """A title as the catalog writes them, for parse_title: 'Symphony No 3 in E-flat
+    Major' -> 'Symphony no. 3 in E flat major'."""
+    title = re.sub(r"\b(?:no|nr)\.?\s*(?=\d)", "no. ", title, flags=re.IGNORECASE)
+    title = re.sub(r"\b([A-G])[- ](flat|sharp)\b", r"\1 \2", title, flags=re.IGNORECASE)
+    return re.sub(r"\b(major|minor)\b", lambda m: m.group(1).lower(), title, flags=re.IGNORECASE)
+
+
+def _shape(parts):
+    return (fold(parts.form), parts.number.lower(), fold(parts.key))
+
+
+# -- what a file asks for ---------------------------------------------------------------
+
+
+@dataclass
+class OfferSpec:
+    line: int
+    sku: str
+    values: dict  # only the columns the file gives
+
+
+@dataclass
+class ReleaseSpec:
+    line: int  # first row
+    key: tuple  # (folded label, catalogue number)
+    label: str
+    catalog_number: str
+    fields: dict = field(default_factory=dict)
+    recordings: list = field(default_factory=list)  # [dict(work, year, performers, tracks)]
+    offers: dict = field(default_factory=dict)  # sku -> OfferSpec
+    errors: list = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    line: int
+    name: str
+    action: str  # created, changed, unchanged, rejected
+    reasons: list = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    file_name: str
+    kind: str = ""
+    dry_run: bool = True
+    rows: int = 0
+    counts: Counter = field(default_factory=Counter)
+    outcomes: dict = field(default_factory=dict)  # action -> [Outcome], the first PREVIEW_LIMIT
+    unmatched: dict = field(default_factory=dict)  # what -> {name: first line}
+    run: ImportRun = None
+
+    def add(self, outcome):
+        self.counts[outcome.action] += 1
+        shown = self.outcomes.setdefault(outcome.action, [])
+        if len(shown) < PREVIEW_LIMIT:
+            shown.append(outcome)
+
+    def note_unmatched(self, what, name, line):
+        names = self.unmatched.setdefault(what, {})
+        if name not in names and len(names) < UNMATCHED_LIMIT:
+            names[name] = line
+
+    @property
+    def applied_anything(self):
+        return bool(self.counts["created"] or self.counts["changed"])
+
+
+def _offer_values(line, row, errors):
+    values = {}
+    try:
+        if row.get("price"):
+            values["price"] = _price(row["price"])
+        if row.get("stock"):
+            values["stock"] = _int("stock", row["stock"], high=2_000_000_000)
+        if row.get("made_to_order"):
+            values["made_to_order"] = _bool("made_to_order", row["made_to_order"])
+        if row.get("lead_time_days"):
+            values["lead_time_days"] = _int("lead_time_days", row["lead_time_days"])
+        if row.get("active"):
+            values["is_active"] = _bool("active", row["active"])
+        _text("sku", row.get("sku", ""), 40, required=True)
+    except BadValue as error:
+        errors.append(f"line {line}: {error}")
+    return values
+
+
+def _release_spec(rows):
+    """A release's rows -> ReleaseSpec, with every row's errors."""
+    first_line, first = rows[0]
+    spec = ReleaseSpec(
+        line=first_line,
+        key=_release_key(first),
+        label=first.get("label", ""),
+        catalog_number=first.get("catalog_number", "").strip(),
+    )
+    recordings = {}
+    seen_tracks = set()
+    for line, row in rows:
+        try:
+            fields = {
+                "title": _text("release_title", row.get("release_title", ""), 300, required=True),
+                "barcode": _text("barcode", row.get("barcode", ""), 14),
+                "release_date": _date(row.get("release_date", "")),
+                "format": _format(row.get("format", "")),
+                "discs": _int("discs", row["discs"], low=1, high=99) if row.get("discs") else 1,
+            }
+            _text("catalog_number", spec.catalog_number, 40, required=True)
+            if spec.fields and fields != spec.fields:
+                changed = sorted(k for k in fields if fields[k] != spec.fields[k])
+                raise BadValue("release columns differ from the release's first row: " + ", ".join(changed))
+            spec.fields = spec.fields or fields
+            disc = _int("disc", row["disc"], low=1, high=99) if row.get("disc") else 1
+            number = _int("track", row.get("track", ""), low=1)
+            if (disc, number) in seen_tracks:
+                raise BadValue(f"track {number} of disc {disc} appears twice")
+            seen_tracks.add((disc, number))
+            track = (disc, number, _text("track_title", row.get("track_title", ""), 300, required=True))
+            track += (_duration(row.get("duration", "")),)
+            composer, work = row.get("composer", ""), row.get("work", "")
+            if not composer or not work:
+                raise BadValue("composer and work are needed on every track")
+            year = (
+                _int("recording_year", row["recording_year"], low=1890, high=2100)
+                if row.get("recording_year")
+                else None
+            )
+            performers = _performers(row.get("performers", ""))
+            key = (fold(composer), fold(work))
+            recording = recordings.get(key)
+            if recording is None:
+                recording = recordings[key] = {
+                    "composer": composer,
+                    "work": work,
+                    "year": year,
+                    "performers": performers,
+                    "tracks": [],
+                    "line": line,
+                }
+            elif performers and performers != recording["performers"]:
+                raise BadValue("performers differ between tracks of the same work")
+            elif year and year != recording["year"]:
+                raise BadValue("recording_year differs between tracks of the same work")
+            recording["tracks"].append(track)
+        except BadValue as error:
+            spec.errors.append(f"line {line}: {error}")
+        if row.get("sku"):
+            errors = []
+            values = _offer_values(line, row, errors)
+            spec.errors += errors
+            sku = row["sku"]
+            if sku in spec.offers and spec.offers[sku].values != values and values:
+                spec.errors.append(f"line {line}: offer {sku} differs from an earlier row")
+            elif sku not in spec.offers or values:
+                spec.offers[sku] = OfferSpec(line, sku, values)
+    spec.recordings = list(recordings.values())
+    return spec
+
+
+def _release_key(row):
+    return (fold(row.get("label", "")), row.get("catalog_number", "").strip().upper())
+
+
+def _grouped(records):
+    """Consecutive rows of one release, as lists; a release whose rows are not together
+    comes back as a list of its stray rows, marked."""
+    seen = set()
+    group, key = [], None
+    for line, row in records:
+        row_key = _release_key(row)
+        if group and row_key != key:
+            yield key in seen, group
+            seen.add(key)
+            group = []
+        key = row_key
+        group.append((line, row))
+    if group:
+        yield key in seen, group
+
+
+# -- current state ----------------------------------------------------------------------
+
+
+def _release_snapshot(release):
+    """Everything an import may change in a release, as JSON: to compare and to restore."""
+    recordings = []
+    for recording in release.recordings.all():
+        recordings.append(
+            {
+                "id": recording.pk,
+                "work_id": recording.work_id,
+                "position": recording.position,
+                "year": recording.year,
+                "credits": [
+                    {
+                        "id": c.pk,
+                        "artist_id": c.artist_id,
+                        "role": c.role,
+                        "instrument": c.instrument,
+                        "position": c.position,
+                    }
+                    for c in recording.credits.all()
+                ],
+            }
+        )
+    return {
+        "title": release.title,
+        "barcode": release.barcode,
+        "release_date": release.release_date.isoformat(),
+        "format": release.format,
+        "discs": release.discs,
+        "search_text": release.search_text,
+        "min_price": str(release.min_price) if release.min_price is not None else None,
+        "recordings": recordings,
+        "tracks": [
+            {
+                "id": t.pk,
+                "recording_id": t.recording_id,
+                "disc": t.disc,
+                "number": t.number,
+                "title": t.title,
+                "duration_seconds": t.duration_seconds,
+            }
+            for t in release.tracks.all()
+        ],
+    }
+
+
+def _structure(recordings, tracks):
+    """What a release's recordings, credits and tracks say, without ids: equal when an
+    import would change nothing."""
+    position_of = {r["id"]: r["position"] for r in recordings} if recordings and "id" in recordings[0] else None
+    recs = tuple(
+        (
+            r["work_id"],
+            r["position"],
+            r["year"],
+            tuple((c["artist_id"], c["role"], c["instrument"], c["position"]) for c in r["credits"]),
+        )
+        for r in sorted(recordings, key=lambda r: r["position"])
+    )
+    trks = tuple(
+        sorted(
+            (
+                t["disc"],
+                t["number"],
+                t["title"],
+                t["duration_seconds"],
+                position_of[t["recording_id"]] if position_of else t["recording_position"],
+            )
+            for t in tracks
+        )
+    )
+    return recs, trks
+
+
+OFFER_FIELDS = ["price", "stock", "made_to_order", "lead_time_days", "is_active"]
+
+
+def _offer_snapshot(offer):
+    return {
+        "price": str(offer.price),
+        "stock": offer.stock,
+        "made_to_order": offer.made_to_order,
+        "lead_time_days": offer.lead_time_days,
+        "is_active": offer.is_active,
+    }
+
+
+def _offer_problem(values):
+    if values.get("made_to_order") and not values.get("lead_time_days"):
+        return "a made-to-order offer needs lead_time_days above 0"
+    if "price" not in values:
+        return "a new offer needs a price"
+    return None
+
+
+# -- the import -------------------------------------------------------------------------
+
+
+def catalog_import(*, file, file_name, dry_run, user=None, progress=None):
+    """Read a supplier's file and, unless dry_run, apply it: releases whole or not at
+    all, expiring only the pages that show what changed. Returns an ImportReport of what
+    was (or would be) created, changed, left as it was and rejected, and why. Raises
+    FileRejected, before anything is written, for a file that cannot be read."""
+    kind, records = read_rows(file, file_name)
+    if not dry_run:
+        # A file that turns out unreadable half-way must not leave half a feed behind.
+        for _ in records:
+            pass
+        file.seek(0)
+        kind, records = read_rows(file, file_name)
+    report = ImportReport(file_name=file_name, kind=kind, dry_run=dry_run)
+    if not dry_run:
+        report.run = ImportRun.objects.create(file_name=file_name[:255], kind=kind, user=user)
+    matcher = Matcher()
+    if kind == "offers":
+        _import_offers(records, report, progress)
+    else:
+        _import_releases(records, report, matcher, progress)
+    if report.run:
+        ImportRun.objects.filter(pk=report.run.pk).update(
+            rows=report.rows,
+            created=report.counts["created"],
+            changed=report.counts["changed"],
+            unchanged=report.counts["unchanged"],
+            rejected=report.counts["rejected"],
+        )
+        report.run.refresh_from_db()
+    return report
+
+
+def _batches(iterable, size):
+    batch = []
+    for item in iterable:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# -- price and stock feeds --------------------------------------------------------------
+
+
+def _import_offers(records, report, progress):
+    for batch in _batches(records, BATCH_OFFERS):
+        report.rows += len(batch)
+        with transaction.atomic():
+            _offer_batch(batch, report)
+        if progress:
+            progress(report.rows)
+
+
+def _offer_batch(batch, report):
+    seen = {}
+    specs = []
+    for line, row in batch:
+        errors = []
+        values = _offer_values(line, row, errors)
+        sku = row.get("sku", "")
+        if errors:
+            report.add(Outcome(line, sku, "rejected", errors))
+        elif sku in seen:
+            report.add(Outcome(line, sku, "rejected", [f"line {line}: offer {sku} appears again (line {seen[sku]})"]))
+        else:
+            seen[sku] = line
+            specs.append(OfferSpec(line, sku, values))
+    offers = Offer.objects.select_for_update().in_bulk([s.sku for s in specs], field_name="sku")
+    changes, changed_offers = [], []
+    for spec in specs:
+        offer = offers.get(spec.sku)
+        if offer is None:
+            reason = f"line {spec.line}: no offer has SKU {spec.sku} (a new offer comes with its release's columns)"
+            report.add(Outcome(spec.line, spec.sku, "rejected", [reason]))
+            report.note_unmatched("SKU", spec.sku, spec.line)
+            continue
+        after = _offer_snapshot(offer) | {k: v for k, v in spec.values.items()}
+        after["price"] = str(after["price"])
+        if after["made_to_order"] and not after["lead_time_days"]:
+            reason = f"line {spec.line}: a made-to-order offer needs lead_time_days above 0"
+            report.add(Outcome(spec.line, spec.sku, "rejected", [reason]))
+            continue
+        before = _offer_snapshot(offer)
+        if after == before:
+            report.add(Outcome(spec.line, spec.sku, "unchanged"))
+            continue
+        what = ", ".join(f"{k} {before[k]} \u2192 {after[k]}" for k in OFFER_FIELDS if before[k] != after[k])
+        report.add(Outcome(spec.line, spec.sku, "changed", [what]))
+        for name, value in spec.values.items():
+            setattr(offer, name, value)
+        changed_offers.append(offer)
+        changes.append(ImportChange(model="offer", object_id=offer.pk, action="changed", before=before))
+    if report.dry_run or not changed_offers:
+        return
+    Offer.objects.bulk_update(changed_offers, OFFER_FIELDS)
+    for change in changes:
+        change.run = report.run
+    ImportChange.objects.bulk_create(changes)
+    services.offers_changed([o.pk for o in changed_offers])
+
+
+# -- release feeds ----------------------------------------------------------------------
+
+
+def _import_releases(records, report, matcher, progress):
+    def groups():
+        for stray, rows in _grouped(records):
+            report.rows += len(rows)
+            yield stray, rows
+
+    for batch in _batches(groups(), BATCH_RELEASES):
+        with transaction.atomic():
+            _release_batch(batch, report, matcher)
+        if progress:
+            progress(report.rows)
+
+
+def _resolve(spec, matcher, report):
+    """Match the spec's label, composers, works and performers; unmatched names are
+    noted for staff and reject the release."""
+    label_id, reason = matcher.label(spec.label)
+    if reason:
+        spec.errors.append(f"line {spec.line}: {reason}")
+        report.note_unmatched("label", spec.label, spec.line)
+    spec.label_id = label_id
+    for recording in spec.recordings:
+        line = recording["line"]
+        composer_id, reason = matcher.composer(recording["composer"])
+        if reason:
+            spec.errors.append(f"line {line}: {reason}")
+            report.note_unmatched("composer", recording["composer"], line)
+            continue
+        work, reason = matcher.work(composer_id, recording["work"])
+        if reason:
+            spec.errors.append(f"line {line}: {reason}")
+            report.note_unmatched("work", f"{matcher.composer_names[composer_id]}: {recording['work']}", line)
+            continue
+        recording["work_obj"] = work
+        credits = []
+        for position, (role, name, instrument) in enumerate(recording["performers"], start=1):
+            artist, reason = matcher.artist(name)
+            if reason:
+                spec.errors.append(f"line {line}: {reason}")
+                report.note_unmatched("performer", name, line)
+                continue
+            credits.append({"artist_id": artist[0], "name": artist[1], "role": role, "instrument": instrument})
+            credits[-1]["position"] = position
+        recording["credits"] = credits
+    works = [r["work_obj"].pk for r in spec.recordings if "work_obj" in r]
+    if len(works) != len(set(works)):
+        spec.errors.append(f"line {spec.line}: two works of the release are the same work")
+
+
+def _wanted_structure(spec):
+    recordings, tracks = [], []
+    for position, recording in enumerate(spec.recordings, start=1):
+        recordings.append(
+            {
+                "work_id": recording["work_obj"].pk,
+                "position": position,
+                "year": recording["year"],
+                "credits": [
+                    {k: c[k] for k in ("artist_id", "role", "instrument", "position")} for c in recording["credits"]
+                ],
+            }
+        )
+        tracks += [
+            {"disc": d, "number": n, "title": t, "duration_seconds": s, "recording_position": position}
+            for d, n, t, s in recording["tracks"]
+        ]
+    return recordings, tracks
+
+
+def _search_text(spec, label_name):
+    names = {spec.fields["title"], label_name, spec.catalog_number, spec.fields["barcode"]}
+    for recording in spec.recordings:
+        work = recording["work_obj"]
+        names |= {work.title, work.composer.full_name, work.nickname, *(c["name"] for c in recording["credits"])}
+    return " " + " ".join(sorted({fold(n) for n in names if n})) + " "
+
+
+def _release_batch(batch, report, matcher):
+    specs = []
+    for stray, rows in batch:
+        spec = _release_spec(rows)
+        if stray:
+            spec.errors.insert(0, f"line {spec.line}: rows of this release must be together in the file")
+        specs.append(spec)
+    matcher.load_artists({name for s in specs for r in s.recordings for _, name, _ in r["performers"]})
+    for spec in specs:
+        if not spec.errors:
+            _resolve(spec, matcher, report)
+
+    label_ids = {s.label_id for s in specs if not s.errors}
+    existing = {}
+    for release in (
+        Release.objects.select_for_update()
+        .filter(label_id__in=label_ids, catalog_number__in={s.catalog_number for s in specs})
+        .prefetch_related("recordings__credits", "tracks")
+    ):
+        existing[(release.label_id, release.catalog_number.upper())] = release
+    skus = {sku for s in specs for sku in s.offers}
+    offers = Offer.objects.select_for_update().in_bulk(list(skus), field_name="sku")
+    barcodes = dict(
+        Release.objects.filter(barcode__in={s.fields.get("barcode") for s in specs} - {"", None}).values_list(
+            "barcode", "pk"
+        )
+    )
+    in_file_barcodes = {}
+    for spec in specs:
+        release = existing.get((getattr(spec, "label_id", None), spec.catalog_number.upper()))
+        spec.release = release
+        if spec.errors:
+            continue
+        barcode = spec.fields.get("barcode")
+        if barcode and barcodes.get(barcode, release.pk if release else None) != (release.pk if release else None):
+            spec.errors.append(f"line {spec.line}: barcode {barcode} belongs to another release")
+        if barcode and in_file_barcodes.setdefault(barcode, spec.key) != spec.key:
+            spec.errors.append(f"line {spec.line}: barcode {barcode} is on another release of this file")
+        for sku, offer_spec in spec.offers.items():
+            offer = offers.get(sku)
+            if offer is not None and (release is None or offer.release_id != release.pk):
+                spec.errors.append(f"line {offer_spec.line}: SKU {sku} belongs to another release")
+            elif offer is None and (problem := _offer_problem(offer_spec.values)):
+                spec.errors.append(f"line {offer_spec.line}: {problem}")
+            elif offer is not None:
+                after = _offer_snapshot(offer) | offer_spec.values
+                if after["made_to_order"] and not after["lead_time_days"]:
+                    spec.errors.append(f"line {offer_spec.line}: a made-to-order offer needs lead_time_days above 0")
+
+    writes = []
+    for spec in specs:
+        name = f"{spec.label} {spec.catalog_number}"
+        if spec.errors:
+            report.add(Outcome(spec.line, name, "rejected", spec.errors))
+            continue
+        plan = _plan(spec, offers)
+        if plan is None:
+            report.add(Outcome(spec.line, name, "unchanged"))
+            continue
+        action = "changed" if spec.release else "created"
+        report.add(Outcome(spec.line, name, action, plan["what"]))
+        writes.append((spec, plan))
+    if report.dry_run or not writes:
+        return
+    try:
+        with transaction.atomic():
+            changes = [c for spec, plan in writes for c in _write(spec, plan, matcher)]
+    except IntegrityError:
+        # Something the checks above did not foresee (a row written meanwhile): find
+        # the release it belongs to, one at a time, and apply the others.
+        changes = []
+        for spec, plan in writes:
+            try:
+                with transaction.atomic():
+                    changes += _write(spec, plan, matcher)
+            except IntegrityError as error:
+                name = f"{spec.label} {spec.catalog_number}"
+                report.counts[("changed" if spec.release else "created")] -= 1
+                report.add(
+                    Outcome(spec.line, name, "rejected", [f"line {spec.line}: the database refused it ({error})"])
+                )
+    for change in changes:
+        change.run = report.run
+    ImportChange.objects.bulk_create(changes)
+    _after_write(changes)
+
+
+def _plan(spec, offers):
+    """What applying the spec changes, or None when nothing."""
+    wanted_recordings, wanted_tracks = _wanted_structure(spec)
+    what = []
+    release = spec.release
+    offer_changes = {}
+    for sku, offer_spec in spec.offers.items():
+        offer = offers.get(sku)
+        if offer is None:
+            offer_changes[sku] = ("created", offer_spec.values)
+            what.append(f"new offer {sku} at {offer_spec.values['price']}")
+        else:
+            before = _offer_snapshot(offer)
+            after = before | {k: (str(v) if k == "price" else v) for k, v in offer_spec.values.items()}
+            if after != before:
+                offer_changes[sku] = ("changed", offer_spec.values)
+                what.append(
+                    f"offer {sku}: "
+                    + ", ".join(f"{k} {before[k]} \u2192 {after[k]}" for k in OFFER_FIELDS if before[k] != after[k])
+                )
+    structure_changed = True
+    fields_changed = {}
+    if release is not None:
+        snapshot = _release_snapshot(release)
+        for name, value in spec.fields.items():
+            if getattr(release, name) != value:
+                fields_changed[name] = value
+                what.append(f"{name} {getattr(release, name)} \u2192 {value}")
+        structure_changed = _structure(snapshot["recordings"], snapshot["tracks"]) != _structure(
+            wanted_recordings, wanted_tracks
+        )
+        if structure_changed:
+            what.append("works, performers or tracks")
+        if not fields_changed and not structure_changed and not offer_changes:
+            return None
+    else:
+        tracks = len(wanted_tracks)
+        what.insert(0, f"{spec.fields['title']}: {len(wanted_recordings)} work(s), {tracks} track(s)")
+    return {
+        "what": what,
+        "fields": fields_changed,
+        "structure": structure_changed,
+        "recordings": wanted_recordings,
+        "tracks": wanted_tracks,
+        "offers": offer_changes,
+        "existing_offers": {sku: offers[sku] for sku in offer_changes if sku in offers},
+    }
+
+
+def _new_slug(spec):
+    base = f"{slugify(fold(spec.fields['title']))[:150]}-{slugify(spec.catalog_number)}"[:200]
+    slug, n = base, 1
+    while Release.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _write(spec, plan, matcher):
+    """Write one planned release; returns its ImportChange rows (run not yet set)."""
+    changes = []
+    release = spec.release
+    label_name = matcher.label_names[spec.label_id]
+    search_text = _search_text(spec, label_name)
+    if release is None:
+        release = Release(
+            label_id=spec.label_id,
+            catalog_number=spec.catalog_number,
+            slug=_new_slug(spec),
+            search_text=search_text,
+            **spec.fields,
+        )
+        Release.objects.bulk_create([release])  # no signal: _after_write expires its pages
+        changes.append(ImportChange(model="release", object_id=release.pk, action="created"))
+    else:
+        before = _release_snapshot(release)
+        changes.append(ImportChange(model="release", object_id=release.pk, action="changed", before=before))
+        for name, value in plan["fields"].items():
+            setattr(release, name, value)
+        Release.objects.filter(pk=release.pk).update(search_text=search_text, **plan["fields"])
+        if plan["structure"]:
+            release.recordings.all().delete()
+    if plan["structure"]:
+        _create_structure(release, plan["recordings"], plan["tracks"])
+        Recording.objects.filter(release=release).update(release_date=release.release_date)
+    elif "release_date" in plan["fields"]:
+        Recording.objects.filter(release=release).update(release_date=release.release_date)
+    for sku, (action, values) in plan["offers"].items():
+        if action == "created":
+            offer = Offer.objects.bulk_create([Offer(release=release, sku=sku, **values)])[0]
+            changes.append(ImportChange(model="offer", object_id=offer.pk, action="created"))
+        else:
+            offer = plan["existing_offers"][sku]
+            changes.append(
+                ImportChange(model="offer", object_id=offer.pk, action="changed", before=_offer_snapshot(offer))
+            )
+            for name, value in values.items():
+                setattr(offer, name, value)
+            offer.save(update_fields=list(values))  # its signal keeps the lowest price and pages right
+    return changes
+
+
+def _create_structure(release, recordings, tracks):
+    rows = [
+        Recording(
+            release=release,
+            work_id=r["work_id"],
+            position=r["position"],
+            year=r["year"],
+            release_date=release.release_date,
+            pk=r.get("id"),
+        )
+        for r in recordings
+    ]
+    Recording.objects.bulk_create(rows)
+    by_position = {r.position: r for r in rows}
+    by_id = {r.pk: r for r in rows}
+    Credit.objects.bulk_create(
+        [
+            Credit(
+                recording=row,
+                artist_id=c["artist_id"],
+                role=c["role"],
+                instrument=c["instrument"],
+                position=c["position"],
+                pk=c.get("id"),
+            )
+            for r, row in zip(recordings, rows, strict=True)
+            for c in r["credits"]
+        ]
+    )
+    Track.objects.bulk_create(
+        [
+            Track(
+                release=release,
+                recording=by_id[t["recording_id"]] if "recording_id" in t else by_position[t["recording_position"]],
+                disc=t["disc"],
+                number=t["number"],
+                title=t["title"],
+                duration_seconds=t["duration_seconds"],
+                pk=t.get("id"),
+            )
+            for t in tracks
+        ]
+    )
+
+
+def _after_write(changes):
+    """Keep the derived data in step with what was written: recording counts, lowest
+    prices, and the cached pages that show the releases (only those)."""
+    release_ids = [c.object_id for c in changes if c.model == "release"]
+    if not release_ids:
+        return
+    services.releases_imported(release_ids)
+    work_ids = set(Recording.objects.filter(release_id__in=release_ids).values_list("work_id", flat=True))
+    for change in changes:
+        if change.model == "release" and change.before:
+            work_ids |= {r["work_id"] for r in change.before["recordings"]}
+    recount_works(work_ids)
+
+
+def recount_works(work_ids):
+    counts = Recording.objects.filter(work=OuterRef("pk")).values("work").annotate(n=Count("pk")).values("n")
+    Work.objects.filter(pk__in=work_ids).update(recording_count=Coalesce(Subquery(counts), 0))
+
+
+# -- undo -------------------------------------------------------------------------------
+
+
+class UndoRefused(Exception):
+    pass
+
+
+def last_import():
+    return ImportRun.objects.filter(status=ImportRun.Status.APPLIED).order_by("-started_at", "-pk").first()
+
+
+@transaction.atomic
+def import_undo(*, run):
+    """Put back every release and offer the import created or changed as it was
+    before it; only the last import still applied can be undone. Returns notes on what
+    could not be removed (an offer already ordered is deactivated instead)."""
+    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    latest = last_import()
+    if run.status != ImportRun.Status.APPLIED or latest is None or latest.pk != run.pk:
+        raise UndoRefused("Only the last import that is still applied can be undone.")
+    notes = []
+    offers = run.changes.filter(model="offer").order_by("-pk")
+    releases = run.changes.filter(model="release").order_by("-pk")
+    touched_releases, work_ids = set(), set()
+    changed_offers = []
+    for change in offers.iterator(chunk_size=2000):
+        offer = Offer.objects.filter(pk=change.object_id).first()
+        if offer is None:
+            continue
+        touched_releases.add(offer.release_id)
+        if change.action == "created":
+            try:
+                with transaction.atomic():
+                    offer.delete()
+            except ProtectedError:
+                Offer.objects.filter(pk=offer.pk).update(is_active=False)
+                notes.append(f"Offer {offer.sku} has been ordered: it is deactivated, not deleted.")
+        else:
+            before = change.before
+            Offer.objects.filter(pk=offer.pk).update(
+                price=Decimal(before["price"]),
+                stock=before["stock"],
+                made_to_order=before["made_to_order"],
+                lead_time_days=before["lead_time_days"],
+                is_active=before["is_active"],
+            )
+            changed_offers.append(offer.pk)
+    for change in releases.iterator(chunk_size=500):
+        release = Release.objects.filter(pk=change.object_id).first()
+        if release is None:
+            continue
+        work_ids |= set(release.recordings.values_list("work_id", flat=True))
+        if change.action == "created":
+            try:
+                with transaction.atomic():
+                    release.delete()  # its signal expires the lists it was on
+            except ProtectedError:
+                notes.append(f"Release {release} has orders: it stays in the catalog.")
+            touched_releases.discard(release.pk)
+            continue
+        before = change.before
+        Release.objects.filter(pk=release.pk).update(
+            title=before["title"],
+            barcode=before["barcode"],
+            release_date=datetime.date.fromisoformat(before["release_date"]),
+            format=before["format"],
+            discs=before["discs"],
+            search_text=before["search_text"],
+        )
+        release.refresh_from_db()
+        current = _release_snapshot(release)
+        if _structure(current["recordings"], current["tracks"]) != _structure(before["recordings"], before["tracks"]):
+            release.recordings.all().delete()
+            _create_structure(release, before["recordings"], before["tracks"])
+        Recording.objects.filter(release=release).update(release_date=release.release_date)
+        work_ids |= {r["work_id"] for r in before["recordings"]}
+        touched_releases.add(release.pk)
+    if changed_offers:
+        services.offers_changed(changed_offers)
+    if touched_releases:
+        services.releases_imported(list(touched_releases))
+    recount_works(work_ids)
+    run.status = ImportRun.Status.UNDONE
+    run.save(update_fields=["status"])
+    return notes
