@@ -804,13 +804,18 @@ def _offer_batch(batch, report):
             continue
         what = ", ".join(f"{k} {before[k]} \u2192 {after[k]}" for k in OFFER_FIELDS if before[k] != after[k])
         report.add(Outcome(spec.line, spec.sku, "changed", [what]))
-        for name, value in spec.values.items():
-            setattr(offer, name, value)
-        changed_offers.append(offer)
+        changed_offers.append((offer, spec.values))
         changes.append(ImportChange(model="offer", object_id=offer.pk, action="changed", before=before))
     if report.dry_run or not changed_offers:
         return
-    Offer.objects.bulk_update(changed_offers, OFFER_FIELDS)
+    # A feed sets many offers to the same price or stock: one UPDATE per distinct set of
+    # values (bulk_update's CASE per row is slow, and on SQLite a statement per row).
+    same_values = defaultdict(list)
+    for offer, values in changed_offers:
+        same_values[tuple(sorted(values.items()))].append(offer.pk)
+    for values, pks in same_values.items():
+        Offer.objects.filter(pk__in=pks).update(**dict(values))
+    changed_offers = [offer for offer, _ in changed_offers]
     for change in changes:
         change.run = report.run
     ImportChange.objects.bulk_create(changes)
@@ -972,12 +977,14 @@ def _release_batch(batch, report, matcher):
             try:
                 with transaction.atomic():
                     changes += _write(spec, plan, matcher)
-            except IntegrityError as error:
+            except IntegrityError:
                 name = f"{spec.label} {spec.catalog_number}"
                 report.counts[("changed" if spec.release else "created")] -= 1
-                report.add(
-                    Outcome(spec.line, name, "rejected", [f"line {spec.line}: the database refused it ({error})"])
+                reason = (
+                    f"line {spec.line}: another import wrote this release, or one of its SKUs or its barcode, "
+                    "at the same time; import the file again to apply it"
                 )
+                report.add(Outcome(spec.line, name, "rejected", [reason]))
     for change in changes:
         change.run = report.run
     ImportChange.objects.bulk_create(changes)

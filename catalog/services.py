@@ -373,6 +373,9 @@ def releases_imported(release_ids):
     _invalidate(version_key(tag) for tag in sorted(tags))
 
 
+MANY_REPRICED = 50
+
+
 def offers_changed(offer_ids):
     """A feed changed these offers' price, stock or activity: as offer_changed, for
     many at once. Lowest prices are kept in step; the lists showing a release's card
@@ -385,7 +388,7 @@ def offers_changed(offer_ids):
         .values_list("release", "p")
     )
     tags = set()
-    ids = []
+    ids, repriced = [], []
     for release in releases:
         ids.append(release.pk)
         tags.add(page_tag("release", release.slug))
@@ -393,6 +396,13 @@ def offers_changed(offer_ids):
         if new != release.min_price:
             Release.objects.filter(pk=release.pk).update(min_price=new)
             release.min_price = new
+            repriced.append(release)
+    if len(repriced) > MANY_REPRICED:
+        # Finding the one list page of each card costs more than the lists are worth
+        # keeping: their releases' lists expire whole.
+        tags |= {page_tag("home"), page_tag("releases"), *(page_tag("label", r.label.slug) for r in repriced)}
+    else:
+        for release in repriced:
             tags.update(_card_tags(release))
     tags |= {
         page_tag("work", composer, work)
