@@ -13,6 +13,8 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from . import imports, services
 from .models import (
@@ -23,7 +25,6 @@ from .models import (
     ComposerAlias,
     Credit,
     EditorialPick,
-    ImportChange,
     ImportRun,
     Label,
     Movement,
@@ -34,6 +35,7 @@ from .models import (
     Work,
 )
 from .resources import export_releases
+from .tasks import apply_catalog_file
 from .text import catalogue_token
 
 
@@ -247,26 +249,12 @@ class CatalogFileForm(forms.Form):
     )
 
 
-class ImportChangeInline(admin.TabularInline):
-    model = ImportChange
-    fields = ["action", "model", "object_id"]
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).order_by("pk")
-
-
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
     list_display = ["started_at", "file_name", "kind", "rows", "created", "changed", "unchanged", "rejected", "status"]
     list_filter = ["status", "kind"]
-    readonly_fields = list_display + ["user"]
+    readonly_fields = list_display + ["user", "error", "rejected_rows", "not_matched"]
     fields = readonly_fields
-    inlines = [ImportChangeInline]
     change_list_template = "admin/catalog/importrun/change_list.html"
     change_form_template = "admin/catalog/importrun/change_form.html"
 
@@ -278,6 +266,26 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Rejected rows (the first ones)")
+    def rejected_rows(self, run):
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                "{} (line {}): {}",
+                ((r["name"], r["line"], "; ".join(r["reasons"])) for r in run.rejections),
+            )
+            or "-"
+        )
+
+    @admin.display(description="Not matched: add these to the catalog, then import again")
+    def not_matched(self, run):
+        return (
+            format_html_join(
+                mark_safe("<br>"), "{}: {}", ((what, ", ".join(names)) for what, names in run.unmatched.items())
+            )
+            or "-"
+        )
 
     def get_urls(self):
         own = [
@@ -321,11 +329,16 @@ class ImportRunAdmin(admin.ModelAdmin):
             default_storage.delete(stored)
             form.add_error("file", str(error))
             return self._page(request, "import.html", form=form, title="Import a catalog file", status=400)
-        request.session["catalog_import"] = {"stored": stored.rsplit("/", 1)[-1], "name": upload.name}
+        request.session["catalog_import"] = {
+            "stored": stored.rsplit("/", 1)[-1],
+            "name": upload.name,
+            "kind": report.kind,
+        }
         return self._page(request, "preview.html", report=report, title=f"Preview of {upload.name}")
 
     def confirm_view(self, request):
-        """Apply the file previewed last (kept between the two steps, on any server)."""
+        """Apply the file previewed last (kept between the two steps where every server
+        and the task worker can read it); the worker applies it, the run shows how it went."""
         self._require_feed_permission(request)
         if request.method != "POST":
             return redirect("admin:catalog_importrun_import")
@@ -334,23 +347,15 @@ class ImportRunAdmin(admin.ModelAdmin):
         if not _UPLOAD_TOKEN.match(stored) or not default_storage.exists(f"{FEED_UPLOADS}/{stored}"):
             self.message_user(request, "That preview has expired: upload the file again.", messages.ERROR)
             return redirect("admin:catalog_importrun_import")
-        path_ = f"{FEED_UPLOADS}/{stored}"
-        try:
-            with default_storage.open(path_, "rb") as file:
-                report = imports.catalog_import(file=file, file_name=pending["name"], dry_run=False, user=request.user)
-        except imports.FileRejected as error:
-            self.message_user(request, str(error), messages.ERROR)
-            return redirect("admin:catalog_importrun_import")
-        finally:
-            default_storage.delete(path_)
-        counts = report.counts
-        self.message_user(
-            request,
-            f"Imported {pending['name']}: {counts['created']} created, {counts['changed']} changed, "
-            f"{counts['unchanged']} unchanged, {counts['rejected']} rejected.",
-            messages.WARNING if counts["rejected"] else messages.SUCCESS,
+        run = ImportRun.objects.create(
+            file_name=pending["name"][:255],
+            kind=pending.get("kind", ""),
+            user=request.user,
+            status=ImportRun.Status.QUEUED,
         )
-        return redirect("admin:catalog_importrun_change", report.run.pk)
+        apply_catalog_file.enqueue(run_id=run.pk, stored=f"{FEED_UPLOADS}/{stored}")
+        self.message_user(request, f"Importing {run.file_name}: this page shows how it went.")
+        return redirect("admin:catalog_importrun_change", run.pk)
 
     def undo_view(self, request, pk):
         """Put back what the last import created or changed."""

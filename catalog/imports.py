@@ -714,11 +714,13 @@ def _offer_problem(values):
 # -- the import -------------------------------------------------------------------------
 
 
-def catalog_import(*, file, file_name, dry_run, user=None, progress=None):
+def catalog_import(*, file, file_name, dry_run, user=None, run=None, progress=None):
     """Read a supplier's file and, unless dry_run, apply it: releases whole or not at
     all, expiring only the pages that show what changed. Returns an ImportReport of what
-    was (or would be) created, changed, left as it was and rejected, and why. Raises
-    FileRejected, before anything is written, for a file that cannot be read."""
+    was (or would be) created, changed, left as it was and rejected, and why; an applied
+    import is kept as an ImportRun (run, when staff queued it) with its rejections and
+    unmatched names. Raises FileRejected, before anything is written, for a file that
+    cannot be read."""
     kind, records = read_rows(file, file_name)
     if not dry_run:
         # A file that turns out unreadable half-way must not leave half a feed behind.
@@ -728,22 +730,40 @@ def catalog_import(*, file, file_name, dry_run, user=None, progress=None):
         kind, records = read_rows(file, file_name)
     report = ImportReport(file_name=file_name, kind=kind, dry_run=dry_run)
     if not dry_run:
-        report.run = ImportRun.objects.create(file_name=file_name[:255], kind=kind, user=user)
+        if run is None:
+            run = ImportRun.objects.create(file_name=file_name[:255], kind=kind, user=user)
+        ImportRun.objects.filter(pk=run.pk).update(kind=kind, status=ImportRun.Status.QUEUED)
+        report.run = run
     matcher = Matcher()
-    if kind == "offers":
-        _import_offers(records, report, progress)
-    else:
-        _import_releases(records, report, matcher, progress)
+    try:
+        if kind == "offers":
+            _import_offers(records, report, progress)
+        else:
+            _import_releases(records, report, matcher, progress)
+    except Exception as error:
+        if report.run:
+            _record(report, status=ImportRun.Status.FAILED, error=repr(error))
+        raise
     if report.run:
-        ImportRun.objects.filter(pk=report.run.pk).update(
-            rows=report.rows,
-            created=report.counts["created"],
-            changed=report.counts["changed"],
-            unchanged=report.counts["unchanged"],
-            rejected=report.counts["rejected"],
-        )
-        report.run.refresh_from_db()
+        _record(report, status=ImportRun.Status.APPLIED)
     return report
+
+
+def _record(report, *, status, error=""):
+    ImportRun.objects.filter(pk=report.run.pk).update(
+        status=status,
+        error=error,
+        rows=report.rows,
+        created=report.counts["created"],
+        changed=report.counts["changed"],
+        unchanged=report.counts["unchanged"],
+        rejected=report.counts["rejected"],
+        rejections=[
+            {"line": o.line, "name": o.name, "reasons": o.reasons} for o in report.outcomes.get("rejected", [])
+        ],
+        unmatched=report.unmatched,
+    )
+    report.run.refresh_from_db()
 
 
 def _batches(iterable, size):
@@ -1164,8 +1184,13 @@ class UndoRefused(Exception):
     pass
 
 
+UNDOABLE = [ImportRun.Status.APPLIED, ImportRun.Status.FAILED]
+
+
 def last_import():
-    return ImportRun.objects.filter(status=ImportRun.Status.APPLIED).order_by("-started_at", "-pk").first()
+    """The import that undo would take back: the latest one applied (or stopped by an
+    error part-way, whose changes are kept too)."""
+    return ImportRun.objects.filter(status__in=UNDOABLE).order_by("-started_at", "-pk").first()
 
 
 @transaction.atomic
@@ -1174,8 +1199,10 @@ def import_undo(*, run):
     before it; only the last import still applied can be undone. Returns notes on what
     could not be removed (an offer already ordered is deactivated instead)."""
     run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    if ImportRun.objects.filter(status=ImportRun.Status.QUEUED).exists():
+        raise UndoRefused("An import is running: undo when it has finished.")
     latest = last_import()
-    if run.status != ImportRun.Status.APPLIED or latest is None or latest.pk != run.pk:
+    if run.status not in UNDOABLE or latest is None or latest.pk != run.pk:
         raise UndoRefused("Only the last import that is still applied can be undone.")
     notes = []
     offers = run.changes.filter(model="offer").order_by("-pk")

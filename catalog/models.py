@@ -495,7 +495,9 @@ class Award(models.Model):
 
 
 class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Being imported"
     APPLIED = "applied", "Applied"
+    FAILED = "failed", "Failed"
     UNDONE = "undone", "Undone"
 
 
@@ -519,6 +521,9 @@ class ImportRun(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     rows = models.PositiveIntegerField(default=0)
+    rejections = models.JSONField(default=list, blank=True, help_text="The first rejected rows, with reasons.")
+    unmatched = models.JSONField(default=dict, blank=True, help_text="Names the catalog could not match.")
+    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-started_at", "-pk"]
