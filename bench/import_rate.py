@@ -149,7 +149,8 @@ def child(path, dry_run):
 def run_child(label, path, dry_run=False):
     print(f"{label:<44}", end=" ", flush=True)
     args = [sys.executable, __file__, "--child", str(path)] + (["--dry-run"] if dry_run else [])
-    print(subprocess.run(args, check=True, capture_output=True, text=True, env=os.environ).stdout.strip())
+    done = subprocess.run(args, capture_output=True, text=True, env=os.environ)
+    print(done.stdout.strip() or done.stderr.strip().splitlines()[-1])
 
 
 def main():

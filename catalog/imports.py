@@ -1085,7 +1085,9 @@ def _write(spec, plan, matcher):
         )
         Release.objects.bulk_create([release])  # no signal: _after_write expires its pages
         changes.append(ImportChange(model="release", object_id=release.pk, action="created"))
-    else:
+    elif plan["fields"] or plan["structure"]:
+        # (Only its offers changed otherwise: their own rows say so, and each offer's
+        # save expires just the pages that show it.)
         before = _release_snapshot(release)
         changes.append(ImportChange(model="release", object_id=release.pk, action="changed", before=before))
         for name, value in plan["fields"].items():

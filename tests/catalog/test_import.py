@@ -460,3 +460,22 @@ def test_releases_exported_from_the_admin_import_back_unchanged(admin_client):
     assert len(large.captured_queries) == len(small.captured_queries)
     assert run(response.content, name="releases.xlsx").counts == {"unchanged": 3}
     assert run(csv_response.content).counts == {"unchanged": 3}
+
+
+def test_a_release_feed_that_changes_only_a_price_leaves_the_lists_cached(client, example_catalog):
+    run(example("release_feed.csv"))
+    release = Release.objects.get(catalog_number="EXC2402")
+    visit(client, "/releases/")
+    visit(client, release.get_absolute_url())
+    assert visit(client, "/releases/")[1]
+    feed = example("release_feed.csv").decode().replace("EXC2402-STK,12.99,40", "EXC2402-STK,12.99,39")
+
+    report = run(feed)
+
+    assert report.counts == {"changed": 1, "unchanged": 1}
+    assert [o.reasons for o in report.outcomes["changed"]] == [["offer EXC2402-STK: stock 40 \u2192 39"]]
+    assert Offer.objects.get(sku="EXC2402-STK").stock == 39
+    # Stock is shown on the release's page only, and plenty is left: the lists stay cached.
+    assert visit(client, "/releases/")[1]
+    page, cached = visit(client, release.get_absolute_url())
+    assert not cached
