@@ -320,6 +320,9 @@ class ImportRunAdmin(admin.ModelAdmin):
             status = 400 if request.method == "POST" else 200
             return self._page(request, "import.html", status, form=form, title="Import a catalog file")
         upload = form.cleaned_data["file"]
+        previous = (request.session.pop("catalog_import", None) or {}).get("stored", "")
+        if _UPLOAD_TOKEN.match(previous):  # previewed and never confirmed: not kept
+            default_storage.delete(f"{FEED_UPLOADS}/{previous}")
         extension = "xlsx" if upload.name.lower().endswith((".xlsx", ".xlsm")) else "csv"
         stored = default_storage.save(f"{FEED_UPLOADS}/{secrets.token_hex(16)}.{extension}", upload)
         try:

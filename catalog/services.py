@@ -343,6 +343,23 @@ def composer_refresh_search_text(*, composer):
 # precise expiry as release_changed and offer_changed, in a few queries per batch.
 
 
+MANY_REPRICED = 50
+
+
+def _invalidate_many(tags):
+    """_invalidate for a feed's many pages: after commit, all bumped in one transaction
+    (with the database cache, one commit instead of one per page)."""
+    keys = [version_key(tag) for tag in sorted(tags)]
+    _bump(keys)
+
+    def again():
+        with transaction.atomic():
+            _bump(keys)
+
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(again)
+
+
 def releases_imported(release_ids):
     """Releases were created or changed by a feed: their lowest prices are recomputed
     and the pages that show them go stale: their own pages, their works' and
@@ -370,10 +387,7 @@ def releases_imported(release_ids):
         page_tag("artist", slug)
         for slug in Artist.objects.filter(credits__recording__release__in=releases).values_list("slug", flat=True)
     }
-    _invalidate(version_key(tag) for tag in sorted(tags))
-
-
-MANY_REPRICED = 50
+    _invalidate_many(tags)
 
 
 def offers_changed(offer_ids):
@@ -408,4 +422,4 @@ def offers_changed(offer_ids):
         page_tag("work", composer, work)
         for composer, work in Work.objects.filter(recordings__release_id__in=ids).values_list("composer__slug", "slug")
     }
-    _invalidate(version_key(tag) for tag in sorted(tags))
+    _invalidate_many(tags)

@@ -344,9 +344,11 @@ def test_staff_preview_a_file_confirm_it_and_undo_it_in_the_admin(admin_client, 
     page = admin_client.get("/admin/catalog/importrun/import/").content.decode()
     assert "one row per track" in page and "catalog/import_examples/" in page
 
+    admin_client.post("/admin/catalog/importrun/import/", {"file": SimpleUploadedFile("first.csv", feed.encode())})
     preview = admin_client.post(
         "/admin/catalog/importrun/import/", {"file": SimpleUploadedFile("label-feed.csv", feed.encode())}
     )
+    assert len(list(Path("/tmp/arkiv-test-media/catalog-imports").glob("*"))) == 1, "only the file previewed last"
 
     text = preview.content.decode()
     assert preview.status_code == 200
