@@ -375,6 +375,10 @@ def test_staff_preview_a_file_confirm_it_and_undo_it_in_the_admin(admin_client, 
     assert "That preview has expired" in again.content.decode()
 
     assert "Undo this import" in admin_client.get(f"/admin/catalog/importrun/{run_.pk}/change/").content.decode()
+    listing = admin_client.get("/admin/catalog/importrun/").content.decode()
+    assert "Import a catalog file" in listing and "Undo the last import (label-feed.csv)" in listing
+    assert "puts back what it changed" in admin_client.get(f"/admin/catalog/importrun/{run_.pk}/undo/").content.decode()
+    assert Release.objects.filter(label__name="Example Classics").count() == 2, "a GET undoes nothing"
     undone = admin_client.post(f"/admin/catalog/importrun/{run_.pk}/undo/", follow=True)
 
     assert "is undone" in undone.content.decode()
