@@ -16,14 +16,10 @@ second time. Every applied import keeps what each release and offer was before i
 the last import can be undone exactly (import_undo).
 """
 
-import csv
 import datetime
-import itertools
-import re
-import zipfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, ProtectedError, Subquery
@@ -31,24 +27,31 @@ from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 
 from . import services
+from .feed_files import (  # noqa: F401 - FileRejected: callers catch it as imports.FileRejected
+    BadValue,
+    FileRejected,
+    as_bool,
+    as_date,
+    as_format,
+    as_int,
+    as_performers,
+    as_price,
+    as_seconds,
+    as_text,
+    read_rows,
+)
+from .feed_matching import Matcher
 from .models import (
-    Artist,
-    CatalogueNumber,
-    Composer,
-    ComposerAlias,
     Credit,
-    Format,
     ImportChange,
     ImportRun,
-    Label,
     Offer,
     Recording,
     Release,
-    Role,
     Track,
     Work,
 )
-from .text import catalogue_token, fold, name_skeleton, parse_query, parse_title
+from .text import fold
 
 # Releases read, matched and written together; memory stays flat however long the file.
 BATCH_RELEASES = 500
@@ -56,394 +59,6 @@ BATCH_OFFERS = 2000
 # The preview lists this many releases or offers per outcome (the counts are all of them).
 PREVIEW_LIMIT = 200
 UNMATCHED_LIMIT = 500
-
-# What suppliers call a column -> the column it is.
-COLUMN_ALIASES = {
-    "catalogue_number": "catalog_number",
-    "catalog_no": "catalog_number",
-    "cat_no": "catalog_number",
-    "catno": "catalog_number",
-    "ean": "barcode",
-    "upc": "barcode",
-    "title": "release_title",
-    "album_title": "release_title",
-    "composer_name": "composer",
-    "work_title": "work",
-    "track_no": "track",
-    "track_number": "track",
-    "disc_no": "disc",
-    "disc_number": "disc",
-    "year_recorded": "recording_year",
-    "made_to_order_lead_time_days": "lead_time_days",
-}
-RELEASE_COLUMNS = [
-    "label",
-    "catalog_number",
-    "barcode",
-    "release_title",
-    "release_date",
-    "format",
-    "discs",
-    "composer",
-    "work",
-    "recording_year",
-    "performers",
-    "disc",
-    "track",
-    "track_title",
-    "duration",
-]
-OFFER_COLUMNS = ["sku", "price", "stock", "made_to_order", "lead_time_days", "active"]
-ALL_COLUMNS = RELEASE_COLUMNS + OFFER_COLUMNS
-RELEASE_REQUIRED = [
-    "label",
-    "catalog_number",
-    "release_title",
-    "release_date",
-    "format",
-    "composer",
-    "work",
-    "track",
-    "track_title",
-]
-
-
-class FileRejected(Exception):
-    """The file as a whole cannot be read: nothing of it is applied."""
-
-
-# -- reading ----------------------------------------------------------------------------
-
-
-def _column(name):
-    key = re.sub(r"[^a-z0-9]+", "_", str(name or "").strip().lower()).strip("_")
-    return COLUMN_ALIASES.get(key, key)
-
-
-def _cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return format(Decimal(repr(value)).normalize(), "f")
-    return str(value).strip()
-
-
-def _decoded(binary):
-    """The file's lines as text, strictly UTF-8 (a byte-order mark is dropped)."""
-    for number, raw in enumerate(binary, start=1):
-        try:
-            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError:
-            raise FileRejected(
-                f"Line {number} is not UTF-8 text. "
-                "Save the file as \u201cCSV UTF-8\u201d (or as XLSX) and import it again."
-            ) from None
-
-
-def _csv_rows(binary):
-    lines = _decoded(binary)
-    first = next(lines, "")
-    if "\x00" in first:
-        raise FileRejected("This is neither a CSV nor an XLSX file.")
-    delimiter = max(",;\t", key=first.count)
-    reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
-    try:
-        for cells in reader:
-            yield reader.line_num, cells
-    except csv.Error as error:
-        raise FileRejected(f"Line {reader.line_num} cannot be read as CSV ({error}).") from None
-
-
-def _xlsx_rows(binary):
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(binary, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise FileRejected(f"The file cannot be read as XLSX ({error}).") from None
-    try:
-        sheet = book.worksheets[0]
-        for line, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield line, [_cell(c) for c in cells]
-    finally:
-        book.close()
-
-
-def read_rows(binary, name):
-    """(kind, iterator of (line, {column: text})) for a CSV or XLSX file; the kind is
-    "releases" or "offers", from the columns. Raises FileRejected for a file that cannot
-    be one of them."""
-    head = binary.read(4096)
-    binary.seek(0)
-    lower = (name or "").lower()
-    if head.startswith(b"PK\x03\x04"):
-        rows = _xlsx_rows(binary)
-    elif lower.endswith((".xlsx", ".xlsm")):
-        raise FileRejected("The file is named .xlsx but is not an XLSX workbook.")
-    elif lower.endswith(".xls") or head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileRejected("Old Excel files (.xls) cannot be read: save the sheet as XLSX or CSV UTF-8.")
-    elif b"\x00" in head:
-        raise FileRejected("This is neither a CSV nor an XLSX file (UTF-16 text? Save it as CSV UTF-8).")
-    else:
-        rows = _csv_rows(binary)
-    header = next((cells for _, cells in rows if any(_cell(c) for c in cells)), None)
-    if header is None:
-        raise FileRejected("The file is empty.")
-    columns = [_column(c) for c in header]
-    known = set(columns) & set(ALL_COLUMNS)
-    if "catalog_number" in known or "label" in known or "track" in known:
-        kind = "releases"
-        missing = [c for c in RELEASE_REQUIRED if c not in known]
-    elif "sku" in known:
-        kind = "offers"
-        missing = [] if known & {"price", "stock", "made_to_order", "lead_time_days", "active"} else ["price or stock"]
-    else:
-        raise FileRejected(
-            "The file has none of the catalog's columns. A release feed needs "
-            + ", ".join(RELEASE_REQUIRED)
-            + "; a price and stock feed needs sku and price or stock."
-        )
-    if missing:
-        raise FileRejected("Columns missing: " + ", ".join(missing) + ".")
-
-    def records():
-        for line, cells in rows:
-            values = {c: _cell(v) for c, v in zip(columns, cells, strict=False) if c in ALL_COLUMNS}
-            if any(values.values()):
-                yield line, values
-
-    return kind, records()
-
-
-# -- values -----------------------------------------------------------------------------
-
-
-class BadValue(ValueError):
-    pass
-
-
-def _date(text):
-    for pattern in ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"):
-        try:
-            return datetime.datetime.strptime(text, pattern).date()
-        except ValueError:
-            pass
-    raise BadValue(f"release_date \u201c{text}\u201d is not a date (write 2024-03-15)")
-
-
-def _int(name, text, *, low=0, high=32767):
-    try:
-        value = int(Decimal(text))
-    except (InvalidOperation, ValueError):
-        raise BadValue(f"{name} \u201c{text}\u201d is not a whole number") from None
-    if not low <= value <= high or Decimal(text) != value:
-        raise BadValue(f"{name} {text} is out of range ({low} to {high})")
-    return value
-
-
-def _price(text):
-    if "," in text and "." not in text:
-        text = text.replace(",", ".")
-    try:
-        price = Decimal(text)
-    except InvalidOperation:
-        raise BadValue(f"price \u201c{text}\u201d is not an amount") from None
-    if not price.is_finite() or price <= 0 or price >= Decimal("1000000") or price != price.quantize(Decimal("0.01")):
-        raise BadValue(f"price {text} must be above 0, below 1,000,000, with at most two decimals")
-    return price.quantize(Decimal("0.01"))
-
-
-def _bool(name, text):
-    folded = text.strip().lower()
-    if folded in ("yes", "y", "true", "1", "ja", "x"):
-        return True
-    if folded in ("no", "n", "false", "0", "nein", ""):
-        return False
-    raise BadValue(f"{name} \u201c{text}\u201d is not yes or no")
-
-
-def _duration(text):
-    if not text:
-        return None
-    parts = text.split(":")
-    if not all(p.isdigit() for p in parts) or len(parts) > 3:
-        raise BadValue(f"duration \u201c{text}\u201d is not a time (write 12:34)")
-    seconds = 0
-    for part in parts:
-        seconds = seconds * 60 + int(part)
-    return seconds
-
-
-_FORMATS = {fold(v).replace(" ", ""): v for v in Format.values} | {
-    fold(label).replace(" ", ""): v for v, label in Format.choices
-}
-_ROLES = {v: v for v in Role.values} | {fold(str(label)): v for v, label in Role.choices}
-_PERFORMER = re.compile(r"^\s*(?P<role>[^:]+?)\s*:\s*(?P<name>[^()]+?)\s*(?:\((?P<instrument>[^)]*)\))?\s*$")
-
-
-def _format(text):
-    value = _FORMATS.get(fold(text).replace(" ", ""))
-    if value is None:
-        raise BadValue(f"format \u201c{text}\u201d is not one of " + ", ".join(label for _, label in Format.choices))
-    return value
-
-
-def _performers(text):
-    """'conductor: Name; orchestra: Name; soloist: Name (piano)' -> [(role, name, instrument)]."""
-    performers = []
-    for part in filter(str.strip, (text or "").split(";")):
-        m = _PERFORMER.match(part)
-        role = _ROLES.get(fold(m.group("role"))) if m else None
-        if role is None:
-            raise BadValue(
-                f"performer \u201c{part.strip()}\u201d needs a role: conductor, soloist, orchestra, ensemble or choir "
-                "(write \u201cconductor: Name\u201d)"
-            )
-        performers.append((role, m.group("name").strip(), (m.group("instrument") or "").strip()[:60]))
-    return performers
-
-
-def _text(name, text, limit, *, required=False):
-    if required and not text:
-        raise BadValue(f"{name} is empty")
-    if len(text) > limit:
-        raise BadValue(f"{name} is longer than {limit} characters")
-    return text
-
-
-# -- matching ---------------------------------------------------------------------------
-
-
-class Matcher:
-    """The catalog's composers, works, performers and labels as a file names them.
-    Never creates one: a name it cannot match is for staff to resolve."""
-
-    def __init__(self):
-        self.composers = defaultdict(set)
-        self.composer_skeletons = defaultdict(set)
-        for folded, skeleton, composer_id in ComposerAlias.objects.values_list("folded", "skeleton", "composer_id"):
-            self.composers[folded].add(composer_id)
-            self.composer_skeletons[skeleton].add(composer_id)
-        for pk, name, full_name, sort_name in Composer.objects.values_list("pk", "name", "full_name", "sort_name"):
-            for variant in (name, full_name, sort_name, _unsorted(sort_name)):
-                if fold(variant):
-                    self.composers[fold(variant)].add(pk)
-                    self.composer_skeletons[name_skeleton(variant)].add(pk)
-        self.composer_names = dict(Composer.objects.values_list("pk", "full_name"))
-        self.labels = {}
-        for pk, name, slug in Label.objects.values_list("pk", "name", "slug"):
-            self.labels[fold(name)] = self.labels[slug] = pk
-        self.label_names = dict(Label.objects.values_list("pk", "name"))
-        self._works = {}
-        self.artists = {}  # folded name -> (pk, name), filled per batch
-
-    def composer(self, name):
-        """(composer id, None) or (None, reason)."""
-        folded = fold(name)
-        found = self.composers.get(folded) or self.composers.get(fold(_unsorted(name)))
-        if not found:
-            found = self.composer_skeletons.get(name_skeleton(name))
-        if not found:
-            return None, f"composer \u201c{name}\u201d is not in the catalog"
-        if len(found) > 1:
-            names = ", ".join(sorted(self.composer_names[pk] for pk in found))
-            return None, f"composer \u201c{name}\u201d could be any of {names}"
-        return next(iter(found)), None
-
-    def _composer_works(self, composer_id):
-        if composer_id not in self._works:
-            works = {w.pk: w for w in Work.objects.filter(composer_id=composer_id).select_related("composer")}
-            tokens = defaultdict(set)
-            for work_id, token in CatalogueNumber.objects.filter(work__composer_id=composer_id).values_list(
-                "work_id", "token"
-            ):
-                tokens[token].add(work_id)
-            titles, shapes, bases, nicknames = defaultdict(set), defaultdict(set), defaultdict(set), defaultdict(set)
-            for work in works.values():
-                parts = parse_title(work.title)
-                for system, number in parts.catalogue:
-                    tokens[catalogue_token(system, number)].add(work.pk)
-                    bases[catalogue_token(system, number.split(" no. ")[0])].add(work.pk)
-                for title in (work.title, work.title_de):
-                    if title:
-                        titles[fold(title)].add(work.pk)
-                if parts.form and (parts.number or parts.key):
-                    shapes[_shape(parts)].add(work.pk)
-                if work.nickname or parts.nickname:
-                    nicknames[fold(work.nickname or parts.nickname)].add(work.pk)
-            self._works[composer_id] = (works, tokens, bases, titles, shapes, nicknames)
-        return self._works[composer_id]
-
-    def work(self, composer_id, text):
-        """(Work, None) or (None, reason): by catalogue number, then title, then form,
-        number and key ("Symphony No. 5 in C minor" is the fifth whatever its opus),
-        then nickname ("From the New World")."""
-        works, tokens, bases, titles, shapes, nicknames = self._composer_works(composer_id)
-        parts = parse_title(_conventional(text))
-        wanted = {catalogue_token(s, n) for s, n in parts.catalogue} | set(parse_query(text).catalogue)
-        candidates = [
-            set().union(*(tokens.get(t, set()) for t in wanted)) if wanted else set(),
-            titles.get(fold(text), set()),
-            set().union(*(bases.get(t, set()) for t in wanted)) if wanted else set(),
-            shapes.get(_shape(parts), set()) if parts.form and (parts.number or parts.key) else set(),
-            nicknames.get(fold(parts.nickname or text), set()),
-        ]
-        for found in candidates:
-            if len(found) == 1:
-                return works[next(iter(found))], None
-        composer = self.composer_names[composer_id]
-        if any(candidates):
-            return None, f"work \u201c{text}\u201d of {composer} matches more than one work: add its catalogue number"
-        return None, f"work \u201c{text}\u201d of {composer} is not in the catalog"
-
-    def load_artists(self, names):
-        wanted = {fold(n): n for n in names if fold(n) not in self.artists}
-        if not wanted:
-            return
-        slugs = {slugify(f): f for f in wanted} | {slugify(fold(_unsorted(n))): f for f, n in wanted.items()}
-        for pk, name, slug in Artist.objects.filter(slug__in=list(slugs)).values_list("pk", "name", "slug"):
-            self.artists[slugs[slug]] = (pk, name)
-        rest = [n for f, n in wanted.items() if f not in self.artists]
-        if rest:
-            for pk, name in Artist.objects.filter(name__in=rest).values_list("pk", "name"):
-                self.artists.setdefault(fold(name), (pk, name))
-
-    def artist(self, name):
-        found = self.artists.get(fold(name))
-        if found is None:
-            return None, f"performer \u201c{name}\u201d is not in the catalog"
-        return found, None
-
-    def label(self, name):
-        pk = self.labels.get(fold(name)) or self.labels.get(slugify(name))
-        if pk is None:
-            return None, f"label \u201c{name}\u201d is not in the catalog"
-        return pk, None
-
-
-def _unsorted(name):
-    """'Beethoven, Ludwig van' -> 'Ludwig van Beethoven'."""
-    if "," in name:
-        last, first = name.split(",", 1)
-        return f"{first.strip()} {last.strip()}"
-    return name
-
-
-def _conventional(title):
-    """A title as the catalog writes them, for parse_title: 'Symphony No 3 in E-flat
-    Major' -> 'Symphony no. 3 in E flat major'."""
-    title = re.sub(r"\b(?:no|nr)\.?\s*(?=\d)", "no. ", title, flags=re.IGNORECASE)
-    title = re.sub(r"\b([A-G])[- ](flat|sharp)\b", r"\1 \2", title, flags=re.IGNORECASE)
-    return re.sub(r"\b(major|minor)\b", lambda m: m.group(1).lower(), title, flags=re.IGNORECASE)
-
-
-def _shape(parts):
-    return (fold(parts.form), parts.number.lower(), fold(parts.key))
-
 
 # -- what a file asks for ---------------------------------------------------------------
 
@@ -506,16 +121,16 @@ def _offer_values(line, row, errors):
     values = {}
     try:
         if row.get("price"):
-            values["price"] = _price(row["price"])
+            values["price"] = as_price(row["price"])
         if row.get("stock"):
-            values["stock"] = _int("stock", row["stock"], high=2_000_000_000)
+            values["stock"] = as_int("stock", row["stock"], high=2_000_000_000)
         if row.get("made_to_order"):
-            values["made_to_order"] = _bool("made_to_order", row["made_to_order"])
+            values["made_to_order"] = as_bool("made_to_order", row["made_to_order"])
         if row.get("lead_time_days"):
-            values["lead_time_days"] = _int("lead_time_days", row["lead_time_days"])
+            values["lead_time_days"] = as_int("lead_time_days", row["lead_time_days"])
         if row.get("active"):
-            values["is_active"] = _bool("active", row["active"])
-        _text("sku", row.get("sku", ""), 40, required=True)
+            values["is_active"] = as_bool("active", row["active"])
+        as_text("sku", row.get("sku", ""), 40, required=True)
     except BadValue as error:
         errors.append(f"line {line}: {error}")
     return values
@@ -535,33 +150,33 @@ def _release_spec(rows):
     for line, row in rows:
         try:
             fields = {
-                "title": _text("release_title", row.get("release_title", ""), 300, required=True),
-                "barcode": _text("barcode", row.get("barcode", ""), 14),
-                "release_date": _date(row.get("release_date", "")),
-                "format": _format(row.get("format", "")),
-                "discs": _int("discs", row["discs"], low=1, high=99) if row.get("discs") else 1,
+                "title": as_text("release_title", row.get("release_title", ""), 300, required=True),
+                "barcode": as_text("barcode", row.get("barcode", ""), 14),
+                "release_date": as_date(row.get("release_date", "")),
+                "format": as_format(row.get("format", "")),
+                "discs": as_int("discs", row["discs"], low=1, high=99) if row.get("discs") else 1,
             }
-            _text("catalog_number", spec.catalog_number, 40, required=True)
+            as_text("catalog_number", spec.catalog_number, 40, required=True)
             if spec.fields and fields != spec.fields:
                 changed = sorted(k for k in fields if fields[k] != spec.fields[k])
                 raise BadValue("release columns differ from the release's first row: " + ", ".join(changed))
             spec.fields = spec.fields or fields
-            disc = _int("disc", row["disc"], low=1, high=99) if row.get("disc") else 1
-            number = _int("track", row.get("track", ""), low=1)
+            disc = as_int("disc", row["disc"], low=1, high=99) if row.get("disc") else 1
+            number = as_int("track", row.get("track", ""), low=1)
             if (disc, number) in seen_tracks:
                 raise BadValue(f"track {number} of disc {disc} appears twice")
             seen_tracks.add((disc, number))
-            track = (disc, number, _text("track_title", row.get("track_title", ""), 300, required=True))
-            track += (_duration(row.get("duration", "")),)
+            track = (disc, number, as_text("track_title", row.get("track_title", ""), 300, required=True))
+            track += (as_seconds(row.get("duration", "")),)
             composer, work = row.get("composer", ""), row.get("work", "")
             if not composer or not work:
                 raise BadValue("composer and work are needed on every track")
             year = (
-                _int("recording_year", row["recording_year"], low=1890, high=2100)
+                as_int("recording_year", row["recording_year"], low=1890, high=2100)
                 if row.get("recording_year")
                 else None
             )
-            performers = _performers(row.get("performers", ""))
+            performers = as_performers(row.get("performers", ""))
             key = (fold(composer), fold(work))
             recording = recordings.get(key)
             if recording is None:
