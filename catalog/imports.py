@@ -603,7 +603,8 @@ def _release_batch(batch, report, matcher):
         return
     try:
         with transaction.atomic():
-            changes = [c for spec, plan in writes for c in _write(spec, plan, matcher)]
+            changes = _write_new([(s, p) for s, p in writes if s.release is None], matcher)
+            changes += [c for spec, plan in writes if spec.release for c in _write(spec, plan, matcher)]
     except IntegrityError:
         # Something the checks above did not foresee (a row written meanwhile): find
         # the release it belongs to, one at a time, and apply the others.
@@ -611,7 +612,7 @@ def _release_batch(batch, report, matcher):
         for spec, plan in writes:
             try:
                 with transaction.atomic():
-                    changes += _write(spec, plan, matcher)
+                    changes += _write(spec, plan, matcher) if spec.release else _write_new([(spec, plan)], matcher)
             except IntegrityError:
                 name = f"{spec.label} {spec.catalog_number}"
                 report.counts[("changed" if spec.release else "created")] -= 1
@@ -675,38 +676,105 @@ def _plan(spec, offers):
     }
 
 
-def _new_slug(spec):
-    base = f"{slugify(fold(spec.fields['title']))[:150]}-{slugify(spec.catalog_number)}"[:200]
-    slug, n = base, 1
-    while Release.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
+def _new_slugs(specs):
+    """A free slug for each new release: its title and catalogue number, numbered on
+    the rare clash."""
+    bases = [f"{slugify(fold(s.fields['title']))[:150]}-{slugify(s.catalog_number)}"[:200] for s in specs]
+    taken = set(Release.objects.filter(slug__in=bases).values_list("slug", flat=True))
+    slugs = []
+    for base in bases:
+        slug, n = base, 1
+        while slug in taken or (slug != base and Release.objects.filter(slug=slug).exists()):
+            n += 1
+            slug = f"{base}-{n}"
+        taken.add(slug)
+        slugs.append(slug)
+    return slugs
+
+
+def _write_new(items, matcher):
+    """Write new releases with their recordings, credits, tracks and offers: a few
+    statements for the whole batch. Returns their ImportChange rows (run not yet set)."""
+    if not items:
+        return []
+    releases = [
+        Release(
+            label_id=spec.label_id,
+            catalog_number=spec.catalog_number,
+            slug=slug,
+            search_text=_search_text(spec, matcher.label_names[spec.label_id]),
+            **spec.fields,
+        )
+        for (spec, _), slug in zip(items, _new_slugs([spec for spec, _ in items]), strict=True)
+    ]
+    Release.objects.bulk_create(releases)  # no signals: _after_write expires their pages
+    recordings = [
+        (
+            Recording(
+                release=release,
+                work_id=r["work_id"],
+                position=r["position"],
+                year=r["year"],
+                release_date=release.release_date,
+            ),
+            r,
+        )
+        for release, (_, plan) in zip(releases, items, strict=True)
+        for r in plan["recordings"]
+    ]
+    Recording.objects.bulk_create([row for row, _ in recordings])
+    by_position = {(row.release_id, row.position): row for row, _ in recordings}
+    Credit.objects.bulk_create(
+        [
+            Credit(
+                recording=row,
+                artist_id=c["artist_id"],
+                role=c["role"],
+                instrument=c["instrument"],
+                position=c["position"],
+            )
+            for row, r in recordings
+            for c in r["credits"]
+        ]
+    )
+    Track.objects.bulk_create(
+        [
+            Track(
+                release=release,
+                recording=by_position[(release.pk, t["recording_position"])],
+                disc=t["disc"],
+                number=t["number"],
+                title=t["title"],
+                duration_seconds=t["duration_seconds"],
+            )
+            for release, (_, plan) in zip(releases, items, strict=True)
+            for t in plan["tracks"]
+        ]
+    )
+    offers = [
+        Offer(release=release, sku=sku, **values)
+        for release, (_, plan) in zip(releases, items, strict=True)
+        for sku, (_, values) in plan["offers"].items()
+    ]
+    Offer.objects.bulk_create(offers)
+    return [ImportChange(model="release", object_id=r.pk, action="created") for r in releases] + [
+        ImportChange(model="offer", object_id=o.pk, action="created") for o in offers
+    ]
 
 
 def _write(spec, plan, matcher):
-    """Write one planned release; returns its ImportChange rows (run not yet set)."""
+    """Write the planned changes of one release already in the catalog; returns its
+    ImportChange rows (run not yet set)."""
     changes = []
     release = spec.release
-    label_name = matcher.label_names[spec.label_id]
-    search_text = _search_text(spec, label_name)
-    if release is None:
-        release = Release(
-            label_id=spec.label_id,
-            catalog_number=spec.catalog_number,
-            slug=_new_slug(spec),
-            search_text=search_text,
-            **spec.fields,
-        )
-        Release.objects.bulk_create([release])  # no signal: _after_write expires its pages
-        changes.append(ImportChange(model="release", object_id=release.pk, action="created"))
-    elif plan["fields"] or plan["structure"]:
+    if plan["fields"] or plan["structure"]:
         # (Only its offers changed otherwise: their own rows say so, and each offer's
         # save expires just the pages that show it.)
         before = _release_snapshot(release)
         changes.append(ImportChange(model="release", object_id=release.pk, action="changed", before=before))
         for name, value in plan["fields"].items():
             setattr(release, name, value)
+        search_text = _search_text(spec, matcher.label_names[spec.label_id])
         Release.objects.filter(pk=release.pk).update(search_text=search_text, **plan["fields"])
         if plan["structure"]:
             release.recordings.all().delete()
@@ -717,7 +785,7 @@ def _write(spec, plan, matcher):
         Recording.objects.filter(release=release).update(release_date=release.release_date)
     for sku, (action, values) in plan["offers"].items():
         if action == "created":
-            offer = Offer.objects.bulk_create([Offer(release=release, sku=sku, **values)])[0]
+            offer = Offer.objects.create(release=release, sku=sku, **values)  # its signal: lowest price, pages
             changes.append(ImportChange(model="offer", object_id=offer.pk, action="created"))
         else:
             offer = plan["existing_offers"][sku]

@@ -347,17 +347,13 @@ MANY_REPRICED = 50
 
 
 def _invalidate_many(tags):
-    """_invalidate for a feed's many pages: after commit, all bumped in one transaction
-    (with the database cache, one commit instead of one per page)."""
+    """_invalidate for a feed's many pages, in one cache call each time: their version
+    keys are dropped, and the version each starts again from is later than any before
+    (_fresh_version), as after an eviction."""
     keys = [version_key(tag) for tag in sorted(tags)]
-    _bump(keys)
-
-    def again():
-        with transaction.atomic():
-            _bump(keys)
-
+    cache.delete_many(keys)
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(again)
+        transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 def releases_imported(release_ids):

@@ -485,3 +485,19 @@ def test_a_release_feed_that_changes_only_a_price_leaves_the_lists_cached(client
     assert visit(client, "/releases/")[1]
     page, cached = visit(client, release.get_absolute_url())
     assert not cached
+
+
+def test_a_new_offer_of_a_release_already_in_the_catalog_is_sold_at_its_price(client, example_catalog):
+    run(example("release_feed.csv"))
+    feed = (
+        example("release_feed.csv")
+        .decode()
+        .replace("Suite No. 4: Prélude,3:44,,,,,", "Suite No. 4: Prélude,3:44,EXC2402-LP,9.99,5,no,")
+    )
+
+    report = run(feed)
+
+    assert report.counts == {"changed": 1, "unchanged": 1}
+    release = Release.objects.get(catalog_number="EXC2402")
+    assert release.min_price == Decimal("9.99")
+    assert "9.99" in visit(client, release.get_absolute_url())[0]
