@@ -404,9 +404,16 @@ def offers_changed(offer_ids):
         tags.add(page_tag("release", release.slug))
         new = lowest.get(release.pk)
         if new != release.min_price:
-            Release.objects.filter(pk=release.pk).update(min_price=new)
             release.min_price = new
             repriced.append(release)
+    if repriced:
+        lowest_now = (
+            Offer.objects.filter(release=OuterRef("pk"), is_active=True)
+            .values("release")
+            .annotate(p=Min("price"))
+            .values("p")
+        )
+        Release.objects.filter(pk__in=[r.pk for r in repriced]).update(min_price=Subquery(lowest_now))
     if len(repriced) > MANY_REPRICED:
         # Finding the one list page of each card costs more than the lists are worth
         # keeping: their releases' lists expire whole.

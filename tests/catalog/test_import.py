@@ -501,3 +501,22 @@ def test_a_new_offer_of_a_release_already_in_the_catalog_is_sold_at_its_price(cl
     release = Release.objects.get(catalog_number="EXC2402")
     assert release.min_price == Decimal("9.99")
     assert "9.99" in visit(client, release.get_absolute_url())[0]
+
+
+def test_a_feed_repricing_many_releases_shows_the_new_prices_on_the_release_lists(client):
+    label = LabelFactory()
+    offers = [
+        OfferFactory(release=ReleaseFactory(label=label, min_price=Decimal("20.00")), price=Decimal("20.00"))
+        for _ in range(60)
+    ]
+    newest = offers[-1]
+    page, _ = visit(client, "/releases/")
+    assert "20.00" in page and visit(client, "/releases/")[1]
+    feed = "sku,price\n" + "".join(f"{o.sku},17.00\n" for o in offers)
+
+    assert run(feed).counts == {"changed": 60}
+
+    page, cached = visit(client, "/releases/")
+    assert not cached
+    assert "17.00" in page and "20.00" not in page
+    assert Release.objects.get(pk=newest.release_id).min_price == Decimal("17.00")
