@@ -520,3 +520,22 @@ def test_a_feed_repricing_many_releases_shows_the_new_prices_on_the_release_list
     assert not cached
     assert "17.00" in page and "20.00" not in page
     assert Release.objects.get(pk=newest.release_id).min_price == Decimal("17.00")
+
+
+def test_a_confirmed_file_delivered_twice_to_the_worker_is_applied_once(example_catalog):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from catalog.tasks import apply_catalog_file
+
+    stored = default_storage.save("catalog-imports/" + "a" * 32 + ".csv", ContentFile(example("release_feed.csv")))
+    run_ = ImportRun.objects.create(file_name="feed.csv", status=ImportRun.Status.QUEUED)
+
+    apply_catalog_file.call(run_id=run_.pk, stored=stored)
+    apply_catalog_file.call(run_id=run_.pk, stored=stored)
+
+    run_.refresh_from_db()
+    assert (run_.status, run_.created) == ("applied", 2)
+    assert ImportRun.objects.count() == 1
+    assert run_.changes.count() == 5  # two releases and three offers, once
+    assert not default_storage.exists(stored)
