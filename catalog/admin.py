@@ -2,9 +2,21 @@
 pages through catalog.caching's signals; bulk actions go through services, which expire
 only the pages they change."""
 
-from django.contrib import admin, messages
+import re
+import secrets
 
-from . import services
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+
+from . import imports, services
 from .models import (
     Artist,
     Award,
@@ -13,6 +25,7 @@ from .models import (
     ComposerAlias,
     Credit,
     EditorialPick,
+    ImportRun,
     Label,
     Movement,
     Offer,
@@ -21,6 +34,8 @@ from .models import (
     Track,
     Work,
 )
+from .resources import export_releases
+from .tasks import apply_catalog_file
 from .text import catalogue_token
 
 
@@ -215,3 +230,166 @@ class AwardAdmin(admin.ModelAdmin):
     search_fields = ["name", "category", "release__title", "release__catalog_number"]
     autocomplete_fields = ["release"]
     list_select_related = ["release"]
+
+
+# Catalog feeds: staff upload a supplier's CSV or XLSX file, see what it would create,
+# change and reject (and why), confirm to apply it, and may undo the last import
+# (catalog.imports). Releases export in the same format (catalog.resources).
+
+FEED_PERMISSIONS = ["catalog.add_release", "catalog.change_release", "catalog.add_offer", "catalog.change_offer"]
+FEED_UPLOADS = "catalog-imports"
+_UPLOAD_TOKEN = re.compile(r"^[0-9a-f]{32}\.(csv|xlsx)$")
+
+
+class CatalogFileForm(forms.Form):
+    file = forms.FileField(
+        label="Catalog file",
+        help_text="CSV (UTF-8) or XLSX, in the columns of catalog/import_examples/: a release feed (one row per "
+        "track) or a price and stock feed (sku, price, stock, ...).",
+    )
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    list_display = ["started_at", "file_name", "kind", "rows", "created", "changed", "unchanged", "rejected", "status"]
+    list_filter = ["status", "kind"]
+    readonly_fields = list_display + ["user", "error", "rejected_rows", "not_matched"]
+    fields = readonly_fields
+    change_list_template = "admin/catalog/importrun/change_list.html"
+    change_form_template = "admin/catalog/importrun/change_form.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Rejected rows (the first ones)")
+    def rejected_rows(self, run):
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                "{} (line {}): {}",
+                ((r["name"], r["line"], "; ".join(r["reasons"])) for r in run.rejections),
+            )
+            or "-"
+        )
+
+    @admin.display(description="Not matched: add these to the catalog, then import again")
+    def not_matched(self, run):
+        return (
+            format_html_join(
+                mark_safe("<br>"), "{}: {}", ((what, ", ".join(names)) for what, names in run.unmatched.items())
+            )
+            or "-"
+        )
+
+    def get_urls(self):
+        own = [
+            path("import/", self.admin_site.admin_view(self.import_view), name="catalog_importrun_import"),
+            path("import/confirm/", self.admin_site.admin_view(self.confirm_view), name="catalog_importrun_confirm"),
+            path("<int:pk>/undo/", self.admin_site.admin_view(self.undo_view), name="catalog_importrun_undo"),
+        ]
+        return own + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "last_import": imports.last_import()}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        last = imports.last_import()
+        extra_context = {**(extra_context or {}), "can_undo": last is not None and str(last.pk) == str(object_id)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _page(self, request, template, status=200, **context):
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, **context}
+        return TemplateResponse(request, f"admin/catalog/importrun/{template}", context, status=status)
+
+    def _require_feed_permission(self, request):
+        if not request.user.has_perms(FEED_PERMISSIONS):
+            raise PermissionDenied
+
+    def import_view(self, request):
+        """Upload a file and preview what it would do; nothing is written yet."""
+        self._require_feed_permission(request)
+        form = CatalogFileForm(request.POST or None, request.FILES or None)
+        if request.method != "POST" or not form.is_valid():
+            status = 400 if request.method == "POST" else 200
+            return self._page(request, "import.html", status, form=form, title="Import a catalog file")
+        upload = form.cleaned_data["file"]
+        previous = (request.session.pop("catalog_import", None) or {}).get("stored", "")
+        if _UPLOAD_TOKEN.match(previous):  # previewed and never confirmed: not kept
+            default_storage.delete(f"{FEED_UPLOADS}/{previous}")
+        extension = "xlsx" if upload.name.lower().endswith((".xlsx", ".xlsm")) else "csv"
+        stored = default_storage.save(f"{FEED_UPLOADS}/{secrets.token_hex(16)}.{extension}", upload)
+        try:
+            with default_storage.open(stored, "rb") as file:
+                report = imports.catalog_import(file=file, file_name=upload.name, dry_run=True)
+        except imports.FileRejected as error:
+            default_storage.delete(stored)
+            form.add_error("file", str(error))
+            return self._page(request, "import.html", form=form, title="Import a catalog file", status=400)
+        request.session["catalog_import"] = {
+            "stored": stored.rsplit("/", 1)[-1],
+            "name": upload.name,
+            "kind": report.kind,
+        }
+        return self._page(request, "preview.html", report=report, title=f"Preview of {upload.name}")
+
+    def confirm_view(self, request):
+        """Apply the file previewed last (kept between the two steps where every server
+        and the task worker can read it); the worker applies it, the run shows how it went."""
+        self._require_feed_permission(request)
+        if request.method != "POST":
+            return redirect("admin:catalog_importrun_import")
+        pending = request.session.pop("catalog_import", None) or {}
+        stored = pending.get("stored", "")
+        if not _UPLOAD_TOKEN.match(stored) or not default_storage.exists(f"{FEED_UPLOADS}/{stored}"):
+            self.message_user(request, "That preview has expired: upload the file again.", messages.ERROR)
+            return redirect("admin:catalog_importrun_import")
+        run = ImportRun.objects.create(
+            file_name=pending["name"][:255],
+            kind=pending.get("kind", ""),
+            user=request.user,
+            status=ImportRun.Status.QUEUED,
+        )
+        apply_catalog_file.enqueue(run_id=run.pk, stored=f"{FEED_UPLOADS}/{stored}")
+        self.message_user(request, f"Importing {run.file_name}: this page shows how it went.")
+        return redirect("admin:catalog_importrun_change", run.pk)
+
+    def undo_view(self, request, pk):
+        """Put back what the last import created or changed."""
+        self._require_feed_permission(request)
+        run = get_object_or_404(ImportRun, pk=pk)
+        if request.method != "POST":
+            return self._page(request, "undo.html", run=run, title=f"Undo the import of {run.file_name}")
+        try:
+            notes = imports.import_undo(run=run)
+        except imports.UndoRefused as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return redirect("admin:catalog_importrun_change", run.pk)
+        self.message_user(request, f"The import of {run.file_name} is undone.", messages.SUCCESS)
+        for note in notes:
+            self.message_user(request, note, messages.WARNING)
+        return redirect("admin:catalog_importrun_changelist")
+
+
+def _export(file_format):
+    @admin.action(description=f"Export as a supplier file ({file_format.upper()})")
+    def export(modeladmin, request, queryset):
+        content_type = {
+            "csv": "text/csv; charset=utf-8",
+            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }[file_format]
+        response = HttpResponse(export_releases(queryset, file_format), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="releases.{file_format}"'
+        return response
+
+    export.__name__ = f"export_{file_format}"
+    return export
+
+
+ReleaseAdmin.actions = [*ReleaseAdmin.actions, _export("csv"), _export("xlsx")]

@@ -488,3 +488,73 @@ class Award(models.Model):
     def __str__(self):
         suffix = f" ({self.category})" if self.category else ""
         return f"{self.name} {self.year}{suffix}"
+
+
+# Catalog feeds: each import of a supplier's file, and what it changed, so staff can
+# see what a feed did and undo the last one (catalog.imports).
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Being imported"
+    APPLIED = "applied", "Applied"
+    FAILED = "failed", "Failed"
+    UNDONE = "undone", "Undone"
+
+
+class ImportAction(models.TextChoices):
+    CREATED = "created", "Created"
+    CHANGED = "changed", "Changed"
+
+
+class ImportRun(models.Model):
+    """One catalog file applied by staff in the admin or by a scheduled feed."""
+
+    Status = ImportStatus
+
+    file_name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=20, help_text="releases (full feed) or offers (price and stock feed)")
+    started_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.APPLIED)
+    created = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+    rejections = models.JSONField(default=list, blank=True, help_text="The first rejected rows, with reasons.")
+    unmatched = models.JSONField(default=dict, blank=True, help_text="Names the catalog could not match.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            choices_check("status", ImportStatus, "catalog_importrun_status_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.started_at:%Y-%m-%d %H:%M})"
+
+
+class ImportChange(models.Model):
+    """One release or offer an import created or changed, with what it was before
+    (None when created): enough to put it back exactly."""
+
+    Action = ImportAction
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="changes")
+    model = models.CharField(max_length=10)  # "release" or "offer"
+    object_id = models.PositiveBigIntegerField()
+    action = models.CharField(max_length=10, choices=Action.choices)
+    before = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            choices_check("action", ImportAction, "catalog_importchange_action_valid"),
+            models.CheckConstraint(
+                condition=Q(model__in=["release", "offer"]), name="catalog_importchange_model_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["run", "model"], name="catalog_importchange_run")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.model} {self.object_id}"

@@ -5,7 +5,7 @@ from collections import Counter
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Min, OuterRef, Q, Subquery
 
 from . import selectors
 from .models import (
@@ -337,3 +337,92 @@ def composer_refresh_search_text(*, composer):
     composer.search_text = " " + " ".join(sorted({fold(n) for n in names if fold(n)})) + " "
     composer.save(update_fields=["search_text"])
     catalog_changed()
+
+
+# Catalog feeds (catalog.imports) write many releases and offers at once: the same
+# precise expiry as release_changed and offer_changed, in a few queries per batch.
+
+
+MANY_REPRICED = 50
+
+
+def _invalidate_many(tags):
+    """_invalidate for a feed's many pages, in one cache call each time: their version
+    keys are dropped, and the version each starts again from is later than any before
+    (_fresh_version), as after an eviction."""
+    keys = [version_key(tag) for tag in sorted(tags)]
+    cache.delete_many(keys)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def releases_imported(release_ids):
+    """Releases were created or changed by a feed: their lowest prices are recomputed
+    and the pages that show them go stale: their own pages, their works' and
+    performers' pages, and the lists and searches that show release cards."""
+    lowest = (
+        Offer.objects.filter(release=OuterRef("pk"), is_active=True)
+        .values("release")
+        .annotate(p=Min("price"))
+        .values("p")
+    )
+    Release.objects.filter(pk__in=release_ids).update(min_price=Subquery(lowest))
+    releases = Release.objects.filter(pk__in=release_ids)
+    tags = {page_tag("home"), page_tag("releases"), page_tag("search")}
+    tags |= {page_tag("release", slug) for slug in releases.values_list("slug", flat=True)}
+    tags |= {
+        page_tag("label", slug) for slug in Label.objects.filter(releases__in=releases).values_list("slug", flat=True)
+    }
+    tags |= {
+        page_tag("work", composer, work)
+        for composer, work in Work.objects.filter(recordings__release__in=releases).values_list(
+            "composer__slug", "slug"
+        )
+    }
+    tags |= {
+        page_tag("artist", slug)
+        for slug in Artist.objects.filter(credits__recording__release__in=releases).values_list("slug", flat=True)
+    }
+    _invalidate_many(tags)
+
+
+def offers_changed(offer_ids):
+    """A feed changed these offers' price, stock or activity: as offer_changed, for
+    many at once. Lowest prices are kept in step; the lists showing a release's card
+    go stale only when its lowest price changed."""
+    releases = Release.objects.filter(offers__pk__in=offer_ids).distinct().select_related("label")
+    lowest = dict(
+        Offer.objects.filter(release__in=releases, is_active=True)
+        .values("release")
+        .annotate(p=Min("price"))
+        .values_list("release", "p")
+    )
+    tags = set()
+    ids, repriced = [], []
+    for release in releases:
+        ids.append(release.pk)
+        tags.add(page_tag("release", release.slug))
+        new = lowest.get(release.pk)
+        if new != release.min_price:
+            release.min_price = new
+            repriced.append(release)
+    if repriced:
+        lowest_now = (
+            Offer.objects.filter(release=OuterRef("pk"), is_active=True)
+            .values("release")
+            .annotate(p=Min("price"))
+            .values("p")
+        )
+        Release.objects.filter(pk__in=[r.pk for r in repriced]).update(min_price=Subquery(lowest_now))
+    if len(repriced) > MANY_REPRICED:
+        # Finding the one list page of each card costs more than the lists are worth
+        # keeping: their releases' lists expire whole.
+        tags |= {page_tag("home"), page_tag("releases"), *(page_tag("label", r.label.slug) for r in repriced)}
+    else:
+        for release in repriced:
+            tags.update(_card_tags(release))
+    tags |= {
+        page_tag("work", composer, work)
+        for composer, work in Work.objects.filter(recordings__release_id__in=ids).values_list("composer__slug", "slug")
+    }
+    _invalidate_many(tags)
