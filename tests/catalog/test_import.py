@@ -539,3 +539,16 @@ def test_a_confirmed_file_delivered_twice_to_the_worker_is_applied_once(example_
     assert ImportRun.objects.count() == 1
     assert run_.changes.count() == 5  # two releases and three offers, once
     assert not default_storage.exists(stored)
+
+
+def test_catalog_editors_reach_the_import_pages(client, django_user_model):
+    from django.contrib.auth.models import Group
+
+    from tests.conftest import staff_login
+
+    editor = django_user_model.objects.create_user(email="editor@example.com", password="x", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Catalog editors"))
+    staff_login(client, editor)
+
+    assert client.get("/admin/catalog/importrun/").status_code == 200
+    assert client.get("/admin/catalog/importrun/import/").status_code == 200
