@@ -1,28 +1,20 @@
 """Fulfilment staff, who ship (capture) and refund orders, see the invoices and credit
 notes those actions issue, the VAT rates they were worked out with, and order lines."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from arkiv.permissions import grant, revoke
 
 CODES = ["view_invoice", "view_invoiceline", "view_vatrate", "view_orderline"]
 
 
+
 def forward(apps, schema_editor):
-    config = apps.get_app_config("orders")
-    config.models_module = True
-    create_permissions(config, apps=apps, verbosity=0)
-    config.models_module = None
-    Permission = apps.get_model("auth", "Permission")
-    group = apps.get_model("auth", "Group").objects.filter(name="Fulfilment").first()
-    if group is not None:
-        group.permissions.add(*Permission.objects.filter(content_type__app_label="orders", codename__in=CODES))
+    grant(apps, "Fulfilment", "orders", CODES)
 
 
 def backward(apps, schema_editor):
-    Permission = apps.get_model("auth", "Permission")
-    group = apps.get_model("auth", "Group").objects.filter(name="Fulfilment").first()
-    if group is not None:
-        group.permissions.remove(*Permission.objects.filter(content_type__app_label="orders", codename__in=CODES))
+    revoke(apps, "Fulfilment", "orders", CODES)
 
 
 class Migration(migrations.Migration):
