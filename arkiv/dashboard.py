@@ -1,0 +1,207 @@
+"""What staff see first in the admin: how the shop is doing (sales and orders per day,
+what sells), what needs doing (orders to ship, authorisations about to lapse, offers
+running out, service@ mail waiting) and how alerts and campaigns reach people.
+
+Every figure is aggregated in the database: the page costs the same fixed number of
+queries with a hundred orders or a million (tests/test_dashboard.py)."""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from catalog.models import Offer
+from orders.admin import AUTHORISATION_DAYS, AUTHORISATION_WARNING_DAYS
+from orders.models import Order, OrderLine, Status
+from privacy.models import Alert, AlertDigest, CampaignDelivery, Consent, OptOutRequest, Purpose
+
+DAYS = 90
+# Figures about alerts and campaigns cover this many recent days.
+RECENT_DAYS = 30
+TOP = 5
+# An offer from stock with this many or fewer left is "low".
+LOW_STOCK = 2
+LOW_STOCK_SHOWN = 10
+# Orders the customer paid for (authorised at least once); refunds are taken off sales.
+PAID = [Status.AUTHORISED, Status.SHIPPED, Status.PARTIALLY_REFUNDED, Status.REFUNDED]
+
+
+@dataclass
+class Day:
+    day: datetime.date
+    orders: int = 0
+    sales: Decimal = Decimal("0.00")
+
+
+@dataclass
+class Dashboard:
+    days: list[Day]
+    orders_total: int
+    sales_total: Decimal
+    waiting_to_ship: int
+    authorisations_expiring: int
+    authorisations_expired: int
+    top_works: list[dict]
+    top_releases: list[dict]
+    low_stock: list[Offer]
+    low_stock_count: int
+    service_queue: int
+    alerts_active: int
+    alert_emails_recent: int
+    alert_items_recent: int
+    alert_consents: int
+    campaign_emails_recent: int
+    promo_consents: int
+    recent_days: int = RECENT_DAYS
+    low_stock_level: int = LOW_STOCK
+    warning_days: int = AUTHORISATION_DAYS - AUTHORISATION_WARNING_DAYS
+    charts: dict = field(default_factory=dict)
+
+
+def shop_dashboard(*, now=None):
+    """Everything the admin's front page shows, in a fixed number of queries."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    first_day = today - datetime.timedelta(days=DAYS - 1)
+    start = timezone.make_aware(datetime.datetime.combine(first_day, datetime.time.min))
+    recent = now - datetime.timedelta(days=RECENT_DAYS)
+
+    per_day = {
+        row["day"]: row
+        for row in Order.objects.filter(created_at__gte=start, status__in=PAID)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(orders=Count("pk"), sales=Sum(F("total") - F("amount_refunded")))
+        .order_by()
+    }
+    days = []
+    for offset in range(DAYS):
+        day = first_day + datetime.timedelta(days=offset)
+        row = per_day.get(day)
+        days.append(Day(day, row["orders"], _cents(row["sales"])) if row else Day(day))
+
+    authorised = Q(status=Status.AUTHORISED)
+    work = Order.objects.aggregate(
+        waiting=Count("pk", filter=authorised),
+        expiring=Count(
+            "pk",
+            filter=authorised
+            & Q(authorised_at__lte=now - datetime.timedelta(days=AUTHORISATION_WARNING_DAYS))
+            & Q(authorised_at__gt=now - datetime.timedelta(days=AUTHORISATION_DAYS)),
+        ),
+        expired=Count(
+            "pk", filter=authorised & Q(authorised_at__lte=now - datetime.timedelta(days=AUTHORISATION_DAYS))
+        ),
+    )
+
+    sold = OrderLine.objects.filter(order__created_at__gte=start, order__status__in=PAID)
+    top_works = list(
+        sold.values(
+            work_id=F("offer__release__recordings__work"),
+            work_title=F("offer__release__recordings__work__title"),
+            composer=F("offer__release__recordings__work__composer__name"),
+        )
+        .exclude(work_id=None)
+        .annotate(units=Sum(F("quantity") - F("quantity_refunded")))
+        .order_by("-units", "work_title")[:TOP]
+    )
+    top_releases = list(
+        sold.values(release_id=F("offer__release"), release_title=F("offer__release__title"))
+        .annotate(units=Sum(F("quantity") - F("quantity_refunded")))
+        .order_by("-units", "release_title")[:TOP]
+    )
+
+    running_out = Offer.objects.filter(is_active=True, made_to_order=False, stock__lte=LOW_STOCK)
+    low_stock = list(running_out.select_related("release").order_by("stock", "sku")[:LOW_STOCK_SHOWN])
+    consents = Consent.objects.filter(granted=True).aggregate(
+        alerts=Count("pk", filter=Q(purpose=Purpose.ALERTS)),
+        promo=Count("pk", filter=Q(purpose=Purpose.PROMO_EMAIL)),
+    )
+    digests = AlertDigest.objects.filter(sent_at__gte=recent).aggregate(emails=Count("pk"), items=Sum("items"))
+
+    board = Dashboard(
+        days=days,
+        orders_total=sum(day.orders for day in days),
+        sales_total=sum((day.sales for day in days), Decimal("0.00")),
+        waiting_to_ship=work["waiting"],
+        authorisations_expiring=work["expiring"],
+        authorisations_expired=work["expired"],
+        top_works=top_works,
+        top_releases=top_releases,
+        low_stock=low_stock,
+        low_stock_count=running_out.count(),
+        service_queue=OptOutRequest.objects.filter(state=OptOutRequest.State.QUEUED).count(),
+        alerts_active=Alert.objects.count(),
+        alert_emails_recent=digests["emails"],
+        alert_items_recent=digests["items"] or 0,
+        alert_consents=consents["alerts"],
+        campaign_emails_recent=CampaignDelivery.objects.filter(sent_at__gte=recent).count(),
+        promo_consents=consents["promo"],
+    )
+    board.charts = {
+        "sales": bar_chart(days, value=lambda d: d.sales, describe=lambda d: f"{short(d.day)}: {d.sales} sales"),
+        "orders": bar_chart(days, value=lambda d: d.orders, describe=lambda d: f"{short(d.day)}: {d.orders} orders"),
+    }
+    return board
+
+
+def _cents(amount):
+    # SQLite sums decimals as floats: round once, to cents.
+    return Decimal(str(amount or 0)).quantize(Decimal("0.01"))
+
+
+def short(day):
+    return f"{day.day} {day:%b}"
+
+
+# -- charts: plain SVG drawn here, no script and no outside library --------------------
+
+WIDTH, HEIGHT, TOP_MARGIN, BOTTOM_MARGIN, LEFT_MARGIN = 720, 160, 14, 18, 56
+
+
+def bar_chart(days, *, value, describe):
+    """A bar per day, a hover title per bar, the highest value and a date every two weeks
+    as labels. Colours come from the stylesheet (classes only: the CSP allows no inline style)."""
+    values = [value(day) for day in days]
+    top = max(values) or 1
+    plot_height = HEIGHT - TOP_MARGIN - BOTTOM_MARGIN
+    step = (WIDTH - LEFT_MARGIN) / len(days)
+    bars = []
+    for index, (day, amount) in enumerate(zip(days, values, strict=True)):
+        height = round(float(amount) / float(top) * plot_height, 1)
+        x = round(LEFT_MARGIN + index * step, 1)
+        bars.append((x, round(TOP_MARGIN + plot_height - height, 1), round(step * 0.8, 1), height, describe(day)))
+    ticks = [
+        (round(LEFT_MARGIN + index * step, 1), HEIGHT - 4, short(day.day))
+        for index, day in enumerate(days)
+        if index % 14 == 0
+    ]
+    return format_html(
+        '<svg class="dashboard-chart" viewBox="0 0 {} {}" role="img" aria-label="{}">'
+        '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
+        '<text class="label" x="{}" y="{}" text-anchor="end">{}</text>'
+        '<text class="label" x="{}" y="{}" text-anchor="end">0</text>{}{}</svg>',
+        WIDTH,
+        HEIGHT,
+        f"{describe(days[0])} to {describe(days[-1])}",
+        LEFT_MARGIN,
+        HEIGHT - BOTTOM_MARGIN,
+        WIDTH,
+        HEIGHT - BOTTOM_MARGIN,
+        LEFT_MARGIN - 4,
+        TOP_MARGIN + 4,
+        top,
+        LEFT_MARGIN - 4,
+        HEIGHT - BOTTOM_MARGIN,
+        format_html_join(
+            "",
+            '<rect class="bar" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>',
+            bars,
+        ),
+        format_html_join("", '<text class="label" x="{}" y="{}">{}</text>', ticks) or mark_safe(""),
+    )
