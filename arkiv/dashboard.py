@@ -9,6 +9,8 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.cache import caches
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -60,6 +62,7 @@ class Dashboard:
     recent_days: int = RECENT_DAYS
     low_stock_level: int = LOW_STOCK
     warning_days: int = AUTHORISATION_DAYS - AUTHORISATION_WARNING_DAYS
+    figures_at: datetime.datetime | None = None
     charts: dict = field(default_factory=dict)
 
 
@@ -71,19 +74,8 @@ def shop_dashboard(*, now=None):
     start = timezone.make_aware(datetime.datetime.combine(first_day, datetime.time.min))
     recent = now - datetime.timedelta(days=RECENT_DAYS)
 
-    per_day = {
-        row["day"]: row
-        for row in Order.objects.filter(created_at__gte=start, status__in=PAID)
-        .annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(orders=Count("pk"), sales=Sum(F("total") - F("amount_refunded")))
-        .order_by()
-    }
-    days = []
-    for offset in range(DAYS):
-        day = first_day + datetime.timedelta(days=offset)
-        row = per_day.get(day)
-        days.append(Day(day, row["orders"], _cents(row["sales"])) if row else Day(day))
+    history = _sales_history(first_day, start, now)
+    days = history["days"]
 
     authorised = Q(status=Status.AUTHORISED)
     work = Order.objects.aggregate(
@@ -98,6 +90,65 @@ def shop_dashboard(*, now=None):
             "pk", filter=authorised & Q(authorised_at__lte=now - datetime.timedelta(days=AUTHORISATION_DAYS))
         ),
     )
+
+    running_out = Offer.objects.filter(is_active=True, made_to_order=False, stock__lte=LOW_STOCK)
+    low_stock = list(running_out.select_related("release").order_by("stock", "sku")[:LOW_STOCK_SHOWN])
+    consents = Consent.objects.filter(granted=True).aggregate(
+        alerts=Count("pk", filter=Q(purpose=Purpose.ALERTS)),
+        promo=Count("pk", filter=Q(purpose=Purpose.PROMO_EMAIL)),
+    )
+    digests = AlertDigest.objects.filter(sent_at__gte=recent).aggregate(emails=Count("pk"), items=Sum("items"))
+
+    board = Dashboard(
+        days=days,
+        orders_total=sum(day.orders for day in days),
+        sales_total=sum((day.sales for day in days), Decimal("0.00")),
+        waiting_to_ship=work["waiting"],
+        authorisations_expiring=work["expiring"],
+        authorisations_expired=work["expired"],
+        top_works=history["top_works"],
+        top_releases=history["top_releases"],
+        figures_at=history["at"],
+        low_stock=low_stock,
+        low_stock_count=running_out.count(),
+        service_queue=OptOutRequest.objects.filter(state=OptOutRequest.State.QUEUED).count(),
+        alerts_active=Alert.objects.count(),
+        alert_emails_recent=digests["emails"],
+        alert_items_recent=digests["items"] or 0,
+        alert_consents=consents["alerts"],
+        campaign_emails_recent=CampaignDelivery.objects.filter(sent_at__gte=recent).count(),
+        promo_consents=consents["promo"],
+    )
+    board.charts = {
+        "sales": bar_chart(days, value=lambda d: d.sales, describe=lambda d: f"{short(d.day)}: {d.sales} sales"),
+        "orders": bar_chart(days, value=lambda d: d.orders, describe=lambda d: f"{short(d.day)}: {d.orders} orders"),
+    }
+    return board
+
+
+def _sales_history(first_day, start, now):
+    """Sales and orders per day and the best sellers since `start`: the costly part of
+    the page (it reads every order and line of 90 days), kept in the shared cache for
+    DASHBOARD_CACHE_SECONDS so a busy admin reads them once a few minutes."""
+    key = f"arkiv:dashboard:{first_day.isoformat()}"
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    if seconds:
+        cached = caches["shared"].get(key)
+        if cached is not None:
+            return cached
+    per_day = {
+        row["day"]: row
+        for row in Order.objects.filter(created_at__gte=start, status__in=PAID)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(orders=Count("pk"), sales=Sum(F("total") - F("amount_refunded")))
+        .order_by()
+    }
+    days = []
+    for offset in range(DAYS):
+        day = first_day + datetime.timedelta(days=offset)
+        row = per_day.get(day)
+        days.append(Day(day, row["orders"], _cents(row["sales"])) if row else Day(day))
 
     sold = OrderLine.objects.filter(order__created_at__gte=start, order__status__in=PAID)
     top_works = list(
@@ -116,38 +167,10 @@ def shop_dashboard(*, now=None):
         .order_by("-units", "release_title")[:TOP]
     )
 
-    running_out = Offer.objects.filter(is_active=True, made_to_order=False, stock__lte=LOW_STOCK)
-    low_stock = list(running_out.select_related("release").order_by("stock", "sku")[:LOW_STOCK_SHOWN])
-    consents = Consent.objects.filter(granted=True).aggregate(
-        alerts=Count("pk", filter=Q(purpose=Purpose.ALERTS)),
-        promo=Count("pk", filter=Q(purpose=Purpose.PROMO_EMAIL)),
-    )
-    digests = AlertDigest.objects.filter(sent_at__gte=recent).aggregate(emails=Count("pk"), items=Sum("items"))
-
-    board = Dashboard(
-        days=days,
-        orders_total=sum(day.orders for day in days),
-        sales_total=sum((day.sales for day in days), Decimal("0.00")),
-        waiting_to_ship=work["waiting"],
-        authorisations_expiring=work["expiring"],
-        authorisations_expired=work["expired"],
-        top_works=top_works,
-        top_releases=top_releases,
-        low_stock=low_stock,
-        low_stock_count=running_out.count(),
-        service_queue=OptOutRequest.objects.filter(state=OptOutRequest.State.QUEUED).count(),
-        alerts_active=Alert.objects.count(),
-        alert_emails_recent=digests["emails"],
-        alert_items_recent=digests["items"] or 0,
-        alert_consents=consents["alerts"],
-        campaign_emails_recent=CampaignDelivery.objects.filter(sent_at__gte=recent).count(),
-        promo_consents=consents["promo"],
-    )
-    board.charts = {
-        "sales": bar_chart(days, value=lambda d: d.sales, describe=lambda d: f"{short(d.day)}: {d.sales} sales"),
-        "orders": bar_chart(days, value=lambda d: d.orders, describe=lambda d: f"{short(d.day)}: {d.orders} orders"),
-    }
-    return board
+    history = {"days": days, "top_works": top_works, "top_releases": top_releases, "at": now}
+    if seconds:
+        caches["shared"].set(key, history, seconds)
+    return history
 
 
 def _cents(amount):

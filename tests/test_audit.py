@@ -95,3 +95,35 @@ def test_a_shoppers_request_records_nothing_even_for_a_signed_in_staff_member(cl
     client = staff_client(clara)
     client.post("/cart/add/", {"offer": offer.pk, "quantity": 1})
     assert LogEntry.objects.count() == 0
+
+
+def test_a_staff_applied_opt_out_shows_on_the_consents_history_without_the_address(admin_user):
+    """Consent records changed by staff are on record with who and what, named by number:
+    the customer's address never enters the audit trail (erasure need not chase it), and
+    the consent log's own rows stay untouched (they are append-only)."""
+    from privacy.models import Consent, ConsentEvent, OptOutRequest, Purpose
+
+    consent = Consent.objects.create(email="clara@example.com", purpose=Purpose.POSTAL, granted=True)
+    request = OptOutRequest.objects.create(
+        message_id="<1@example.com>",
+        sender="clara@example.com",
+        subject="Catalogues",
+        body="Hmm, maybe fewer catalogues?",
+        state=OptOutRequest.State.QUEUED,
+        reason="unclear",
+    )
+    client = staff_client(admin_user)
+
+    client.post(
+        "/admin/privacy/optoutrequest/", {"action": "apply_postal", "_selected_action": [request.pk]}, follow=True
+    )
+
+    consent.refresh_from_db()
+    assert consent.granted is False
+    page = client.get(f"/admin/privacy/consent/{consent.pk}/history/").content.decode()
+    trail = page.split('id="audit-trail"')[1].split("</table>")[0]
+    assert admin_user.email in trail and "True → False" in trail
+    entries = LogEntry.objects.filter(content_type__app_label="privacy")
+    assert entries.filter(content_type__model="consentevent", action=LogEntry.Action.CREATE).count() == 1
+    assert not any("clara@example.com" in f"{entry.object_repr} {entry.changes}" for entry in entries)
+    assert ConsentEvent.objects.filter(email="clara@example.com", action="withdrawn").count() == 1
