@@ -242,7 +242,7 @@ def bar_chart(days, *, value, describe):
         HEIGHT - BOTTOM_MARGIN,
         LEFT_MARGIN - 4,
         TOP_MARGIN + 4,
-        top,
+        f"{top:,.0f}",
         LEFT_MARGIN - 4,
         HEIGHT - BOTTOM_MARGIN,
         format_html_join(
