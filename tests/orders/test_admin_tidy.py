@@ -72,3 +72,12 @@ def test_the_order_lists_search_box_has_a_visible_label(admin_user, paid_order):
     page = staff_client(admin_user).get("/admin/orders/order/").content.decode()
     label = re.search(r'<label for="searchbar">(.*?)</label>', page, re.S).group(1)
     assert label.strip() == "Find an order by number, email or name:"
+
+
+def test_a_payment_event_page_is_for_reading_and_offers_no_save_button(admin_user):
+    from orders.models import PaymentEvent
+
+    event = PaymentEvent.objects.create(event_id="evt_1", type="checkout.session.completed")
+    page = staff_client(admin_user).get(f"/admin/orders/paymentevent/{event.pk}/change/").content.decode()
+    assert "checkout.session.completed" in page
+    assert 'name="_save"' not in page and 'name="_continue"' not in page
