@@ -95,8 +95,10 @@ class StaffChangesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is None or not user.is_staff or not request.path.startswith(_admin_prefix()):
+        # The path first: asking for the user reads the session, and a shop page that
+        # read it would vary by cookie and stop being shared by the page cache.
+        user = getattr(request, "user", None) if request.path.startswith(_admin_prefix()) else None
+        if user is None or not user.is_staff:
             with disable_auditlog():
                 return self.get_response(request)
         token = _staff_actor.set(user)
