@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "privacy",
     # The project itself, for the periodic jobs' table and run_periodic_jobs.
     "arkiv",
+    # The audit trail of staff changes (arkiv/audit.py).
+    "auditlog",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +90,8 @@ MIDDLEWARE = [
     # Pages of an account or a session: Cache-Control no-store (see the class).
     "arkiv.middleware.PrivatePagesMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Staff changes in the admin are recorded against their name; nothing else is (arkiv/audit.py).
+    "arkiv.audit.StaffChangesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
@@ -194,6 +198,17 @@ WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 WHITENOISE_MANIFEST_STRICT = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# -- Audit trail (django-auditlog, arkiv/audit.py) ------------------------------------
+# Staff are named by their account; their IP addresses are not kept. Related rows are
+# stored by their text (as they read when changed), so a History page needs no lookups.
+AUDITLOG_DISABLE_REMOTE_ADDR = True
+AUDITLOG_USE_FK_STRING_REPRESENTATION = True
+
+# -- The admin's dashboard (arkiv/dashboard.py) ----------------------------------------
+# Sales per day and best sellers read 90 days of orders: they are kept this many seconds
+# in the shared cache (0: computed on every visit). What needs doing is always live.
+DASHBOARD_CACHE_SECONDS = max(0, int(os.environ.get("DASHBOARD_CACHE_SECONDS", "300")))
 
 # --- Page cache: one for every server ------------------------------------------------
 # Catalog pages are cached once for every visitor (catalog.caching), so every server

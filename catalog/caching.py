@@ -180,9 +180,11 @@ def _sessions_read_with_pages():
 
 
 # Middleware that only act on views (a second factor for the admin, rate limits and
-# sign-in lockouts on the views that ask for them) and never change a catalog page.
+# sign-in lockouts on the views that ask for them, the audit of staff changes in the
+# admin) and never change a catalog page.
 VIEW_ONLY_MIDDLEWARE = {
     "django_otp.middleware.OTPMiddleware",
+    "arkiv.audit.StaffChangesMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "axes.middleware.AxesMiddleware",
 }

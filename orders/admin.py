@@ -16,6 +16,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from arkiv.admin import SaveOnlyWhatCanChange
+
 from . import addresses, emails, exports, gateway, invoices, returns, services, vat
 from .models import (
     Invoice,
@@ -108,8 +110,15 @@ class PaymentActionInline(ReadOnlyInline):
 
 class StatusHistoryInline(ReadOnlyInline):
     model = OrderStatusChange
-    fields = readonly_fields = ["at", "from_status", "to_status", "by", "note"]
+    fields = readonly_fields = ["at", "move", "by", "note"]
     verbose_name_plural = "status history"
+
+    @admin.display(description="Status")
+    def move(self, change):
+        """The move in words, as staff and customers name the states ("Awaiting payment → Paid")."""
+        if not change.from_status:
+            return change.to_label
+        return f"{Status(change.from_status).label} → {change.to_label}"
 
 
 class OrderEmailInline(ReadOnlyInline):
@@ -149,7 +158,7 @@ def money_action(request, action, *, done, refused, retry, back):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(SaveOnlyWhatCanChange, admin.ModelAdmin):
     list_display = ["number", "created_at", "email", "billing_name", "status", "total", "authorisation"]
     list_filter = ["status", MadeToOrderFilter, AuthorisationExpiringFilter, ("created_at", admin.DateFieldListFilter)]
     search_fields = ["number", "email", "billing_name", "shipping_name"]
@@ -195,6 +204,16 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_fieldsets(self, request, obj=None):
+        # Only an unpaid order expires: a paid one shows no expiry (nor its warning).
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.status == Status.PENDING_PAYMENT:
+            return fieldsets
+        return [
+            (name, {**options, "fields": [field for field in options["fields"] if field != "expires_at"]})
+            for name, options in fieldsets
+        ]
 
     @admin.display(description="Billing address")
     def billing_address(self, order):
@@ -452,7 +471,7 @@ class RefundForm(MoneyActionForm):
 
 
 @admin.register(PaymentEvent)
-class PaymentEventAdmin(admin.ModelAdmin):
+class PaymentEventAdmin(SaveOnlyWhatCanChange, admin.ModelAdmin):
     list_display = ["received_at", "type", "event_id", "order"]
     list_filter = ["type"]
     search_fields = ["event_id", "order__number"]
@@ -477,7 +496,7 @@ class ReturnLineInline(ReadOnlyInline):
 
 
 @admin.register(ReturnRequest)
-class ReturnRequestAdmin(admin.ModelAdmin):
+class ReturnRequestAdmin(SaveOnlyWhatCanChange, admin.ModelAdmin):
     list_display = ["number", "opened_at", "order_link", "state", "reason", "amount", "next_step"]
     list_filter = ["state", "reason", ("opened_at", admin.DateFieldListFilter)]
     search_fields = ["number", "order__number", "order__email"]

@@ -249,7 +249,9 @@ class OrderStatusChange(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self):
-        return f"{self.order}: {self.from_status or '-'} → {self.to_status}"
+        # In words, as the order pages say it: "Awaiting payment → Paid (authorised)".
+        moved_from = Status(self.from_status).label if self.from_status else "-"
+        return f"{self.order}: {moved_from} → {self.to_label}"
 
     @property
     def to_label(self):
