@@ -43,18 +43,22 @@ SQLITE_REVERSE = [
     "DROP TRIGGER IF EXISTS orders_invoice_final",
     "DROP TRIGGER IF EXISTS orders_invoiceline_final",
 ]
+# The purge says which day it purges for (orders.privacy_data.purge sets arkiv.today for its
+# transaction: the shop's local date, which near midnight is not the database's UTC one);
+# any other delete is judged by the database's own date.
+TODAY = "COALESCE(NULLIF(current_setting('arkiv.today', true), '')::date, CURRENT_DATE)"
 PG_REFUSE = "RAISE EXCEPTION '{message}' USING ERRCODE = 'integrity_constraint_violation';"
 POSTGRESQL = [
     f"""CREATE FUNCTION orders_invoice_final() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        IF TG_OP = 'DELETE' AND OLD.retain_until < CURRENT_DATE THEN RETURN OLD; END IF;
+        IF TG_OP = 'DELETE' AND OLD.retain_until < {TODAY} THEN RETURN OLD; END IF;
         {PG_REFUSE.format(message="An issued invoice or credit note never changes and is kept until its retention date.")}
     END $$""",
     """CREATE TRIGGER orders_invoice_final BEFORE UPDATE OR DELETE ON orders_invoice
     FOR EACH ROW EXECUTE FUNCTION orders_invoice_final()""",
     f"""CREATE FUNCTION orders_invoiceline_final() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        IF TG_OP = 'DELETE' AND (SELECT retain_until FROM orders_invoice WHERE id = OLD.invoice_id) < CURRENT_DATE
+        IF TG_OP = 'DELETE' AND (SELECT retain_until FROM orders_invoice WHERE id = OLD.invoice_id) < {TODAY}
         THEN RETURN OLD; END IF;
         {PG_REFUSE.format(message="An issued invoice or credit note never changes and is kept until its retention date.")}
     END $$""",

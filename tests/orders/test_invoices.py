@@ -318,11 +318,22 @@ def test_a_buyer_name_that_looks_like_a_formula_stays_text_in_the_export(payment
     assert invoices[1][3] == '\'=HYPERLINK("http://evil.example","x")'
 
 
+def remove_documents():
+    """As if the orders were shipped before invoices existed: every document's rows removed
+    below the models' guard, and below the database's, as the purge passes it (by saying
+    which day it purges for)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('arkiv.today', '9999-12-31', true)")
+        InvoiceLine.objects.all()._raw_delete(InvoiceLine.objects.db)
+        Invoice.objects.all()._raw_delete(Invoice.objects.db)
+
+
 def test_an_order_shipped_before_invoices_existed_gets_its_invoice_when_refunded(payment_sandbox, packer):
     order = shipped(packer)
     # As if shipped before this release: no invoice yet (rows removed below the models' guard).
-    InvoiceLine.objects.all()._raw_delete(InvoiceLine.objects.db)
-    Invoice.objects.all()._raw_delete(Invoice.objects.db)
+    remove_documents()
     order_refund(order, amount=Decimal("5.00"), by=packer)
     assert sorted(Invoice.objects.values_list("kind", flat=True)) == ["credit_note", "invoice"]
     assert invoice_issue(order).number == f"{YEAR}-000002"  # the counter never goes back
@@ -330,8 +341,7 @@ def test_an_order_shipped_before_invoices_existed_gets_its_invoice_when_refunded
 
 def test_orders_captured_before_invoices_existed_are_invoiced_once_by_the_command(payment_sandbox, packer):
     old = shipped(packer)
-    InvoiceLine.objects.all()._raw_delete(InvoiceLine.objects.db)
-    Invoice.objects.all()._raw_delete(Invoice.objects.db)
+    remove_documents()
     paid()  # authorised, not captured: nothing to invoice yet
     out = io.StringIO()
     call_command("issue_missing_invoices", stdout=out)
