@@ -15,31 +15,44 @@ import stripe
 from orders import gateway
 
 
-@pytest.fixture(scope="module")
-def localstripe_url():
-    command = shutil.which("localstripe") or str(Path(sys.executable).parent / "localstripe")
-    if not Path(command).exists():
-        pytest.skip("localstripe is not installed (pip install -r requirements-dev.txt)")
+def _start_localstripe(command, log):
+    """localstripe on a free port, once it answers: (process, url), or (None, why)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    process = subprocess.Popen([command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen([command, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
     # Wait until it answers (on a busy machine its start can take many seconds), not for
-    # a fixed time; a server that never comes up fails here, not in the first test.
+    # a fixed time.
     deadline = time.monotonic() + 90
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
+            return process, f"http://127.0.0.1:{port}"
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                pytest.fail(f"localstripe did not start on port {port}")
+                process.wait(timeout=10)
+                return None, f"port {port}, exit status {process.returncode}"
             time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def localstripe_url(tmp_path_factory):
+    command = shutil.which("localstripe") or str(Path(sys.executable).parent / "localstripe")
+    if not Path(command).exists():
+        pytest.skip("localstripe is not installed (pip install -r requirements-dev.txt)")
+    log_path = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
+    with open(log_path, "wb") as log:
+        # A port taken between choosing it and the server binding it is tried again on another.
+        for _ in range(3):
+            process, url = _start_localstripe(command, log)
+            if process is not None:
+                break
+        else:
+            pytest.fail(f"localstripe did not start ({url}): {log_path.read_text(errors='replace')[-2000:]}")
+        yield url
+        process.terminate()
+        process.wait(timeout=10)
 
 
 @pytest.fixture
