@@ -421,7 +421,12 @@ def place_order(base, release_path, offer_pk):
     browser.add_to_cart(release_path, offer_pk)
     page = browser.get("/checkout/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    checkout_token = re.search(r'name="checkout_token" value="([^"]+)"', page.text).group(1)
+    found = re.search(r'name="checkout_token" value="([^"]+)"', page.text)
+    if found is None:
+        alerts = re.findall(r'role="alert"[^>]*>(.*?)</div>', page.text, re.S)
+        problems = re.findall(r'class="small text-danger">(.*?)</div>', page.text, re.S)
+        raise RuntimeError(f"no checkout form: {page.url} {alerts[:2]} {problems[:2]}")
+    checkout_token = found.group(1)
     placed = browser.http.post(
         base + "/checkout/",
         {**CHECKOUT, "checkout_token": checkout_token, "csrfmiddlewaretoken": token},
