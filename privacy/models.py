@@ -30,12 +30,16 @@ class RecordIsFinal(ValueError):
     statement) was about to change. The database refuses it too (see migration 0007_records_are_final)."""
 
 
-class PolicyDocumentQuerySet(models.QuerySet):
-    """Bulk writes refuse to touch published versions, like a single save does."""
+class FinalOncePublishedQuerySet(models.QuerySet):
+    """Bulk writes refuse to touch rows of a published version, like a single save does.
+    A subclass names where the version's publication date is and what to say."""
+
+    published_at = "published_at"
+    refusal = ""
 
     def _refuse_published(self):
-        if self.filter(published_at__isnull=False).exists():
-            raise RecordIsFinal("Published policy versions never change; publish a new version instead.")
+        if self.filter(**{f"{self.published_at}__isnull": False}).exists():
+            raise RecordIsFinal(self.refusal)
 
     def update(self, **kwargs):
         self._refuse_published()
@@ -44,6 +48,10 @@ class PolicyDocumentQuerySet(models.QuerySet):
     def delete(self):
         self._refuse_published()
         return super().delete()
+
+
+class PolicyDocumentQuerySet(FinalOncePublishedQuerySet):
+    refusal = "Published policy versions never change; publish a new version instead."
 
 
 class PolicyDocument(models.Model):
@@ -111,20 +119,9 @@ def translation_languages():
     return [(code, name) for code, name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
 
 
-class PolicyTranslationQuerySet(models.QuerySet):
-    """Bulk writes refuse to touch a published version's translations, like a save does."""
-
-    def _refuse_published(self):
-        if self.filter(document__published_at__isnull=False).exists():
-            raise RecordIsFinal("The translations of a published policy version never change.")
-
-    def update(self, **kwargs):
-        self._refuse_published()
-        return super().update(**kwargs)
-
-    def delete(self):
-        self._refuse_published()
-        return super().delete()
+class PolicyTranslationQuerySet(FinalOncePublishedQuerySet):
+    published_at = "document__published_at"
+    refusal = "The translations of a published policy version never change."
 
 
 class PolicyTranslation(models.Model):

@@ -3,7 +3,7 @@ the list, the "Import a catalog file" page and the undo of the last import."""
 
 from django.db import migrations
 
-from arkiv.permissions import grant, revoke
+from arkiv.migration_ops import grant, revoke
 
 CODES = ["view_importrun"]
 

@@ -12,6 +12,8 @@ import datetime
 
 from django.db import migrations
 
+from arkiv.migration_ops import VendorSQL
+
 RATES = {
     "GB": "20", "AT": "20", "BE": "21", "BG": "20", "CY": "19", "CZ": "21", "DE": "19", "DK": "25",
     "EE": "24", "ES": "21", "FI": "25.5", "FR": "20", "GR": "24", "HR": "25", "HU": "27", "IE": "23",
@@ -71,22 +73,6 @@ POSTGRESQL_REVERSE = [
     "DROP TRIGGER IF EXISTS orders_invoiceline_final ON orders_invoiceline",
     "DROP FUNCTION IF EXISTS orders_invoiceline_final()",
 ]
-
-
-class VendorSQL(migrations.RunSQL):
-    """RunSQL that runs only on one database vendor."""
-
-    def __init__(self, vendor, sql, reverse_sql):
-        super().__init__(sql, reverse_sql, elidable=False)
-        self.vendor = vendor
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == self.vendor:
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == self.vendor:
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):

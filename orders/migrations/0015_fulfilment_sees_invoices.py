@@ -3,7 +3,7 @@ notes those actions issue, the VAT rates they were worked out with, and order li
 
 from django.db import migrations
 
-from arkiv.permissions import grant, revoke
+from arkiv.migration_ops import grant, revoke
 
 CODES = ["view_invoice", "view_invoiceline", "view_vatrate", "view_orderline"]
 

@@ -10,6 +10,8 @@ impossible to reach). PostgreSQL: the triggers refuse updates and deletes."""
 
 from django.db import migrations
 
+from arkiv.migration_ops import VendorSQL
+
 ERASED = "[erased]"  # privacy.models.ERASED_MARK
 
 SQLITE_HASH = "(length(NEW.email) = 64 AND NEW.email NOT GLOB '*[^0-9a-f]*')"
@@ -90,22 +92,6 @@ POSTGRESQL_REVERSE = [
     "DROP TRIGGER IF EXISTS privacy_agedeclaration_final ON privacy_agedeclaration",
     "DROP FUNCTION IF EXISTS privacy_agedeclaration_final()",
 ]
-
-
-class VendorSQL(migrations.RunSQL):
-    """RunSQL that runs only on one database vendor."""
-
-    def __init__(self, vendor, sql, reverse_sql):
-        super().__init__(sql, reverse_sql, elidable=False)
-        self.vendor = vendor
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == self.vendor:
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == self.vendor:
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):

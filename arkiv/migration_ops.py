@@ -1,7 +1,24 @@
-"""Giving a staff group more permissions from a data migration, with the historical models
-the migration hands over."""
+"""Operations the shop's migrations share: SQL for one database vendor only, and giving a
+staff group more permissions with the historical models a data migration hands over."""
 
 from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+
+class VendorSQL(migrations.RunSQL):
+    """RunSQL that runs only on one database vendor."""
+
+    def __init__(self, vendor, sql, reverse_sql):
+        super().__init__(sql, reverse_sql, elidable=False)
+        self.vendor = vendor
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == self.vendor:
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == self.vendor:
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 def grant(apps, group_name, app_label, codenames):
