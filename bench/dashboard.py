@@ -12,31 +12,19 @@ A PostgreSQL database from an earlier run is topped up to --orders, not doubled.
 
 import argparse
 import datetime
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp())
-os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "arkiv.settings",
-        "DEBUG": "0",
-        "SECURE_HTTPS": "0",
-        "LOG_LEVEL": "WARNING",
-        "SECRET_KEY": "benchmark-only-key-0123456789abcdefghijklmnopqrstuvwxyz",
-        "ALLOWED_HOSTS": "testserver",
-        # Static files as collected names, without a collectstatic run first.
-        "STATIC_MANIFEST": "0",
-    }
-)
-os.environ.setdefault("SQLITE_PATH", str(WORK / "dashboard.sqlite3"))
+from bench.inprocess import prepare  # noqa: E402  (after ROOT is on the path)
+
+# Static files as collected names, without a collectstatic run first.
+WORK = prepare("dashboard.sqlite3", STATIC_MANIFEST="0")
 
 
 def make_orders(count, offers, *, days=120, batch=5000):

@@ -12,24 +12,14 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp())
-os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "arkiv.settings",
-        "DEBUG": "0",
-        "SECURE_HTTPS": "0",
-        "LOG_LEVEL": "WARNING",
-        "SECRET_KEY": "benchmark-only-key-0123456789abcdefghijklmnopqrstuvwxyz",
-        "ALLOWED_HOSTS": "testserver",
-    }
-)
-os.environ.setdefault("SQLITE_PATH", str(WORK / "imports.sqlite3"))
+from bench.inprocess import prepare  # noqa: E402  (after ROOT is on the path)
+
+WORK = prepare("imports.sqlite3")
 TRACKS = 10
 HEADER = [
     "label",

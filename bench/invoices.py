@@ -6,29 +6,18 @@ a PDF (WeasyPrint), and to export a period's VAT report.
 
 import argparse
 import datetime
-import os
 import statistics
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp())
-os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "arkiv.settings",
-        "DEBUG": "0",
-        "SECURE_HTTPS": "0",
-        "LOG_LEVEL": "WARNING",
-        "SECRET_KEY": "benchmark-only-key-0123456789abcdefghijklmnopqrstuvwxyz",
-        "ALLOWED_HOSTS": "testserver",
-        "STATIC_MANIFEST": "0",
-    }
-)
-os.environ.setdefault("SQLITE_PATH", str(WORK / "invoices.sqlite3"))
+from bench.inprocess import prepare  # noqa: E402  (after ROOT is on the path)
+
+# Static files as collected names, without a collectstatic run first.
+WORK = prepare("invoices.sqlite3", STATIC_MANIFEST="0")
 
 
 def figures(label, seconds):

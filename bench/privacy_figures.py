@@ -6,28 +6,16 @@ time to send an email campaign to 10,000 opted-in customers with the locmem back
 
 import argparse
 import mailbox
-import os
 import sys
-import tempfile
 import time
 from email.message import EmailMessage
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp())
-os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "arkiv.settings",
-        "DEBUG": "0",
-        "SECURE_HTTPS": "0",
-        "LOG_LEVEL": "WARNING",
-        "SECRET_KEY": "benchmark-only-key-0123456789abcdefghijklmnopqrstuvwxyz",
-        "ALLOWED_HOSTS": "testserver",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    }
-)
-os.environ.setdefault("SQLITE_PATH", str(WORK / "privacy.sqlite3"))
+from bench.inprocess import prepare  # noqa: E402  (after ROOT is on the path)
+
+WORK = prepare("privacy.sqlite3", EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
 
 BODIES = [
     "Please stop sending me your catalogue.",
