@@ -532,3 +532,16 @@ def test_a_restricted_voucher_in_the_cart_takes_the_same_queries_however_many_li
         return len(queries)
 
     assert queries_with(1) == queries_with(3)
+
+
+def test_erasing_a_customer_removes_their_address_from_the_vouchers_uses():
+    from orders import privacy_data
+
+    offer = OfferFactory(price=Decimal("20.00"), stock=10)
+    voucher = VoucherFactory(code="ONCE", max_uses=1)
+    place([(offer, 1)], code="ONCE")
+
+    privacy_data.erase("clara@example.com", None)
+
+    assert not VoucherRedemption.objects.filter(email="clara@example.com").exists()
+    assert voucher.redemptions.count() == 1  # still used up
