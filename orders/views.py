@@ -169,7 +169,6 @@ def _cart_page(request, lines, *, country=None, country_problem="", voucher_form
         "country_problem": country_problem,
         "voucher_form": voucher_form or VoucherForm(),
         "voucher_error": voucher_error,
-        "voucher_code": request.session.get(vouchers.SESSION_KEY, ""),
         "voucher_problem": voucher_problem,
     }
     return render(request, "orders/cart.html", context, status=status)
@@ -193,7 +192,6 @@ def _summary(lines, *, country=None, shipping_method=ShippingMethod.STANDARD, di
         "subtotal": sub,
         "discount": off,
         "voucher": discount.voucher if discount else None,
-        "line_discounts": discount.lines if discount else {},
         "goods_total": sub - off,
         "shipping": shipping,
         "shipping_rate": rate,
@@ -305,8 +303,7 @@ def checkout(request):
         return redirect("orders:cart")
     discount, voucher_problem = _voucher(request, lines)
     if voucher_problem:
-        messages.warning(request, voucher_problem)
-        return redirect("orders:cart")
+        return redirect("orders:cart")  # which says why the voucher no longer applies
     summary = _summary(lines, discount=discount)
     if summary["price_changes"] or summary["problems"]:
         messages.warning(request, _("Something in your cart changed since you added it. Please check it first."))
