@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from arkiv.admin import SaveOnlyWhatCanChange
+from catalog.models import Format, Genre
 
-from . import addresses, emails, exports, gateway, invoices, returns, services, vat
+from . import addresses, emails, exports, gateway, invoices, returns, services, vat, vouchers
 from .models import (
     Invoice,
     InvoiceLine,
@@ -34,6 +35,8 @@ from .models import (
     ShippingZone,
     Status,
     VatRate,
+    Voucher,
+    VoucherRedemption,
 )
 
 # Card authorisations lapse after about seven days; warn two days ahead.
@@ -96,6 +99,7 @@ class OrderLineInline(ReadOnlyInline):
         "format_label",
         "unit_price",
         "quantity",
+        "discount",
         "quantity_refunded",
         "made_to_order",
         "lead_time_days",
@@ -129,6 +133,12 @@ class OrderEmailInline(ReadOnlyInline):
     def resend(self, obj):
         url = reverse("admin:orders_order_resend", args=[obj.order_id, obj.pk])
         return format_html('<a class="button" href="{}">Send again</a>', url)
+
+
+class OrderVoucherInline(ReadOnlyInline):
+    model = VoucherRedemption
+    fields = readonly_fields = ["voucher", "amount", "created_at", "released_at"]
+    verbose_name_plural = "voucher"
 
 
 def money_action(request, action, *, done, refused, retry, back):
@@ -176,6 +186,7 @@ class OrderAdmin(SaveOnlyWhatCanChange, admin.ModelAdmin):
         "shipping_address",
         "shipping_method",
         "subtotal",
+        "discount",
         "shipping_cost",
         "total",
         "currency",
@@ -189,10 +200,10 @@ class OrderAdmin(SaveOnlyWhatCanChange, admin.ModelAdmin):
         # The language the customer bought in: every email about the order is written in it.
         ("Contact", {"fields": ["email", "phone", "language"]}),
         ("Addresses", {"fields": ["billing_address", "shipping_address", "shipping_method"]}),
-        ("Money", {"fields": ["subtotal", "shipping_cost", "total", "currency", "payment"]}),
+        ("Money", {"fields": ["subtotal", "discount", "shipping_cost", "total", "currency", "payment"]}),
         ("Shipping", {"fields": ["carrier", "tracking_number", "shipped_at"]}),
     ]
-    inlines = [OrderLineInline, StatusHistoryInline, PaymentActionInline, OrderEmailInline]
+    inlines = [OrderLineInline, OrderVoucherInline, StatusHistoryInline, PaymentActionInline, OrderEmailInline]
     change_form_template = "admin/orders/order/change_form.html"
 
     class Media:
@@ -455,7 +466,11 @@ class RefundForm(MoneyActionForm):
     def refund_amount(self):
         if self.cleaned_data.get("amount"):
             return self.cleaned_data["amount"]
-        return sum((line.unit_price * quantity for line, quantity in self.line_quantities()), Decimal("0.00"))
+        # What the copies were paid, less their share of a voucher's discount.
+        return sum(
+            (line.paid_for(quantity, already=line.quantity_refunded) for line, quantity in self.line_quantities()),
+            Decimal("0.00"),
+        )
 
     def clean(self):
         data = super().clean()
@@ -813,3 +828,83 @@ class InvoiceAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return render(request, "admin/orders/invoice/exports.html", context, status=400 if form.errors else 200)
+
+
+# -- discount vouchers ---------------------------------------------------------------------
+
+
+class VoucherForm(forms.ModelForm):
+    genres = forms.MultipleChoiceField(
+        choices=Genre.choices, required=False, widget=forms.CheckboxSelectMultiple, help_text="Any of these."
+    )
+    formats = forms.MultipleChoiceField(
+        choices=Format.choices, required=False, widget=forms.CheckboxSelectMultiple, help_text="Any of these."
+    )
+    code = forms.CharField(max_length=40, required=False, help_text=Voucher._meta.get_field("code").help_text)
+
+    class Meta:
+        model = Voucher
+        fields = [
+            "code",
+            "description",
+            "active",
+            "kind",
+            "value",
+            "minimum_order",
+            "valid_from",
+            "valid_until",
+            "max_uses",
+            "max_uses_per_customer",
+            "composers",
+            "labels",
+            "genres",
+            "formats",
+        ]
+
+    def clean_code(self):
+        code = vouchers.normalise_code(self.cleaned_data.get("code"))
+        if not code:
+            return vouchers.generate_code()
+        if not all(c.isalnum() or c == "-" for c in code):
+            raise forms.ValidationError("Use letters, digits and dashes only.")
+        taken = Voucher.objects.filter(code=code).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(f"There is already a voucher {code}.")
+        return code
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == Voucher.Kind.PERCENTAGE and data.get("value") and data["value"] > 100:
+            self.add_error("value", "A percentage cannot be more than 100.")
+        if data.get("valid_from") and data.get("valid_until") and data["valid_until"] <= data["valid_from"]:
+            self.add_error("valid_until", "The end must come after the start.")
+        return data
+
+
+class VoucherRedemptionInline(ReadOnlyInline):
+    model = VoucherRedemption
+    fields = readonly_fields = ["order", "email", "amount", "created_at", "released_at"]
+    verbose_name_plural = "uses"
+
+
+@admin.register(Voucher)
+class VoucherAdmin(admin.ModelAdmin):
+    form = VoucherForm
+    list_display = ["code", "description", "discount", "minimum_order", "valid_from", "valid_until", "uses", "active"]
+    list_filter = ["active", "kind", ("valid_until", admin.DateFieldListFilter)]
+    search_fields = ["code", "description"]
+    autocomplete_fields = ["composers", "labels"]
+    inlines = [VoucherRedemptionInline]
+
+    def get_queryset(self, request):
+        # Uses that count against the limit, for the list in one query.
+        live = Q(redemptions__released_at__isnull=True)
+        return super().get_queryset(request).annotate(live_uses=Count("redemptions", filter=live))
+
+    @admin.display(description="Discount")
+    def discount(self, voucher):
+        return f"{voucher.value} %" if voucher.kind == Voucher.Kind.PERCENTAGE else f"{voucher.value} off"
+
+    @admin.display(description="Uses / limit", ordering="live_uses")
+    def uses(self, voucher):
+        return f"{voucher.live_uses} / {voucher.max_uses if voucher.max_uses is not None else '∞'}"

@@ -29,6 +29,21 @@ class CartUpdateForm(forms.Form):
     quantity = forms.IntegerField(min_value=0, max_value=MAX_QUANTITY)
 
 
+class VoucherForm(forms.Form):
+    """A discount code typed into the cart; kept as the shop stores codes."""
+
+    code = forms.CharField(
+        label=_("Voucher code"),
+        max_length=40,
+        error_messages={"required": _("Enter a voucher code."), "max_length": _("That is not a voucher code.")},
+    )
+
+    def clean_code(self):
+        from .vouchers import normalise_code
+
+        return normalise_code(self.cleaned_data["code"])
+
+
 # Each label names its address: a screen reader reads the label, not the legend, and the
 # delivery fields must not sound like the billing ones. Whole labels, so each language
 # words them its own way.

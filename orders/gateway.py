@@ -92,17 +92,7 @@ def checkout_session_params(order, *, success_url, cancel_url):
 
 
 def _checkout_session_params(order, *, success_url, cancel_url):
-    line_items = [
-        {
-            "quantity": line.quantity,
-            "price_data": {
-                "currency": order.currency.lower(),
-                "unit_amount": to_cents(line.unit_price),
-                "product_data": {"name": f"{line.title} ({line.format_label})"},
-            },
-        }
-        for line in order.lines.all()
-    ]
+    line_items = [_line_item(order, line) for line in order.lines.all()]
     if order.shipping_cost:
         line_items.append(
             {
@@ -127,6 +117,25 @@ def _checkout_session_params(order, *, success_url, cancel_url):
         "cancel_url": cancel_url,
         "expires_at": int(order.expires_at.timestamp()),
         "locale": processor_locale(order.language),
+    }
+
+
+def _line_item(order, line):
+    """A line as the processor shows it: at its price, or, when a voucher took something
+    off it, as one item of what was paid for all its copies (a discount need not divide
+    evenly between them), so the page's total is the order's."""
+    name = f"{line.title} ({line.format_label})"
+    quantity, unit_amount = line.quantity, to_cents(line.unit_price)
+    if line.discount:
+        name = _("%(count)s × %(item)s, less %(discount)s voucher discount") % {
+            "count": line.quantity,
+            "item": name,
+            "discount": f"{line.discount} {order.currency}",
+        }
+        quantity, unit_amount = 1, to_cents(line.paid_total)
+    return {
+        "quantity": quantity,
+        "price_data": {"currency": order.currency.lower(), "unit_amount": unit_amount, "product_data": {"name": name}},
     }
 
 

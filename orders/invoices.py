@@ -81,12 +81,14 @@ def invoice_lines(order):
     lines = []
     for line in order.lines.all():
         line_rate = line.vat_rate if line.vat_rate is not None else rate
-        total = line.unit_price * line.quantity
+        # A voucher's discount shows on the line it was taken off; VAT is on what was paid.
+        total = line.paid_total
         lines.append(
             InvoiceLine(
                 description=f"{line.title} ({line.format_label})",
                 quantity=line.quantity,
                 unit_price=line.unit_price,
+                discount=line.discount,
                 total=total,
                 vat_rate=line_rate,
                 vat_amount=line.vat_amount if line.vat_amount is not None else vat.vat_in(total, line_rate),
@@ -124,7 +126,8 @@ def invoice_issue(order, *, lines=None):
 
 def credit_note_lines(order, *, amount, lines=()):
     """What a credit note for a refund of `amount` will say (not saved): the refunded
-    copies (`lines`: (order line, quantity) pairs) at their invoiced price and rate, and
+    copies (`lines`: (order line, quantity) pairs) at what was paid for them (their price
+    less their share of any voucher discount) and their rate, and
     whatever the refund gives beyond them (shipping, a goodwill amount) as one line at
     the order's rate. A refund worth less than the copies it names is credited as that
     one amount."""
@@ -132,12 +135,14 @@ def credit_note_lines(order, *, amount, lines=()):
     credited = []
     for line, quantity in lines:
         line_rate = line.vat_rate if line.vat_rate is not None else rate
-        total = line.unit_price * quantity
+        # What the copies were paid: their share of a voucher's discount is not credited.
+        total = line.paid_for(quantity, already=line.quantity_refunded)
         credited.append(
             InvoiceLine(
                 description=f"{line.title} ({line.format_label})",
                 quantity=quantity,
                 unit_price=line.unit_price,
+                discount=line.unit_price * quantity - total,
                 total=total,
                 vat_rate=line_rate,
                 vat_amount=vat.vat_in(total, line_rate),
@@ -195,6 +200,7 @@ def document_html(document, *, for_pdf=False):
                 "corrects": document.corrects if document.corrects_id else None,
                 "order_number": document.order.number,
                 "lines": lines,
+                "has_discount": any(line.discount for line in lines),
                 "vat_rates": vat_summary(lines),
                 "export": vat.taxed_destination(document.destination_country) is False,
                 "for_pdf": for_pdf,

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -135,6 +136,8 @@ class Order(models.Model):
 
     currency = models.CharField(max_length=3, default=settings.ARKIV_CURRENCY)
     subtotal = models.DecimalField(max_digits=10, decimal_places=2)
+    # Taken off the goods by a voucher (orders.vouchers), spread over the lines it applies to.
+    discount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"), editable=False)
     shipping_cost = models.DecimalField(max_digits=8, decimal_places=2)
     total = models.DecimalField(max_digits=10, decimal_places=2)
 
@@ -183,9 +186,12 @@ class Order(models.Model):
             models.CheckConstraint(condition=Q(status__in=Status.values), name="orders_order_status_valid"),
             # Within half a cent: SQLite does this sum in floating point.
             models.CheckConstraint(
-                condition=Q(total__gte=F("subtotal") + F("shipping_cost") - Decimal("0.005"))
-                & Q(total__lte=F("subtotal") + F("shipping_cost") + Decimal("0.005")),
+                condition=Q(total__gte=F("subtotal") - F("discount") + F("shipping_cost") - Decimal("0.005"))
+                & Q(total__lte=F("subtotal") - F("discount") + F("shipping_cost") + Decimal("0.005")),
                 name="orders_order_total_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount__gte=0) & Q(discount__lte=F("subtotal")), name="orders_order_discount_in_range"
             ),
             models.CheckConstraint(
                 condition=Q(amount_refunded__lte=F("amount_captured")), name="orders_order_refund_at_most_captured"
@@ -219,12 +225,15 @@ class OrderLine(models.Model):
     # destination; empty on orders placed before VAT was recorded (see Order.shipping_vat).
     vat_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     vat_amount = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    # This line's share of the order's voucher discount; its VAT is on what is left.
+    discount = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"), editable=False)
 
     class Meta:
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_line_quantity_positive"),
             models.CheckConstraint(condition=Q(quantity_refunded__lte=F("quantity")), name="orders_line_refund_le_qty"),
+            models.CheckConstraint(condition=Q(discount__gte=0), name="orders_line_discount_not_negative"),
         ]
 
     def __str__(self):
@@ -233,6 +242,22 @@ class OrderLine(models.Model):
     @property
     def line_total(self):
         return self.unit_price * self.quantity
+
+    @property
+    def paid_total(self):
+        """What the buyer paid for the line: its total less its share of the discount."""
+        return self.line_total - self.discount
+
+    def paid_for(self, quantity, *, already=0):
+        """What `quantity` more copies were paid, after `already` copies were accounted
+        for: each copy's share of the paid total, rounded so that all copies together
+        come to exactly the paid total (a refund gives back no part of the discount)."""
+        cent = Decimal("0.01")
+
+        def upto(n):
+            return (self.paid_total * n / self.quantity).quantize(cent)
+
+        return upto(already + quantity) - upto(already)
 
 
 class OrderStatusChange(models.Model):
@@ -552,6 +577,8 @@ class InvoiceLine(models.Model):
     total = models.DecimalField(max_digits=10, decimal_places=2, help_text="Including VAT.")
     vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
     vat_amount = models.DecimalField(max_digits=10, decimal_places=2)
+    # A voucher's discount on the line: total = quantity x unit price - discount.
+    discount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
 
     class Meta:
         ordering = ["pk"]
@@ -568,3 +595,80 @@ class InvoiceLine(models.Model):
     @property
     def net(self):
         return self.total - self.vat_amount
+
+
+# -- discount vouchers (rules in orders.vouchers) ------------------------------------------
+
+
+class Voucher(models.Model):
+    """A discount code made by staff. Codes are kept in capitals, so they match however
+    the buyer types them."""
+
+    class Kind(models.TextChoices):
+        PERCENTAGE = "percentage", "Percentage off"
+        FIXED = "fixed", "Fixed amount off"
+
+    code = models.CharField(
+        max_length=40,
+        unique=True,
+        help_text="What the buyer types; letters, digits and dashes; case does not matter. Empty: one is made up.",
+    )
+    description = models.CharField(max_length=200, blank=True, help_text="For staff: what the voucher is for.")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERCENTAGE)
+    value = models.DecimalField(
+        max_digits=8, decimal_places=2, help_text="Per cent (e.g. 10.00) or an amount in the shop's currency."
+    )
+    minimum_order = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("0.00"), help_text="Goods subtotal the cart must reach."
+    )
+    valid_from = models.DateTimeField(null=True, blank=True, help_text="Empty: valid at once.")
+    valid_until = models.DateTimeField(null=True, blank=True, help_text="Empty: no end.")
+    max_uses = models.PositiveIntegerField(null=True, blank=True, help_text="Orders in total; empty: no limit.")
+    max_uses_per_customer = models.PositiveIntegerField(
+        null=True, blank=True, default=1, help_text="Orders per email address; empty: no limit."
+    )
+    composers = models.ManyToManyField("catalog.Composer", blank=True, related_name="+")
+    labels = models.ManyToManyField("catalog.Label", blank=True, related_name="+")
+    genres = models.JSONField(default=list, blank=True, help_text="Genres of the works (catalog.Genre values).")
+    formats = models.JSONField(default=list, blank=True, help_text="Release formats (catalog.Format values).")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["percentage", "fixed"]), name="orders_voucher_kind_valid"),
+            models.CheckConstraint(condition=Q(value__gt=0), name="orders_voucher_value_positive"),
+            models.CheckConstraint(
+                condition=~Q(kind="percentage") | Q(value__lte=100), name="orders_voucher_percentage_at_most_100"
+            ),
+            models.CheckConstraint(condition=Q(minimum_order__gte=0), name="orders_voucher_minimum_not_negative"),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True) | Q(valid_until__isnull=True) | Q(valid_until__gt=F("valid_from")),
+                name="orders_voucher_window_ordered",
+            ),
+            models.UniqueConstraint(Upper("code"), name="orders_voucher_code_unique_any_case"),
+        ]
+
+    def __str__(self):
+        return self.code
+
+
+class VoucherRedemption(models.Model):
+    """One order's use of a voucher: the usage record the limits count. Released when the
+    order expires unpaid, fails or is cancelled, which gives the use back."""
+
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="redemptions")
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="voucher_redemption")
+    email = models.EmailField(help_text="The buyer's normalised address: the customer the per-customer limit counts.")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True, help_text="Use given back: the order was not paid.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="orders_redemption_amount_positive")]
+        indexes = [models.Index(fields=["voucher", "email"], name="orders_redemption_by_customer")]
+
+    def __str__(self):
+        return f"{self.voucher} on {self.order}"

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from arkiv.addresses import normalise_email
 
 from . import emails
-from .models import Invoice, Order, OrderEmail, ReturnRequest, Status, WishlistItem
+from .models import Invoice, Order, OrderEmail, ReturnRequest, Status, VoucherRedemption, WishlistItem
 
 # Orders that never got paid carry no tax record and are not posting addresses.
 _PAID = [Status.AUTHORISED, Status.SHIPPED, Status.PARTIALLY_REFUNDED, Status.REFUNDED, Status.CANCELLED]
@@ -105,6 +105,7 @@ def personal_data(email, user):
                 "phone": o.phone,
                 "billing_address": {f: getattr(o, f"billing_{f}") for f in ADDRESS_FIELDS},
                 "shipping_address": {f: getattr(o, f"shipping_{f}") for f in ADDRESS_FIELDS},
+                "discount": str(o.discount),
                 "total": str(o.total),
                 "currency": o.currency,
                 "lines": [
@@ -150,6 +151,8 @@ def erase(email, user):
         order.retain_until = order.created_at.date() + datetime.timedelta(days=365 * years + years // 4)
         order.save()
         OrderEmail.objects.filter(order=order).update(to=order.email)
+        # The voucher's use stays counted against its total, no longer against the person.
+        VoucherRedemption.objects.filter(order=order).update(email=order.email)
         # What the customer wrote about a return is theirs; the returned lines are invoice data.
         ReturnRequest.objects.filter(order=order).update(details="")
     if user is not None and user.pk:

@@ -154,7 +154,11 @@ def return_open(*, order, quantities, reason, details="", token, now=None):
         order=order,
         reason=reason,
         details=details[:1000],
-        amount=sum((lines[i].unit_price * q for i, q in chosen.items()), Decimal("0.00")),
+        # What the copies were paid: a voucher's discount on them is not given back.
+        amount=sum(
+            (lines[i].paid_for(q, already=lines[i].quantity - available[i]) for i, q in chosen.items()),
+            Decimal("0.00"),
+        ),
         form_token=token,
     )
     ReturnLine.objects.bulk_create(

@@ -19,7 +19,7 @@ from catalog.models import Offer
 from catalog.services import stock_moved
 from privacy import services as privacy
 
-from . import addresses, emails, gateway, invoices, vat
+from . import addresses, emails, gateway, invoices, vat, vouchers
 from .models import (
     Order,
     OrderLine,
@@ -73,6 +73,11 @@ class OutOfStock(OrderError):
 
 class ShippingUnavailable(OrderError):
     """The shipping method is not offered to the delivery country."""
+
+
+class VoucherRefused(OrderError):
+    """The voucher in the cart can no longer be used (used up meanwhile, expired, ...):
+    nothing is placed and the cart stays as it was."""
 
 
 @dataclass
@@ -158,6 +163,7 @@ def order_transition(order, to, *, by=None, note="", email=True):
         OrderStatusChange.objects.create(order=order, from_status=previous, to_status=to, by=by, note=note[:300])
         if to in RELEASES_STOCK:
             _release_stock(order)
+            vouchers.release(order)
         if to in EMAIL_ON and email:
             emails.queue(order, EMAIL_ON[to])
     return order
@@ -183,11 +189,13 @@ def _release_stock(order):
 
 
 @transaction.atomic
-def order_place(*, cart_lines, customer, checkout, checkout_token, statement=None):
+def order_place(*, cart_lines, customer, checkout, checkout_token, statement=None, voucher_code=""):
     """Place an order from the cart: re-read prices, lock stock rows in id order,
     refuse if anything sold out or changed price, reserve stock, and create the order
     as awaiting payment; record the buyer's age statement and offer choices with it.
-    The same checkout token always gives the same order."""
+    With a voucher code, the voucher is locked and checked again and its use recorded,
+    or the order is refused (VoucherRefused). The same checkout token always gives the
+    same order."""
     existing = Order.objects.filter(checkout_token=checkout_token).first()
     if existing:
         return existing
@@ -213,7 +221,11 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
             )
 
     subtotal = sum((offer.price * wanted[offer.pk].quantity for offer in offers), Decimal("0.00"))
-    shipping = shipping_cost(checkout.shipping_method, subtotal, checkout.shipping.get("country"))
+    discount = _voucher_discount(voucher_code, offers=offers, wanted=wanted, email=checkout.email)
+    line_discount = discount.lines if discount else {}
+    discounted = subtotal - (discount.total if discount else Decimal("0.00"))
+    # Free shipping thresholds look at what the goods cost after the discount.
+    shipping = shipping_cost(checkout.shipping_method, discounted, checkout.shipping.get("country"))
     # Prices include VAT at the destination's rate on the day of the order (orders.vat).
     try:
         vat_rate = vat.vat_rate_for(checkout.shipping.get("country"), timezone.localdate())
@@ -237,8 +249,9 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
                 shipping_method=checkout.shipping_method,
                 language=_order_language(checkout.language),
                 subtotal=subtotal,
+                discount=subtotal - discounted,
                 shipping_cost=shipping,
-                total=subtotal + shipping,
+                total=discounted + shipping,
                 shipping_vat_rate=vat_rate,
                 shipping_vat=vat.vat_in(shipping, vat_rate),
                 checkout_token=checkout_token,
@@ -264,11 +277,15 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
                 made_to_order=offer.made_to_order,
                 lead_time_days=offer.lead_time_days,
                 vat_rate=vat_rate,
-                vat_amount=vat.vat_in(offer.price * wanted[offer.pk].quantity, vat_rate),
+                discount=line_discount.get(offer.pk, Decimal("0.00")),
+                vat_amount=vat.vat_in(
+                    offer.price * wanted[offer.pk].quantity - line_discount.get(offer.pk, Decimal("0.00")), vat_rate
+                ),
             )
             for offer in offers
         ]
     )
+    vouchers.redeem(discount, order=order)
     for offer in offers:
         if not offer.made_to_order:
             Offer.objects.filter(pk=offer.pk).update(stock=F("stock") - wanted[offer.pk].quantity)
@@ -277,6 +294,21 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
         privacy.checkout_record(order_number=order.number, email=order.email, statement=statement, user=order.customer)
     stock_moved({o.pk: (o.stock, o.stock - wanted[o.pk].quantity) for o in offers if not o.made_to_order})
     return order
+
+
+def _voucher_discount(code, *, offers, wanted, email):
+    """The voucher's discount on the order, checked again under the voucher's row lock
+    (taken after the stock locks), or None without a code."""
+    if not code:
+        return None
+    try:
+        return vouchers.for_checkout(
+            code, offers=offers, quantities={pk: line.quantity for pk, line in wanted.items()}, email=email
+        )
+    except vouchers.VoucherRefused as exc:
+        raise VoucherRefused(
+            _("%(reason)s Nothing was ordered; remove the voucher from your cart or try another.") % {"reason": exc}
+        ) from None
 
 
 def _order_language(code):

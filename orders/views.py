@@ -28,10 +28,10 @@ from catalog.models import Offer
 from catalog.templatetags.catalog_tags import money
 from privacy import forms as privacy_forms
 
-from . import addresses, gateway, invoices, returns, selectors, services
+from . import addresses, gateway, invoices, returns, selectors, services, vouchers
 from .cart import Cart, CartError, subtotal
-from .forms import ADDRESS_FIELDS, CartAddForm, CartUpdateForm, CheckoutForm
-from .models import Order, ShippingMethod, Status
+from .forms import ADDRESS_FIELDS, CartAddForm, CartUpdateForm, CheckoutForm, VoucherForm
+from .models import Order, ShippingMethod, Status, VoucherRedemption
 from .selectors import guest_orders_for, orders_of
 
 DELIVERY_COUNTRY_KEY = "delivery_country"
@@ -95,6 +95,56 @@ def cart_accept_prices(request):
     return redirect("orders:checkout")
 
 
+@require_POST
+def cart_voucher(request):
+    """Apply a voucher code to the cart, or say why it cannot be used (with a 400)."""
+    form = VoucherForm(request.POST)
+    lines = Cart(request.session).lines()
+    problem = ""
+    if not form.is_valid():
+        problem = form.errors["code"][0]
+    elif not lines:
+        problem = _("Your cart is empty: add something before entering a voucher code.")
+    else:
+        try:
+            discount = vouchers.for_cart(form.cleaned_data["code"], lines=lines, email=_buyer_email(request))
+        except vouchers.VoucherRefused as exc:
+            problem = str(exc)
+    if problem:
+        return _cart_page(request, lines, voucher_form=form, voucher_error=problem, status=400)
+    request.session[vouchers.SESSION_KEY] = discount.voucher.code
+    messages.success(
+        request,
+        _("Voucher %(code)s applied: %(amount)s off.")
+        % {"code": discount.voucher.code, "amount": money(discount.total)},
+    )
+    return redirect("orders:cart")
+
+
+@require_POST
+def cart_voucher_remove(request):
+    """Take the voucher off the cart."""
+    if request.session.pop(vouchers.SESSION_KEY, None):
+        messages.info(request, _("The voucher was removed from your cart."))
+    return redirect("orders:cart")
+
+
+def _buyer_email(request):
+    """Whose the per-customer voucher limit counts before checkout: the signed-in buyer's."""
+    return request.user.email if request.user.is_authenticated else ""
+
+
+def _voucher(request, lines, *, email=""):
+    """The cart's voucher: (Discount or None, why it does not apply or '')."""
+    code = request.session.get(vouchers.SESSION_KEY)
+    if not code or not lines:
+        return None, ""
+    try:
+        return vouchers.for_cart(code, lines=lines, email=email or _buyer_email(request)), ""
+    except vouchers.VoucherRefused as exc:
+        return None, str(exc)
+
+
 @require_GET
 def cart_detail(request):
     """The cart, with any price or availability change since items were added, and what
@@ -108,11 +158,20 @@ def cart_detail(request):
             country = request.session[DELIVERY_COUNTRY_KEY] = asked
         else:
             problem = _("Choose a country from the list to see its shipping costs.")
-    context = _summary(lines, country=country) | {
+    return _cart_page(request, lines, country=country, country_problem=problem, status=400 if problem else 200)
+
+
+def _cart_page(request, lines, *, country=None, country_problem="", voucher_form=None, voucher_error="", status=200):
+    country = country or _delivery_country(request)
+    discount, voucher_problem = _voucher(request, lines)
+    context = _summary(lines, country=country, discount=discount) | {
         "country_options": addresses.country_options(country),
-        "country_problem": problem,
+        "country_problem": country_problem,
+        "voucher_form": voucher_form or VoucherForm(),
+        "voucher_error": voucher_error,
+        "voucher_problem": voucher_problem,
     }
-    return render(request, "orders/cart.html", context, status=400 if problem else 200)
+    return render(request, "orders/cart.html", context, status=status)
 
 
 def _delivery_country(request):
@@ -120,18 +179,23 @@ def _delivery_country(request):
     return request.session.get(DELIVERY_COUNTRY_KEY) or settings.ARKIV_SHOP_COUNTRY
 
 
-def _summary(lines, *, country=None, shipping_method=ShippingMethod.STANDARD):
+def _summary(lines, *, country=None, shipping_method=ShippingMethod.STANDARD, discount=None):
     country = country or settings.ARKIV_SHOP_COUNTRY
     sub = subtotal(lines)
+    off = discount.total if discount else Decimal("0.00")
     rates = services.shipping_rates_for(country)
     rate = rates.get(shipping_method) or next(iter(rates.values()), None)
-    shipping = rate.cost_for(sub) if rate and lines else Decimal("0.00")
+    # Free shipping thresholds look at the goods after the discount (orders.vouchers).
+    shipping = rate.cost_for(sub - off) if rate and lines else Decimal("0.00")
     return {
         "lines": lines,
         "subtotal": sub,
+        "discount": off,
+        "voucher": discount.voucher if discount else None,
+        "goods_total": sub - off,
         "shipping": shipping,
         "shipping_rate": rate,
-        "total": sub + shipping,
+        "total": sub - off + shipping,
         "price_changes": [line for line in lines if line.price_changed],
         "problems": [line for line in lines if line.problem],
         "delivery_country": country,
@@ -237,7 +301,10 @@ def checkout(request):
     if not lines:
         messages.info(request, _("Your cart is empty."))
         return redirect("orders:cart")
-    summary = _summary(lines)
+    discount, voucher_problem = _voucher(request, lines)
+    if voucher_problem:
+        return redirect("orders:cart")  # which says why the voucher no longer applies
+    summary = _summary(lines, discount=discount)
     if summary["price_changes"] or summary["problems"]:
         messages.warning(request, _("Something in your cart changed since you added it. Please check it first."))
         return redirect("orders:cart")
@@ -251,7 +318,7 @@ def checkout(request):
         data["checkout_token"] = initial["checkout_token"]
     country = _destination(data, initial)
     rates = services.shipping_rates_for(country)
-    sub = summary["subtotal"]
+    sub = summary["goods_total"]  # what shipping costs and totals are worked out on
     form = CheckoutForm(data, initial=initial, shipping_labels=_shipping_labels(sub, rates, country))
     summary |= _shipping_summary(sub, rates, country, chosen=(data or {}).get("shipping_method"))
     summary |= {
@@ -283,6 +350,7 @@ def checkout(request):
                 checkout=details,
                 checkout_token=form.cleaned_data["checkout_token"],
                 statement=privacy_forms.statement_from(form.cleaned_data),
+                voucher_code=discount.voucher.code if discount else "",
             )
         except services.OrderError as exc:
             messages.error(request, str(exc))
@@ -380,6 +448,7 @@ def payment_return(request, number):
         order = services.payment_sync(order)
     if order.status == Status.AUTHORISED:
         Cart(request.session).clear()
+        request.session.pop(vouchers.SESSION_KEY, None)
     return redirect("orders:detail", number=order.number)
 
 
@@ -418,6 +487,7 @@ def order_detail(request, number):
         "orders/order_detail.html",
         {
             "order": order,
+            "voucher_code": _voucher_code_of(order),
             "lines": list(order.lines.all()),
             "history": list(order.history.all()),
             "returns": list(order.returns.prefetch_related("lines__order_line")),
@@ -425,6 +495,12 @@ def order_detail(request, number):
             "return_deadline": None if returns.return_refusal(order) else returns.return_deadline(order),
         },
     )
+
+
+def _voucher_code_of(order):
+    if not order.discount:
+        return ""
+    return next(iter(VoucherRedemption.objects.filter(order=order).values_list("voucher__code", flat=True)), "")
 
 
 def _own_document(request, number, document):

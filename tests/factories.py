@@ -186,3 +186,16 @@ class AwardFactory(factory.django.DjangoModelFactory):
     release = factory.SubFactory(ReleaseFactory)
     name = "Gramophone Award"
     year = 2019
+
+
+# Discount vouchers.
+
+
+class VoucherFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.Voucher"
+
+    code = factory.Sequence(lambda n: f"SAVE{n:04d}")
+    kind = "percentage"
+    value = Decimal("10.00")
+    max_uses_per_customer = None
