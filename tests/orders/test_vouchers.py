@@ -2,13 +2,16 @@
 over the lines they apply to, and shown in the totals, the order, the email, the invoice,
 the processor's amount and the refunds."""
 
+import csv
 import datetime
+import io
 import uuid
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -396,6 +399,18 @@ def test_a_purchase_with_a_voucher_is_charged_invoiced_and_refunded_at_what_was_
     )
     html = client.get(f"/orders/{order.number}/invoices/{invoice.number}/").content.decode()
     assert "Voucher discount" in html and "−€3.00" in html
+    # The accountant's order export shows the discount, so its columns add up to the total.
+    out = io.StringIO()
+    today = timezone.localdate().isoformat()
+    call_command("export_accounts", "orders", "--from", today, "--to", today, stdout=out)
+    header, row = list(csv.reader(io.StringIO(out.getvalue())))
+    exported = dict(zip(header, row, strict=True))
+    assert (exported["subtotal"], exported["discount"], exported["shipping"], exported["total"]) == (
+        "52.00",
+        "5.20",
+        "4.95",
+        "51.75",
+    )
 
     # A return of one of the two 15.00 copies gives back what it was paid: 13.50.
     line = order.lines.get(offer=offers[0])
