@@ -28,9 +28,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, ProtectedError, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.text import slugify
 
 from . import services
@@ -1114,3 +1116,33 @@ def _current_search_text(release):
         work = recording.work
         names |= {work.title, work.composer.full_name, work.nickname, *(c.artist.name for c in recording.credits.all())}
     return " " + " ".join(sorted({fold(n) for n in names if n})) + " "
+
+
+# -- history ----------------------------------------------------------------------------
+
+PREVIEW_KEPT = datetime.timedelta(days=1)
+
+
+def import_history_purge(today):
+    """Delete import runs started more than IMPORT_HISTORY_DAYS before today, with what
+    they changed (they can no longer be undone), and previews nobody confirmed within a
+    day, with their files; an import being applied is left alone. Returns how many rows
+    went."""
+    midnight = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
+    expired = ImportRun.objects.filter(
+        started_at__lt=midnight - datetime.timedelta(days=settings.IMPORT_HISTORY_DAYS)
+    ).exclude(status=ImportRun.Status.QUEUED)
+    unconfirmed = ImportRun.objects.filter(
+        started_at__lt=midnight - PREVIEW_KEPT,
+        status__in=[ImportRun.Status.PREVIEWING, ImportRun.Status.PREVIEWED, ImportRun.Status.REFUSED],
+    )
+    run_ids = list(expired.values_list("pk", flat=True)) + list(unconfirmed.values_list("pk", flat=True))
+    deleted = 0
+    for batch in _batches(sorted(set(run_ids)), 500):
+        for stored in ImportRun.objects.filter(pk__in=batch).exclude(stored="").values_list("stored", flat=True):
+            default_storage.delete(stored)
+        with transaction.atomic():
+            changes, _ = ImportChange.objects.filter(run_id__in=batch).delete()
+            runs, _ = ImportRun.objects.filter(pk__in=batch).delete()
+        deleted += changes + runs
+    return deleted
