@@ -55,6 +55,7 @@ def test_the_same_feed_applied_twice_at_once_creates_each_release_once(postgres)
 
 def test_two_confirms_of_one_preview_at_the_same_moment_queue_one_import(postgres, settings, admin_user):
     """A double click whose two requests reach two servers at once: one queues the import."""
+    from django.core.files.storage import default_storage
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.test import Client
     from django_tasks_db.models import DBTaskResult
@@ -81,3 +82,4 @@ def test_two_confirms_of_one_preview_at_the_same_moment_queue_one_import(postgre
     assert sum("was confirmed already" in t for t in texts) == 1
     assert DBTaskResult.objects.filter(task_path="catalog.tasks.apply_catalog_file").count() == 1
     assert ImportRun.objects.get().status == "queued"
+    default_storage.delete(ImportRun.objects.get().stored)

@@ -6,6 +6,7 @@ applied once however often Confirm is pressed; a file that cannot be read says w
 from decimal import Decimal
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
@@ -13,7 +14,8 @@ from django_tasks_db.models import DBTaskResult
 from catalog.models import ImportRun, Offer
 from tests.factories import OfferFactory
 
-pytestmark = pytest.mark.django_db
+# The worker closes its database connection when it is done, as it does in production.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 IMPORT = "/admin/catalog/importrun/import/"
 
@@ -22,6 +24,14 @@ IMPORT = "/admin/catalog/importrun/import/"
 def task_queue(settings):
     """Production's task path: the database queue, served by the worker when the test says."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def no_uploads_left():
+    """Files of previews a test leaves unconfirmed are removed, as the nightly purge would."""
+    yield
+    for stored in ImportRun.objects.exclude(stored="").values_list("stored", flat=True):
+        default_storage.delete(stored)
 
 
 def run_worker():
