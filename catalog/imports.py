@@ -1020,7 +1020,8 @@ def import_undo(*, run):
         if change.action == "created":
             edited = _edited(current, change.after, OFFER_FIELDS)
             if edited:
-                notes.append(f"Kept: offer {offer.sku} was changed after the import ({', '.join(edited)}).")
+                words = ", ".join(FIELD_WORDS.get(n, n) for n in edited)
+                notes.append(f"Kept: offer {offer.sku} was changed after the import ({words}).")
                 continue
             try:
                 with transaction.atomic():
@@ -1029,9 +1030,9 @@ def import_undo(*, run):
                 Offer.objects.filter(pk=offer.pk).update(is_active=False)
                 notes.append(f"Offer {offer.sku} has been ordered: it is deactivated, not deleted.")
         else:
-            edited = _edited(current, change.after, OFFER_FIELDS)
-            notes += [f"Kept: {name} of {offer.sku} was changed after the import." for name in edited]
-            restore = {name: change.before[name] for name in OFFER_FIELDS if name not in edited}
+            edited = _edited(current, change.after, OFFER_FIELDS, change.before)
+            notes += [f"Kept: {FIELD_WORDS.get(n, n)} of {offer.sku} was changed after the import." for n in edited]
+            restore = {name: change.before[name] for name in _set_by(change, OFFER_FIELDS) if name not in edited}
             if "price" in restore:
                 restore["price"] = Decimal(restore["price"])
             if restore:
@@ -1047,7 +1048,7 @@ def import_undo(*, run):
         structure_edited = change.after is not None and _structure(
             current["recordings"], current["tracks"]
         ) != _structure(change.after["recordings"], change.after["tracks"])
-        edited = _edited(current_fields, change.after, RELEASE_FIELDS)
+        edited = _edited(current_fields, change.after, RELEASE_FIELDS, change.before)
         name = f"{release.label} {release.catalog_number}"
         if change.action == "created":
             if edited or structure_edited:
@@ -1061,13 +1062,14 @@ def import_undo(*, run):
             touched_releases.discard(release.pk)
             continue
         before = change.before
-        notes += [f"Kept: {field_name} of {name} was changed after the import." for field_name in edited]
+        notes += [f"Kept: {FIELD_WORDS.get(n, n)} of {name} was changed after the import." for n in edited]
         if structure_edited:
             notes.append(f"Kept: works, performers or tracks of {name} were changed after the import.")
-        restore = {field_name: before[field_name] for field_name in RELEASE_FIELDS if field_name not in edited}
+        restore = {name: before[name] for name in _set_by(change, RELEASE_FIELDS) if name not in edited}
         if "release_date" in restore:
             restore["release_date"] = datetime.date.fromisoformat(restore["release_date"])
-        Release.objects.filter(pk=release.pk).update(**restore)
+        if restore:
+            Release.objects.filter(pk=release.pk).update(**restore)
         release.refresh_from_db()
         if not structure_edited and _structure(current["recordings"], current["tracks"]) != _structure(
             before["recordings"], before["tracks"]
@@ -1093,19 +1095,37 @@ def import_undo(*, run):
     return notes
 
 
-def _edited(current, after, names):
-    """The names whose value is no longer what the import set (none for changes
-    recorded before imports kept what they set)."""
+def _set_by(change, names):
+    """The names whose value the import changed (all, for changes recorded before
+    imports kept what they set): undo leaves the others as they are now."""
+    if change.after is None:
+        return names
+    return [name for name in names if change.before[name] != change.after[name]]
+
+
+def _edited(current, after, names, before=None):
+    """The names the import set (changed, when before is given) whose value is no longer
+    what it set; none for changes recorded before imports kept what they set."""
     if after is None:
         return []
     edited = []
     for name in names:
+        if before is not None and before[name] == after[name]:
+            continue
         now, then = current[name], after[name]
         if name == "price":
             now, then = Decimal(now), Decimal(then)
         if now != then:
-            edited.append(name.replace("_", " "))
+            edited.append(name)
     return edited
+
+
+FIELD_WORDS = {
+    "is_active": "on-sale status",
+    "lead_time_days": "lead time",
+    "made_to_order": "made to order",
+    "release_date": "release date",
+}
 
 
 def _current_search_text(release):

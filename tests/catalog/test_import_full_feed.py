@@ -60,6 +60,17 @@ def test_a_full_feed_deactivates_the_offers_of_its_labels_it_leaves_out_and_undo
     assert "Add to cart" in client.get(page).content.decode()
 
 
+def test_undo_of_a_full_feed_keeps_an_offer_staff_put_back_on_sale_meanwhile(label_offers):
+    offers, _ = label_offers
+    report = run(feed(o.sku for o in offers[:-1]), full_feed=True)
+    Offer.objects.filter(sku=offers[-1].sku).update(is_active=True, price=Decimal("9.00"))
+
+    notes = import_undo(run=report.run)
+
+    assert notes == [f"Kept: on-sale status of {offers[-1].sku} was changed after the import."]
+    assert active(offers[-1].sku) and Offer.objects.get(sku=offers[-1].sku).price == Decimal("9.00")
+
+
 def test_a_partial_feed_deactivates_nothing(label_offers):
     offers, _ = label_offers
 
