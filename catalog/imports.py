@@ -1076,7 +1076,8 @@ def import_undo(*, run):
         ):
             release.recordings.all().delete()
             _create_structure(release, before["recordings"], before["tracks"])
-        if edited or structure_edited:
+        if structure_edited or _edited(current_fields, change.after, RELEASE_FIELDS):
+            # Part of it stays as someone made it since: its search text says what it holds now.
             Release.objects.filter(pk=release.pk).update(search_text=_current_search_text(release))
         else:
             Release.objects.filter(pk=release.pk).update(search_text=before["search_text"])

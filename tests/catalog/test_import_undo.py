@@ -60,7 +60,7 @@ def test_undo_puts_back_values_nobody_changed_since_the_import():
     assert (offer.price, offer.stock) == (Decimal("10.00"), 5)
 
 
-def test_undo_keeps_a_title_edited_after_the_import_and_puts_back_the_offers(example_catalog):
+def test_undo_keeps_a_title_edited_after_the_import_and_puts_back_the_offers(client, example_catalog):
     first = run((EXAMPLES / "release_feed.csv").read_bytes())
     assert first.counts == {"created": 2}
     changed = (
@@ -72,14 +72,16 @@ def test_undo_keeps_a_title_edited_after_the_import_and_puts_back_the_offers(exa
     second = run(changed)
     assert second.counts == {"changed": 2}
     release = Release.objects.get(catalog_number="EXC2402")
-    release.title = "Bach: The Cello Suites (staff's title)"
+    release.title = "Bach: The Glimmerwald Cello Suites"
     release.save()
+    assert "Glimmerwald" not in client.get("/search/?q=glimmerwald").content.decode()  # the page is cached meanwhile
 
     notes = import_undo(run=second.run)
 
     assert notes == ["Kept: title of Example Classics EXC2402 was changed after the import."]
-    assert Release.objects.get(catalog_number="EXC2402").title == "Bach: The Cello Suites (staff's title)"
+    assert Release.objects.get(catalog_number="EXC2402").title == "Bach: The Glimmerwald Cello Suites"
     assert Offer.objects.get(sku="EXC2401-STK").price == Decimal("14.99")
+    assert "Bach: The Glimmerwald Cello Suites" in client.get("/search/?q=glimmerwald").content.decode()
 
 
 def test_undo_leaves_a_release_it_created_when_staff_edited_it_since(example_catalog):
