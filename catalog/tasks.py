@@ -50,8 +50,13 @@ def apply_catalog_file(*, run_id, stored):
     """Apply a file staff previewed and confirmed; the import run says how it went and,
     while it runs, how many rows are done. Idempotent: a run already finished is left as
     it is."""
-    run = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.QUEUED).first()
-    if run is None or not default_storage.exists(stored):
+    queued = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.QUEUED)
+    run = queued.first()
+    if run is None:
+        return
+    if not default_storage.exists(stored):
+        # Nothing was written: the run is refused, not failed part-way (which undo would take).
+        queued.update(status=ImportRun.Status.REFUSED, error="The uploaded file is gone: upload it again.")
         return
 
     def progress(rows):
@@ -69,7 +74,8 @@ def apply_catalog_file(*, run_id, stored):
                 force=run.force,
             )
     except imports.FileRejected as error:
-        ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.FAILED, error=str(error))
+        # Read whole before anything is written: nothing of it was applied.
+        ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.REFUSED, error=str(error))
     finally:
         default_storage.delete(stored)
         ImportRun.objects.filter(pk=run.pk).update(stored="")

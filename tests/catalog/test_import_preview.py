@@ -126,3 +126,20 @@ def test_a_file_whose_rows_cannot_be_read_shows_the_reason_on_its_preview_page(a
     assert "Confirm and import" not in refused.content.decode()
     assert ImportRun.objects.get().status == "refused"
     assert not ImportRun.objects.get().stored, "the refused file is not kept"
+
+
+def test_a_confirmed_file_that_is_gone_when_the_worker_comes_says_so_and_blocks_nothing(admin_client, task_queue):
+    OfferFactory(sku="ARK-123", price=Decimal("10.00"))
+    upload(admin_client, "sku,price\nARK-123,12.50\n")
+    run_worker()
+    run = ImportRun.objects.get()
+    admin_client.post(f"/admin/catalog/importrun/{run.pk}/confirm/")
+    default_storage.delete(run.stored)  # lost between the servers and the worker
+
+    run_worker()
+
+    page = admin_client.get(f"/admin/catalog/importrun/{run.pk}/change/").content.decode()
+    assert "The file cannot be imported: The uploaded file is gone: upload it again." in page
+    assert 'http-equiv="refresh"' not in page
+    assert ImportRun.objects.get().status == "refused"
+    assert Offer.objects.get(sku="ARK-123").price == Decimal("10.00")
