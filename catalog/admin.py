@@ -356,8 +356,8 @@ class ImportRunAdmin(admin.ModelAdmin):
             return self._page(request, "import.html", status, form=form, title="Import a catalog file")
         upload = form.cleaned_data["file"]
         # Previews this person never confirmed are not kept.
-        for stale in ImportRun.objects.filter(
-            user=request.user, status__in=[ImportRun.Status.PREVIEWED, ImportRun.Status.REFUSED]
+        for stale in (
+            imports.unconfirmed_previews().filter(user=request.user).exclude(status=ImportRun.Status.PREVIEWING)
         ):
             if stale.stored:
                 default_storage.delete(stale.stored)

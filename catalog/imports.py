@@ -30,7 +30,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, ProtectedError, Subquery
+from django.db.models import Count, OuterRef, ProtectedError, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
@@ -1144,6 +1144,15 @@ def _current_search_text(release):
 PREVIEW_KEPT = datetime.timedelta(days=1)
 
 
+def unconfirmed_previews():
+    """Uploads that never became imports: waiting for or showing their preview, or
+    refused before anyone could confirm them (a refused confirmed file is history)."""
+    return ImportRun.objects.filter(
+        Q(status__in=[ImportRun.Status.PREVIEWING, ImportRun.Status.PREVIEWED])
+        | Q(status=ImportRun.Status.REFUSED, preview__isnull=True)
+    )
+
+
 def import_history_purge(today):
     """Delete import runs started more than IMPORT_HISTORY_DAYS before today, with what
     they changed (they can no longer be undone), and previews nobody confirmed within a
@@ -1153,10 +1162,7 @@ def import_history_purge(today):
     expired = ImportRun.objects.filter(
         started_at__lt=midnight - datetime.timedelta(days=settings.IMPORT_HISTORY_DAYS)
     ).exclude(status=ImportRun.Status.QUEUED)
-    unconfirmed = ImportRun.objects.filter(
-        started_at__lt=midnight - PREVIEW_KEPT,
-        status__in=[ImportRun.Status.PREVIEWING, ImportRun.Status.PREVIEWED, ImportRun.Status.REFUSED],
-    )
+    unconfirmed = unconfirmed_previews().filter(started_at__lt=midnight - PREVIEW_KEPT)
     run_ids = list(expired.values_list("pk", flat=True)) + list(unconfirmed.values_list("pk", flat=True))
     deleted = 0
     for batch in _batches(sorted(set(run_ids)), 500):

@@ -41,7 +41,11 @@ def test_the_nightly_purge_deletes_import_history_older_than_the_setting(setting
 def test_an_unconfirmed_preview_and_its_file_go_after_a_day():
     stored = default_storage.save("catalog-imports/" + "b" * 32 + ".csv", ContentFile(b"sku,stock\nX,1\n"))
     waiting = ImportRun.objects.create(file_name="f.csv", status=ImportRun.Status.PREVIEWED, stored=stored)
-    ImportRun.objects.filter(pk=waiting.pk).update(started_at=timezone.now() - datetime.timedelta(days=2))
+    # Confirmed, then refused by the worker: part of the history, kept like the others.
+    confirmed = ImportRun.objects.create(file_name="h.csv", status=ImportRun.Status.REFUSED, preview={"rows": 1})
+    ImportRun.objects.filter(pk__in=[waiting.pk, confirmed.pk]).update(
+        started_at=timezone.now() - datetime.timedelta(days=2)
+    )
     today = ImportRun.objects.create(file_name="g.csv", status=ImportRun.Status.PREVIEWED)
 
     call_command("purge_expired_records", stdout=io.StringIO())
@@ -49,6 +53,7 @@ def test_an_unconfirmed_preview_and_its_file_go_after_a_day():
     assert not ImportRun.objects.filter(pk=waiting.pk).exists()
     assert not default_storage.exists(stored)
     assert ImportRun.objects.filter(pk=today.pk).exists()
+    assert ImportRun.objects.filter(pk=confirmed.pk).exists()
 
 
 def test_the_import_list_says_how_long_history_is_kept(admin_client, settings):
