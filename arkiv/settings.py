@@ -602,3 +602,11 @@ SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # collectstatic's target, which the web server or whitenoise serves.
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", str(STATIC_ROOT)))
 MAILER_LOCK_PATH = os.environ.get("MAILER_LOCK_PATH", MAILER_LOCK_PATH)
+
+# -- Catalog feeds: full feeds and import history --------------------------------------
+# A full feed deactivates the offers of its labels that it leaves out, unless that is
+# more than this share of them (a file cut short); staff may force it.
+IMPORT_FULL_FEED_MAX_SHARE = float(os.environ.get("IMPORT_FULL_FEED_MAX_SHARE", "0.2"))
+# Days an import run and what it changed are kept (purge_expired_records); an import
+# older than this can no longer be undone.
+IMPORT_HISTORY_DAYS = int(os.environ.get("IMPORT_HISTORY_DAYS", "365"))

@@ -1,8 +1,10 @@
 """Catalog feed throughput, on a fresh SQLite database (or DATABASE_URL): rows per second
 and peak memory of import_catalog for a release feed of 100,000 rows (one row per track,
 10 tracks a release), the same file applied again (nothing changes), a dry run, and a
-price and stock feed naming every offer. Each import runs in its own process, so its
-peak RSS is its own; a feed a fifth the size shows whether memory grows with the file.
+price and stock feed naming every offer, a full price feed that leaves out a tenth of
+the offers (deactivated), and the undo of that feed. Each import runs in its own
+process, so its peak RSS is its own; a feed a fifth the size shows whether memory grows
+with the file.
 
     python bench/import_rate.py [--rows 100000]"""
 
@@ -117,16 +119,25 @@ def write_feeds(rows, prefix="BR"):
     return feed, prices
 
 
-def child(path, dry_run):
-    """Import one file in this process; print rows/s and this process's peak RSS."""
+def child(path, dry_run, full=False):
+    """Import one file in this process (or undo the last import, path "undo"); print
+    rows/s and this process's peak RSS."""
     import django
 
     django.setup()
-    from catalog.imports import catalog_import
+    from catalog.imports import catalog_import, import_undo, last_import
 
     started = time.perf_counter()
+    if path == "undo":
+        run = last_import()
+        changes = run.changes.count()
+        notes = import_undo(run=run)
+        elapsed = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"{changes:,} changes undone in {elapsed:.1f} s, peak RSS {peak:.0f} MB ({len(notes)} kept)")
+        return
     with open(path, "rb") as file:
-        report = catalog_import(file=file, file_name=path, dry_run=dry_run)
+        report = catalog_import(file=file, file_name=path, dry_run=dry_run, full_feed=full)
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     counts = ", ".join(f"{n:,} {action}" for action, n in sorted(report.counts.items()))
@@ -134,11 +145,14 @@ def child(path, dry_run):
         f"{report.rows:,} rows in {elapsed:.1f} s = {report.rows / elapsed:,.0f} rows/s, "
         f"peak RSS {peak:.0f} MB ({counts})"
     )
+    for note in report.notes:
+        print(note)
 
 
-def run_child(label, path, dry_run=False):
+def run_child(label, path, dry_run=False, full=False):
     print(f"{label:<44}", end=" ", flush=True)
     args = [sys.executable, __file__, "--child", str(path)] + (["--dry-run"] if dry_run else [])
+    args += ["--full"] if full else []
     done = subprocess.run(args, capture_output=True, text=True, env=os.environ)
     print(done.stdout.strip() or done.stderr.strip().splitlines()[-1])
 
@@ -148,12 +162,13 @@ def main():
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--child")
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--full", action="store_true")
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.dry_run)
+        return child(args.child, args.dry_run, args.full)
 
     setup()
-    small, _ = write_feeds(args.rows // 5, prefix="SM")
+    small, small_prices = write_feeds(args.rows // 5, prefix="SM")
     feed, prices = write_feeds(args.rows)
     print(
         f"database: {os.environ.get('DATABASE_URL', 'SQLite').split('@')[-1]}; {args.rows:,}-row release feed, "
@@ -165,6 +180,13 @@ def main():
     run_child(f"same file again, {args.rows:,} rows (no change)", feed)
     run_child(f"price and stock feed, {args.rows // TRACKS:,} offers", prices)
     run_child("same price feed again (no change)", prices)
+    lines = prices.read_text().splitlines(keepends=True)
+    full = WORK / f"prices-full-{args.rows}.csv"
+    # The label's whole list: the small feed's offers too, and nine in ten of the others.
+    listed = [line for n, line in enumerate(lines) if n == 0 or n % 10]
+    full.write_text("".join(listed + small_prices.read_text().splitlines(keepends=True)[1:]))
+    run_child("full price feed (a tenth of one feed left out)", full, full=True)
+    run_child("undo of the full price feed", "undo")
 
 
 if __name__ == "__main__":

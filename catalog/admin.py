@@ -2,10 +2,10 @@
 pages through catalog.caching's signals; bulk actions go through services, which expire
 only the pages they change."""
 
-import re
 import secrets
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
@@ -35,7 +35,7 @@ from .models import (
     Work,
 )
 from .resources import export_releases
-from .tasks import apply_catalog_file
+from .tasks import apply_catalog_file, preview_catalog_file
 from .text import catalogue_token
 
 
@@ -238,7 +238,7 @@ class AwardAdmin(admin.ModelAdmin):
 
 FEED_PERMISSIONS = ["catalog.add_release", "catalog.change_release", "catalog.add_offer", "catalog.change_offer"]
 FEED_UPLOADS = "catalog-imports"
-_UPLOAD_TOKEN = re.compile(r"^[0-9a-f]{32}\.(csv|xlsx)$")
+UNDO_NOTES_SHOWN = 20
 
 
 class CatalogFileForm(forms.Form):
@@ -247,13 +247,34 @@ class CatalogFileForm(forms.Form):
         help_text="CSV (UTF-8) or XLSX, in the columns of catalog/import_examples/: a release feed (one row per "
         "track) or a price and stock feed (sku, price, stock, ...).",
     )
+    full_feed = forms.BooleanField(
+        label="Full feed",
+        required=False,
+        help_text="The file lists every offer of its labels: offers of those labels that it leaves out are "
+        "deactivated (undo brings them back). Leave unticked for a partial file.",
+    )
+    force = forms.BooleanField(
+        label="Deactivate even if many are left out",
+        required=False,
+        help_text="A full feed that would deactivate more than "
+        f"{settings.IMPORT_FULL_FEED_MAX_SHARE:.0%} of its labels' offers is taken as cut short and deactivates "
+        "nothing; tick this only when the file is complete.",
+    )
 
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
     list_display = ["started_at", "file_name", "kind", "rows", "created", "changed", "unchanged", "rejected", "status"]
     list_filter = ["status", "kind"]
-    readonly_fields = list_display + ["user", "error", "rejected_rows", "not_matched"]
+    readonly_fields = list_display + [
+        "full_feed",
+        "deactivated",
+        "user",
+        "error",
+        "kept",
+        "rejected_rows",
+        "not_matched",
+    ]
     fields = readonly_fields
     change_list_template = "admin/catalog/importrun/change_list.html"
     change_form_template = "admin/catalog/importrun/change_form.html"
@@ -287,16 +308,25 @@ class ImportRunAdmin(admin.ModelAdmin):
             or "-"
         )
 
+    @admin.display(description="Left as it was, and why")
+    def kept(self, run):
+        return format_html_join(mark_safe("<br>"), "{}", ((note,) for note in run.notes)) or "-"
+
     def get_urls(self):
         own = [
             path("import/", self.admin_site.admin_view(self.import_view), name="catalog_importrun_import"),
-            path("import/confirm/", self.admin_site.admin_view(self.confirm_view), name="catalog_importrun_confirm"),
+            path("<int:pk>/preview/", self.admin_site.admin_view(self.preview_view), name="catalog_importrun_preview"),
+            path("<int:pk>/confirm/", self.admin_site.admin_view(self.confirm_view), name="catalog_importrun_confirm"),
             path("<int:pk>/undo/", self.admin_site.admin_view(self.undo_view), name="catalog_importrun_undo"),
         ]
         return own + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "last_import": imports.last_import()}
+        extra_context = {
+            **(extra_context or {}),
+            "last_import": imports.last_import(),
+            "history_days": settings.IMPORT_HISTORY_DAYS,
+        }
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -305,7 +335,12 @@ class ImportRunAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _page(self, request, template, status=200, **context):
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, **context}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "max_share": f"{settings.IMPORT_FULL_FEED_MAX_SHARE:.0%}",
+            **context,
+        }
         return TemplateResponse(request, f"admin/catalog/importrun/{template}", context, status=status)
 
     def _require_feed_permission(self, request):
@@ -313,55 +348,81 @@ class ImportRunAdmin(admin.ModelAdmin):
             raise PermissionDenied
 
     def import_view(self, request):
-        """Upload a file and preview what it would do; nothing is written yet."""
+        """Upload a file; the task worker prepares its preview (nothing is written yet)."""
         self._require_feed_permission(request)
         form = CatalogFileForm(request.POST or None, request.FILES or None)
         if request.method != "POST" or not form.is_valid():
             status = 400 if request.method == "POST" else 200
             return self._page(request, "import.html", status, form=form, title="Import a catalog file")
         upload = form.cleaned_data["file"]
-        previous = (request.session.pop("catalog_import", None) or {}).get("stored", "")
-        if _UPLOAD_TOKEN.match(previous):  # previewed and never confirmed: not kept
-            default_storage.delete(f"{FEED_UPLOADS}/{previous}")
+        # Previews this person never confirmed are not kept.
+        for stale in (
+            imports.unconfirmed_previews().filter(user=request.user).exclude(status=ImportRun.Status.PREVIEWING)
+        ):
+            if stale.stored:
+                default_storage.delete(stale.stored)
+            stale.delete()
         extension = "xlsx" if upload.name.lower().endswith((".xlsx", ".xlsm")) else "csv"
         stored = default_storage.save(f"{FEED_UPLOADS}/{secrets.token_hex(16)}.{extension}", upload)
         try:
+            # The columns are checked at once; the rows, in the worker.
             with default_storage.open(stored, "rb") as file:
-                report = imports.catalog_import(file=file, file_name=upload.name, dry_run=True)
+                kind, _ = imports.read_rows(file, upload.name)
         except imports.FileRejected as error:
             default_storage.delete(stored)
             form.add_error("file", str(error))
             return self._page(request, "import.html", form=form, title="Import a catalog file", status=400)
-        request.session["catalog_import"] = {
-            "stored": stored.rsplit("/", 1)[-1],
-            "name": upload.name,
-            "kind": report.kind,
-        }
-        return self._page(request, "preview.html", report=report, title=f"Preview of {upload.name}")
+        run = ImportRun.objects.create(
+            file_name=upload.name[:255],
+            kind=kind,
+            user=request.user,
+            status=ImportRun.Status.PREVIEWING,
+            stored=stored,
+            full_feed=form.cleaned_data["full_feed"],
+            force=form.cleaned_data["force"],
+        )
+        preview_catalog_file.enqueue(run_id=run.pk)
+        return redirect("admin:catalog_importrun_preview", run.pk)
 
-    def confirm_view(self, request):
-        """Apply the file previewed last (kept between the two steps where every server
-        and the task worker can read it); the worker applies it, the run shows how it went."""
+    def preview_view(self, request, pk):
+        """What the uploaded file would do; refreshes itself until the worker has read it."""
+        self._require_feed_permission(request)
+        run = get_object_or_404(ImportRun, pk=pk)
+        title = f"Preview of {run.file_name}"
+        if run.status == ImportRun.Status.PREVIEWING:
+            return self._page(request, "preview.html", run=run, title=title, preparing=True)
+        if run.status == ImportRun.Status.REFUSED:
+            return self._page(request, "preview.html", 400, run=run, title=title)
+        if run.status == ImportRun.Status.PREVIEWED:
+            return self._page(request, "preview.html", run=run, report=run.preview, title=title)
+        return redirect("admin:catalog_importrun_change", run.pk)
+
+    def confirm_view(self, request, pk):
+        """Apply a previewed file (kept between the two steps where every server and the
+        task worker can read it) once, however often the button is pressed; the worker
+        applies it and the run's page shows how far it got."""
         self._require_feed_permission(request)
         if request.method != "POST":
-            return redirect("admin:catalog_importrun_import")
-        pending = request.session.pop("catalog_import", None) or {}
-        stored = pending.get("stored", "")
-        if not _UPLOAD_TOKEN.match(stored) or not default_storage.exists(f"{FEED_UPLOADS}/{stored}"):
-            self.message_user(request, "That preview has expired: upload the file again.", messages.ERROR)
-            return redirect("admin:catalog_importrun_import")
-        run = ImportRun.objects.create(
-            file_name=pending["name"][:255],
-            kind=pending.get("kind", ""),
-            user=request.user,
-            status=ImportRun.Status.QUEUED,
+            return redirect("admin:catalog_importrun_preview", pk)
+        run = get_object_or_404(ImportRun, pk=pk)
+        # The move from "previewed" to "queued" is the lock: one request makes it.
+        claimed = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.PREVIEWED).update(
+            status=ImportRun.Status.QUEUED, user=request.user
         )
-        apply_catalog_file.enqueue(run_id=run.pk, stored=f"{FEED_UPLOADS}/{stored}")
+        if not claimed:
+            if run.status in (ImportRun.Status.PREVIEWING, ImportRun.Status.REFUSED):
+                self.message_user(request, "That preview is not ready to import.", messages.ERROR)
+                return redirect("admin:catalog_importrun_preview", run.pk)
+            self.message_user(
+                request, f"This file ({run.file_name}) was confirmed already: it is imported once.", messages.WARNING
+            )
+            return redirect("admin:catalog_importrun_change", run.pk)
+        apply_catalog_file.enqueue(run_id=run.pk, stored=run.stored)
         self.message_user(request, f"Importing {run.file_name}: this page shows how it went.")
         return redirect("admin:catalog_importrun_change", run.pk)
 
     def undo_view(self, request, pk):
-        """Put back what the last import created or changed."""
+        """Put back what the last import created or changed, where nobody changed it since."""
         self._require_feed_permission(request)
         run = get_object_or_404(ImportRun, pk=pk)
         if request.method != "POST":
@@ -372,8 +433,10 @@ class ImportRunAdmin(admin.ModelAdmin):
             self.message_user(request, str(error), messages.ERROR)
             return redirect("admin:catalog_importrun_change", run.pk)
         self.message_user(request, f"The import of {run.file_name} is undone.", messages.SUCCESS)
-        for note in notes:
+        for note in notes[:UNDO_NOTES_SHOWN]:
             self.message_user(request, note, messages.WARNING)
+        if len(notes) > UNDO_NOTES_SHOWN:
+            self.message_user(request, f"… {len(notes)} notes in all: the import's page lists them.", messages.WARNING)
         return redirect("admin:catalog_importrun_changelist")
 
 

@@ -6,7 +6,12 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self):
-        from . import caching, models
+        from privacy import providers
+
+        from . import caching, imports, models
+
+        # Import history is kept IMPORT_HISTORY_DAYS; the nightly purge_expired_records deletes it then.
+        providers.register(purge=imports.import_history_purge)
 
         caching.connect_invalidation(
             [

@@ -13,7 +13,13 @@ Two kinds of file share one set of columns (catalog/import_examples/):
 A release is applied whole or not at all: a bad row rejects its release, with the
 reason, and nothing of it is written. Applying the same file twice changes nothing the
 second time. Every applied import keeps what each release and offer was before it, so
-the last import can be undone exactly (import_undo).
+the last import can be undone (import_undo): undo puts back only the values that are
+still what the import set, and lists what someone changed since.
+
+A full feed (full_feed=True) lists every offer of its labels: offers of those labels
+that the file leaves out are deactivated, as changes undo brings back. A file that
+would deactivate more than IMPORT_FULL_FEED_MAX_SHARE of them is taken as cut short:
+its rows are applied, nothing is deactivated, and the report says why (unless forced).
 """
 
 import datetime
@@ -21,9 +27,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, ProtectedError, Subquery
+from django.db.models import Count, OuterRef, ProtectedError, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.text import slugify
 
 from . import services
@@ -100,6 +109,12 @@ class ImportReport:
     outcomes: dict = field(default_factory=dict)  # action -> [Outcome], the first PREVIEW_LIMIT
     unmatched: dict = field(default_factory=dict)  # what -> {name: first line}
     run: ImportRun = None
+    full_feed: bool = False
+    force: bool = False
+    # For a full feed: every SKU the file names (rejected rows too) and its labels.
+    seen_skus: set = field(default_factory=set)
+    label_ids: set = field(default_factory=set)
+    notes: list = field(default_factory=list)
 
     def add(self, outcome):
         self.counts[outcome.action] += 1
@@ -114,7 +129,22 @@ class ImportReport:
 
     @property
     def applied_anything(self):
-        return bool(self.counts["created"] or self.counts["changed"])
+        return bool(self.counts["created"] or self.counts["changed"] or self.counts["deactivated"])
+
+    def as_preview(self):
+        """What the preview page shows, as JSON to keep with the run."""
+        return {
+            "kind": self.kind,
+            "rows": self.rows,
+            "counts": dict(self.counts),
+            "outcomes": {
+                action: [{"line": o.line, "name": o.name, "reasons": o.reasons} for o in shown]
+                for action, shown in self.outcomes.items()
+            },
+            "unmatched": self.unmatched,
+            "notes": self.notes,
+            "applied_anything": self.applied_anything,
+        }
 
 
 def _offer_values(line, row, errors):
@@ -329,13 +359,13 @@ def _offer_problem(values):
 # -- the import -------------------------------------------------------------------------
 
 
-def catalog_import(*, file, file_name, dry_run, user=None, run=None, progress=None):
+def catalog_import(*, file, file_name, dry_run, user=None, run=None, progress=None, full_feed=False, force=False):
     """Read a supplier's file and, unless dry_run, apply it: releases whole or not at
     all, expiring only the pages that show what changed. Returns an ImportReport of what
-    was (or would be) created, changed, left as it was and rejected, and why; an applied
-    import is kept as an ImportRun (run, when staff queued it) with its rejections and
-    unmatched names. Raises FileRejected, before anything is written, for a file that
-    cannot be read."""
+    was (or would be) created, changed, deactivated (full_feed), left as it was and
+    rejected, and why; an applied import is kept as an ImportRun (run, when staff queued
+    it) with its rejections and unmatched names. Raises FileRejected, before anything
+    is written, for a file that cannot be read."""
     kind, records = read_rows(file, file_name)
     if not dry_run:
         # A file that turns out unreadable half-way must not leave half a feed behind.
@@ -343,10 +373,12 @@ def catalog_import(*, file, file_name, dry_run, user=None, run=None, progress=No
             pass
         file.seek(0)
         kind, records = read_rows(file, file_name)
-    report = ImportReport(file_name=file_name, kind=kind, dry_run=dry_run)
+    report = ImportReport(file_name=file_name, kind=kind, dry_run=dry_run, full_feed=full_feed, force=force)
     if not dry_run:
         if run is None:
-            run = ImportRun.objects.create(file_name=file_name[:255], kind=kind, user=user)
+            run = ImportRun.objects.create(
+                file_name=file_name[:255], kind=kind, user=user, full_feed=full_feed, force=force
+            )
         ImportRun.objects.filter(pk=run.pk).update(kind=kind, status=ImportRun.Status.QUEUED)
         report.run = run
     matcher = Matcher()
@@ -355,6 +387,8 @@ def catalog_import(*, file, file_name, dry_run, user=None, run=None, progress=No
             _import_offers(records, report, progress)
         else:
             _import_releases(records, report, matcher, progress)
+        if full_feed:
+            _deactivate_missing(report)
     except Exception as error:
         if report.run:
             _record(report, status=ImportRun.Status.FAILED, error=repr(error))
@@ -373,6 +407,8 @@ def _record(report, *, status, error=""):
         changed=report.counts["changed"],
         unchanged=report.counts["unchanged"],
         rejected=report.counts["rejected"],
+        deactivated=report.counts["deactivated"],
+        notes=report.notes,
         rejections=[
             {"line": o.line, "name": o.name, "reasons": o.reasons} for o in report.outcomes.get("rejected", [])
         ],
@@ -418,6 +454,11 @@ def _offer_batch(batch, report):
         else:
             seen[sku] = line
             specs.append(OfferSpec(line, sku, values))
+    if report.full_feed:
+        report.seen_skus.update(row.get("sku", "") for _, row in batch)
+        report.label_ids.update(
+            Offer.objects.filter(sku__in=[s.sku for s in specs]).values_list("release__label_id", flat=True).distinct()
+        )
     offers = Offer.objects.select_for_update().in_bulk([s.sku for s in specs], field_name="sku")
     changes, changed_offers = [], []
     for spec in specs:
@@ -440,7 +481,7 @@ def _offer_batch(batch, report):
         what = ", ".join(f"{k} {before[k]} \u2192 {after[k]}" for k in OFFER_FIELDS if before[k] != after[k])
         report.add(Outcome(spec.line, spec.sku, "changed", [what]))
         changed_offers.append((offer, spec.values))
-        changes.append(ImportChange(model="offer", object_id=offer.pk, action="changed", before=before))
+        changes.append(ImportChange(model="offer", object_id=offer.pk, action="changed", before=before, after=after))
     if report.dry_run or not changed_offers:
         return
     # A feed sets many offers to the same price or stock: one UPDATE per distinct set of
@@ -548,6 +589,11 @@ def _release_batch(batch, report, matcher):
     for spec in specs:
         if not spec.errors:
             _resolve(spec, matcher, report)
+    if report.full_feed:
+        report.seen_skus.update(sku for s in specs for sku in s.offers)
+        report.label_ids.update(
+            label_id for label_id, _ in (matcher.label(s.label) for s in specs) if label_id is not None
+        )
 
     label_ids = {s.label_id for s in specs if not s.errors}
     existing = {}
@@ -757,9 +803,27 @@ def _write_new(items, matcher):
         for sku, (_, values) in plan["offers"].items()
     ]
     Offer.objects.bulk_create(offers)
-    return [ImportChange(model="release", object_id=r.pk, action="created") for r in releases] + [
-        ImportChange(model="offer", object_id=o.pk, action="created") for o in offers
-    ]
+    return [
+        ImportChange(model="release", object_id=r.pk, action="created", after=_release_after(r, plan))
+        for r, (_, plan) in zip(releases, items, strict=True)
+    ] + [ImportChange(model="offer", object_id=o.pk, action="created", after=_offer_snapshot(o)) for o in offers]
+
+
+RELEASE_FIELDS = ["title", "barcode", "release_date", "format", "discs"]
+
+
+def _release_fields(release):
+    return {
+        name: (value.isoformat() if name == "release_date" else value)
+        for name in RELEASE_FIELDS
+        for value in [getattr(release, name)]
+    }
+
+
+def _release_after(release, plan):
+    """What the import made the release (written already): its fields and what its
+    recordings, credits and tracks say."""
+    return _release_fields(release) | {"recordings": plan["recordings"], "tracks": plan["tracks"]}
 
 
 def _write(spec, plan, matcher):
@@ -771,9 +835,11 @@ def _write(spec, plan, matcher):
         # (Only its offers changed otherwise: their own rows say so, and each offer's
         # save expires just the pages that show it.)
         before = _release_snapshot(release)
-        changes.append(ImportChange(model="release", object_id=release.pk, action="changed", before=before))
+        change = ImportChange(model="release", object_id=release.pk, action="changed", before=before)
+        changes.append(change)
         for name, value in plan["fields"].items():
             setattr(release, name, value)
+        change.after = _release_after(release, plan)
         search_text = _search_text(spec, matcher.label_names[spec.label_id])
         Release.objects.filter(pk=release.pk).update(search_text=search_text, **plan["fields"])
         if plan["structure"]:
@@ -786,14 +852,19 @@ def _write(spec, plan, matcher):
     for sku, (action, values) in plan["offers"].items():
         if action == "created":
             offer = Offer.objects.create(release=release, sku=sku, **values)  # its signal: lowest price, pages
-            changes.append(ImportChange(model="offer", object_id=offer.pk, action="created"))
+            changes.append(
+                ImportChange(model="offer", object_id=offer.pk, action="created", after=_offer_snapshot(offer))
+            )
         else:
             offer = plan["existing_offers"][sku]
-            changes.append(
-                ImportChange(model="offer", object_id=offer.pk, action="changed", before=_offer_snapshot(offer))
-            )
+            before = _offer_snapshot(offer)
             for name, value in values.items():
                 setattr(offer, name, value)
+            changes.append(
+                ImportChange(
+                    model="offer", object_id=offer.pk, action="changed", before=before, after=_offer_snapshot(offer)
+                )
+            )
             offer.save(update_fields=list(values))  # its signal keeps the lowest price and pages right
     return changes
 
@@ -862,6 +933,51 @@ def recount_works(work_ids):
     Work.objects.filter(pk__in=work_ids).update(recording_count=Coalesce(Subquery(counts), 0))
 
 
+# -- full feeds -------------------------------------------------------------------------
+
+
+def _deactivate_missing(report):
+    """A full feed: deactivate the active offers of the file's labels that it does not
+    list, unless that is more than a full feed may leave out (a file cut short)."""
+    if not report.label_ids:
+        return
+    active = list(
+        Offer.objects.filter(release__label_id__in=report.label_ids, is_active=True)
+        .order_by("pk")
+        .values_list("pk", "sku")
+    )
+    missing = [(pk, sku) for pk, sku in active if sku not in report.seen_skus]
+    if not missing:
+        return
+    share = settings.IMPORT_FULL_FEED_MAX_SHARE
+    if len(missing) > share * len(active) and not report.force:
+        report.notes.append(
+            f"Nothing was deactivated: the file leaves out {len(missing)} of the {len(active)} active offers of "
+            f"its labels, more than the {share:.0%} a full feed may leave out, so it may be cut short. If the file "
+            "is complete, import it again with “force”."
+        )
+        return
+    for _, sku in missing:
+        report.add(Outcome(None, sku, "deactivated", ["not in the full feed"]))
+    if report.dry_run:
+        return
+    for batch in _batches([pk for pk, _ in missing], BATCH_OFFERS):
+        with transaction.atomic():
+            offers = Offer.objects.select_for_update().filter(pk__in=batch, is_active=True).order_by("pk")
+            changes = []
+            for offer in offers:
+                before = _offer_snapshot(offer)
+                after = before | {"is_active": False}
+                changes.append(
+                    ImportChange(
+                        run=report.run, model="offer", object_id=offer.pk, action="changed", before=before, after=after
+                    )
+                )
+            Offer.objects.filter(pk__in=[c.object_id for c in changes]).update(is_active=False)
+            ImportChange.objects.bulk_create(changes)
+            services.offers_changed([c.object_id for c in changes])
+
+
 # -- undo -------------------------------------------------------------------------------
 
 
@@ -880,9 +996,10 @@ def last_import():
 
 @transaction.atomic
 def import_undo(*, run):
-    """Put back every release and offer the import created or changed as it was
-    before it; only the last import still applied can be undone. Returns notes on what
-    could not be removed (an offer already ordered is deactivated instead)."""
+    """Put back what the import created or changed as it was before it, where it is
+    still what the import set; only the last import still applied can be undone.
+    Returns notes, also kept on the run: values someone changed since the import are
+    kept and listed, and an offer already ordered is deactivated, not deleted."""
     run = ImportRun.objects.select_for_update().get(pk=run.pk)
     if ImportRun.objects.filter(status=ImportRun.Status.QUEUED).exists():
         raise UndoRefused("An import is running: undo when it has finished.")
@@ -895,11 +1012,17 @@ def import_undo(*, run):
     touched_releases, work_ids = set(), set()
     changed_offers = []
     for change in offers.iterator(chunk_size=2000):
-        offer = Offer.objects.filter(pk=change.object_id).first()
+        offer = Offer.objects.select_for_update().filter(pk=change.object_id).first()
         if offer is None:
             continue
         touched_releases.add(offer.release_id)
+        current = _offer_snapshot(offer)
         if change.action == "created":
+            edited = _edited(current, change.after, OFFER_FIELDS)
+            if edited:
+                words = ", ".join(FIELD_WORDS.get(n, n) for n in edited)
+                notes.append(f"Kept: offer {offer.sku} was changed after the import ({words}).")
+                continue
             try:
                 with transaction.atomic():
                     offer.delete()
@@ -907,21 +1030,30 @@ def import_undo(*, run):
                 Offer.objects.filter(pk=offer.pk).update(is_active=False)
                 notes.append(f"Offer {offer.sku} has been ordered: it is deactivated, not deleted.")
         else:
-            before = change.before
-            Offer.objects.filter(pk=offer.pk).update(
-                price=Decimal(before["price"]),
-                stock=before["stock"],
-                made_to_order=before["made_to_order"],
-                lead_time_days=before["lead_time_days"],
-                is_active=before["is_active"],
-            )
-            changed_offers.append(offer.pk)
+            edited = _edited(current, change.after, OFFER_FIELDS, change.before)
+            notes += [f"Kept: {FIELD_WORDS.get(n, n)} of {offer.sku} was changed after the import." for n in edited]
+            restore = {name: change.before[name] for name in _set_by(change, OFFER_FIELDS) if name not in edited}
+            if "price" in restore:
+                restore["price"] = Decimal(restore["price"])
+            if restore:
+                Offer.objects.filter(pk=offer.pk).update(**restore)
+                changed_offers.append(offer.pk)
     for change in releases.iterator(chunk_size=500):
-        release = Release.objects.filter(pk=change.object_id).first()
+        release = Release.objects.select_for_update().filter(pk=change.object_id).first()
         if release is None:
             continue
         work_ids |= set(release.recordings.values_list("work_id", flat=True))
+        current = _release_snapshot(release)
+        current_fields = _release_fields(release)
+        structure_edited = change.after is not None and _structure(
+            current["recordings"], current["tracks"]
+        ) != _structure(change.after["recordings"], change.after["tracks"])
+        edited = _edited(current_fields, change.after, RELEASE_FIELDS, change.before)
+        name = f"{release.label} {release.catalog_number}"
         if change.action == "created":
+            if edited or structure_edited:
+                notes.append(f"Kept: release {name} was changed after the import, so it stays in the catalog.")
+                continue
             try:
                 with transaction.atomic():
                     release.delete()  # its signal expires the lists it was on
@@ -930,21 +1062,28 @@ def import_undo(*, run):
             touched_releases.discard(release.pk)
             continue
         before = change.before
-        Release.objects.filter(pk=release.pk).update(
-            title=before["title"],
-            barcode=before["barcode"],
-            release_date=datetime.date.fromisoformat(before["release_date"]),
-            format=before["format"],
-            discs=before["discs"],
-            search_text=before["search_text"],
-        )
+        notes += [f"Kept: {FIELD_WORDS.get(n, n)} of {name} was changed after the import." for n in edited]
+        if structure_edited:
+            notes.append(f"Kept: works, performers or tracks of {name} were changed after the import.")
+        restore = {name: before[name] for name in _set_by(change, RELEASE_FIELDS) if name not in edited}
+        if "release_date" in restore:
+            restore["release_date"] = datetime.date.fromisoformat(restore["release_date"])
+        if restore:
+            Release.objects.filter(pk=release.pk).update(**restore)
         release.refresh_from_db()
-        current = _release_snapshot(release)
-        if _structure(current["recordings"], current["tracks"]) != _structure(before["recordings"], before["tracks"]):
+        if not structure_edited and _structure(current["recordings"], current["tracks"]) != _structure(
+            before["recordings"], before["tracks"]
+        ):
             release.recordings.all().delete()
             _create_structure(release, before["recordings"], before["tracks"])
+        if structure_edited or _edited(current_fields, change.after, RELEASE_FIELDS):
+            # Part of it stays as someone made it since: its search text says what it holds now.
+            Release.objects.filter(pk=release.pk).update(search_text=_current_search_text(release))
+        else:
+            Release.objects.filter(pk=release.pk).update(search_text=before["search_text"])
         Recording.objects.filter(release=release).update(release_date=release.release_date)
-        work_ids |= {r["work_id"] for r in before["recordings"]}
+        if not structure_edited:
+            work_ids |= {r["work_id"] for r in before["recordings"]}
         touched_releases.add(release.pk)
     if changed_offers:
         services.offers_changed(changed_offers)
@@ -952,5 +1091,85 @@ def import_undo(*, run):
         services.releases_imported(list(touched_releases))
     recount_works(work_ids)
     run.status = ImportRun.Status.UNDONE
-    run.save(update_fields=["status"])
+    run.notes = [*run.notes, *notes]
+    run.save(update_fields=["status", "notes"])
     return notes
+
+
+def _set_by(change, names):
+    """The names whose value the import changed (all, for changes recorded before
+    imports kept what they set): undo leaves the others as they are now."""
+    if change.after is None:
+        return names
+    return [name for name in names if change.before[name] != change.after[name]]
+
+
+def _edited(current, after, names, before=None):
+    """The names the import set (changed, when before is given) whose value is no longer
+    what it set; none for changes recorded before imports kept what they set."""
+    if after is None:
+        return []
+    edited = []
+    for name in names:
+        if before is not None and before[name] == after[name]:
+            continue
+        now, then = current[name], after[name]
+        if name == "price":
+            now, then = Decimal(now), Decimal(then)
+        if now != then:
+            edited.append(name)
+    return edited
+
+
+FIELD_WORDS = {
+    "is_active": "on-sale status",
+    "lead_time_days": "lead time",
+    "made_to_order": "made to order",
+    "release_date": "release date",
+}
+
+
+def _current_search_text(release):
+    """The release's search text from what it holds now (undo put back only part of it)."""
+    release = Release.objects.select_related("label").get(pk=release.pk)
+    names = {release.title, release.label.name, release.catalog_number, release.barcode}
+    for recording in release.recordings.select_related("work__composer").prefetch_related("credits__artist"):
+        work = recording.work
+        names |= {work.title, work.composer.full_name, work.nickname, *(c.artist.name for c in recording.credits.all())}
+    return " " + " ".join(sorted({fold(n) for n in names if n})) + " "
+
+
+# -- history ----------------------------------------------------------------------------
+
+PREVIEW_KEPT = datetime.timedelta(days=1)
+
+
+def unconfirmed_previews():
+    """Uploads that never became imports: waiting for or showing their preview, or
+    refused before anyone could confirm them (a refused confirmed file is history)."""
+    return ImportRun.objects.filter(
+        Q(status__in=[ImportRun.Status.PREVIEWING, ImportRun.Status.PREVIEWED])
+        | Q(status=ImportRun.Status.REFUSED, preview__isnull=True)
+    )
+
+
+def import_history_purge(today):
+    """Delete import runs started more than IMPORT_HISTORY_DAYS before today, with what
+    they changed (they can no longer be undone), and previews nobody confirmed within a
+    day, with their files; an import being applied is left alone. Returns how many rows
+    went."""
+    midnight = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
+    expired = ImportRun.objects.filter(
+        started_at__lt=midnight - datetime.timedelta(days=settings.IMPORT_HISTORY_DAYS)
+    ).exclude(status=ImportRun.Status.QUEUED)
+    unconfirmed = unconfirmed_previews().filter(started_at__lt=midnight - PREVIEW_KEPT)
+    run_ids = list(expired.values_list("pk", flat=True)) + list(unconfirmed.values_list("pk", flat=True))
+    deleted = 0
+    for batch in _batches(sorted(set(run_ids)), 500):
+        for stored in ImportRun.objects.filter(pk__in=batch).exclude(stored="").values_list("stored", flat=True):
+            default_storage.delete(stored)
+        with transaction.atomic():
+            changes, _ = ImportChange.objects.filter(run_id__in=batch).delete()
+            runs, _ = ImportRun.objects.filter(pk__in=batch).delete()
+        deleted += changes + runs
+    return deleted

@@ -495,6 +495,9 @@ class Award(models.Model):
 
 
 class ImportStatus(models.TextChoices):
+    PREVIEWING = "previewing", "Preview being prepared"
+    PREVIEWED = "previewed", "Preview ready"
+    REFUSED = "refused", "File refused"
     QUEUED = "queued", "Being imported"
     APPLIED = "applied", "Applied"
     FAILED = "failed", "Failed"
@@ -524,6 +527,15 @@ class ImportRun(models.Model):
     rejections = models.JSONField(default=list, blank=True, help_text="The first rejected rows, with reasons.")
     unmatched = models.JSONField(default=dict, blank=True, help_text="Names the catalog could not match.")
     error = models.TextField(blank=True)
+    # The uploaded file while it waits to be previewed and confirmed (removed once applied).
+    stored = models.CharField(max_length=100, blank=True)
+    preview = models.JSONField(null=True, blank=True, help_text="What the file would do, for the preview page.")
+    full_feed = models.BooleanField(
+        default=False, help_text="The file lists every offer of its labels: offers it leaves out are deactivated."
+    )
+    force = models.BooleanField(default=False, help_text="Deactivate even more than the share a full feed may.")
+    deactivated = models.PositiveIntegerField(default=0)
+    notes = models.JSONField(default=list, blank=True, help_text="What the import or its undo left as it was, and why.")
 
     class Meta:
         ordering = ["-started_at", "-pk"]
@@ -537,7 +549,8 @@ class ImportRun(models.Model):
 
 class ImportChange(models.Model):
     """One release or offer an import created or changed, with what it was before
-    (None when created): enough to put it back exactly."""
+    (None when created) and what the import made it: enough to put it back exactly,
+    and to leave alone what someone changed since."""
 
     Action = ImportAction
 
@@ -546,6 +559,8 @@ class ImportChange(models.Model):
     object_id = models.PositiveBigIntegerField()
     action = models.CharField(max_length=10, choices=Action.choices)
     before = models.JSONField(null=True, blank=True)
+    # What the import set: undo puts back only values that are still these.
+    after = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -51,3 +51,35 @@ def test_the_same_feed_applied_twice_at_once_creates_each_release_once(postgres)
     assert Offer.objects.filter(sku__startswith="RACE").count() == 20
     again = catalog_import(file=io.BytesIO(data), file_name="feed-again.csv", dry_run=False)
     assert dict(again.counts) == {"unchanged": 20}
+
+
+def test_two_confirms_of_one_preview_at_the_same_moment_queue_one_import(postgres, settings, admin_user):
+    """A double click whose two requests reach two servers at once: one queues the import."""
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+    from django_tasks_db.models import DBTaskResult
+
+    from catalog.models import ImportRun
+    from tests.conftest import staff_login
+    from tests.factories import OfferFactory
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    OfferFactory(sku="ARK-123")
+    clients = [Client(), Client()]
+    for client in clients:
+        staff_login(client, admin_user)
+    clients[0].post(
+        "/admin/catalog/importrun/import/", {"file": SimpleUploadedFile("p.csv", b"sku,stock\nARK-123,7\n")}
+    )
+    run = ImportRun.objects.get()
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.PREVIEWED)  # as the worker leaves it
+
+    pages = at_once(2, lambda i: clients[i].post(f"/admin/catalog/importrun/{run.pk}/confirm/", follow=True))
+
+    texts = sorted(p.content.decode() if not isinstance(p, str) else p for p in pages)
+    assert sum("Importing p.csv" in t for t in texts) == 1, texts
+    assert sum("was confirmed already" in t for t in texts) == 1
+    assert DBTaskResult.objects.filter(task_path="catalog.tasks.apply_catalog_file").count() == 1
+    assert ImportRun.objects.get().status == "queued"
+    default_storage.delete(ImportRun.objects.get().stored)
