@@ -2,6 +2,7 @@
 environment (documented in .env.example); the defaults are the safe ones."""
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -497,6 +498,8 @@ RATE_LIMITS = {
     "delete_account": os.environ.get("RATE_LIMIT_DELETE_ACCOUNT", "5/h"),
     # Alerts: a visitor may name any address (it gets one confirmation a day at most).
     "alert_subscribe": os.environ.get("RATE_LIMIT_ALERT_SUBSCRIBE", "20/h"),
+    # Wrong gift-card codes from one address: a ceiling on guessing.
+    "gift_card_code": os.environ.get("RATE_LIMIT_GIFT_CARD_CODE", "10/h"),
 }
 # django-ratelimit knows memcached and django-redis by name only; Django's own RedisCache
 # increments atomically and CountingDatabaseCache locks the row it counts in.
@@ -602,3 +605,14 @@ SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # collectstatic's target, which the web server or whitenoise serves.
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", str(STATIC_ROOT)))
 MAILER_LOCK_PATH = os.environ.get("MAILER_LOCK_PATH", MAILER_LOCK_PATH)
+
+
+# -- Gift cards ---------------------------------------------------------------------------
+# The amounts offered on the gift-card page, and the range a buyer may type in instead.
+GIFT_CARD_AMOUNTS = [
+    Decimal(amount) for amount in os.environ.get("GIFT_CARD_AMOUNTS", "25,50,100").split(",") if amount.strip()
+]
+GIFT_CARD_MIN_AMOUNT = Decimal(os.environ.get("GIFT_CARD_MIN_AMOUNT", "10"))
+GIFT_CARD_MAX_AMOUNT = Decimal(os.environ.get("GIFT_CARD_MAX_AMOUNT", "500"))
+# How long a card can be spent from its issue (three years: the German standard period).
+GIFT_CARD_VALID_YEARS = int(os.environ.get("GIFT_CARD_VALID_YEARS", "3"))

@@ -19,8 +19,9 @@ from catalog.models import Offer
 from catalog.services import stock_moved
 from privacy import services as privacy
 
-from . import addresses, emails, gateway, invoices, vat
+from . import addresses, emails, gateway, giftcards, invoices, vat
 from .models import (
+    GiftCardLine,
     Order,
     OrderLine,
     OrderStatusChange,
@@ -158,6 +159,7 @@ def order_transition(order, to, *, by=None, note="", email=True):
         OrderStatusChange.objects.create(order=order, from_status=previous, to_status=to, by=by, note=note[:300])
         if to in RELEASES_STOCK:
             _release_stock(order)
+            giftcards.gift_card_release(order)
         if to in EMAIL_ON and email:
             emails.queue(order, EMAIL_ON[to])
     return order
@@ -183,15 +185,17 @@ def _release_stock(order):
 
 
 @transaction.atomic
-def order_place(*, cart_lines, customer, checkout, checkout_token, statement=None):
+def order_place(*, cart_lines, customer, checkout, checkout_token, statement=None, gift_cards=(), gift_card_code=""):
     """Place an order from the cart: re-read prices, lock stock rows in id order,
     refuse if anything sold out or changed price, reserve stock, and create the order
     as awaiting payment; record the buyer's age statement and offer choices with it.
+    Gift cards bought (`gift_cards`, from the cart) become lines of their own; a gift
+    card code pays what its balance covers (giftcards.GiftCardRefused if it cannot).
     The same checkout token always gives the same order."""
     existing = Order.objects.filter(checkout_token=checkout_token).first()
     if existing:
         return existing
-    if not cart_lines:
+    if not cart_lines and not gift_cards:
         raise OrderError(_("Your cart is empty."))
     wanted = {line.offer.pk: line for line in cart_lines}
     offers = list(Offer.objects.select_for_update().filter(pk__in=wanted).order_by("pk").select_related("release"))
@@ -212,8 +216,12 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
                 else _("Sorry, %(title)s has just sold out.") % {"title": offer.release.title}
             )
 
-    subtotal = sum((offer.price * wanted[offer.pk].quantity for offer in offers), Decimal("0.00"))
-    shipping = shipping_cost(checkout.shipping_method, subtotal, checkout.shipping.get("country"))
+    goods = sum((offer.price * wanted[offer.pk].quantity for offer in offers), Decimal("0.00"))
+    # Gift cards are emailed: an order of gift cards alone ships nothing and pays no shipping.
+    shipping = (
+        shipping_cost(checkout.shipping_method, goods, checkout.shipping.get("country")) if offers else Decimal("0.00")
+    )
+    subtotal = goods + sum((Decimal(card.amount) for card in gift_cards), Decimal("0.00"))
     # Prices include VAT at the destination's rate on the day of the order (orders.vat).
     try:
         vat_rate = vat.vat_rate_for(checkout.shipping.get("country"), timezone.localdate())
@@ -269,6 +277,7 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
             for offer in offers
         ]
     )
+    _gift_card_lines_add(order, gift_cards)
     for offer in offers:
         if not offer.made_to_order:
             Offer.objects.filter(pk=offer.pk).update(stock=F("stock") - wanted[offer.pk].quantity)
@@ -276,7 +285,54 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
     if statement is not None:
         privacy.checkout_record(order_number=order.number, email=order.email, statement=statement, user=order.customer)
     stock_moved({o.pk: (o.stock, o.stock - wanted[o.pk].quantity) for o in offers if not o.made_to_order})
+    if gift_card_code:
+        _gift_card_pay(order, gift_card_code)
     return order
+
+
+# -- gift cards: bought as lines, spent as a payment ---------------------------------------
+
+
+def _gift_card_lines_add(order, gift_cards):
+    GiftCardLine.objects.bulk_create(
+        [
+            GiftCardLine(
+                order=order,
+                amount=Decimal(card.amount),
+                recipient_name=card.recipient_name,
+                recipient_email=normalise_email(card.recipient_email),
+                message=card.message,
+            )
+            for card in gift_cards
+        ]
+    )
+
+
+def _gift_card_pay(order, code):
+    """Let a gift card pay the order; if it pays all of it, nothing goes to the processor
+    and the order is paid at once."""
+    giftcards.gift_card_redeem(order=order, code=code)
+    if order.amount_due == 0:
+        order.authorised_at = timezone.now()
+        order.save(update_fields=["authorised_at"])
+        order_transition(order, Status.AUTHORISED, note="Paid in full by gift card")
+        order_settle_gift_cards(order)
+
+
+def order_settle_gift_cards(order):
+    """An order of gift cards alone ships nothing: capture its payment as soon as it is
+    paid, invoice it, and issue and email the cards. If the processor cannot be reached
+    the order stays paid, for staff to ship (which captures and issues the same way)."""
+    token = uuid.uuid5(uuid.NAMESPACE_URL, f"arkiv-gift-cards-{order.number}")
+    try:
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            if locked.status != Status.AUTHORISED or not giftcards.only_gift_cards(locked):
+                return _caller_sees(order, locked)
+            _capture_and_ship(locked, token=token, by=None, carrier="", tracking_number="", email=False)
+    except gateway.PaymentError:
+        return order
+    return _caller_sees(order, locked)
 
 
 def _order_language(code):
@@ -315,13 +371,15 @@ def payment_sync(order):
         if order.status != Status.PENDING_PAYMENT:
             return order
         order.payment_intent_id = intent.id
-        if intent.status == "requires_capture" and intent.amount_capturable >= order.total:
+        if intent.status == "requires_capture" and intent.amount_capturable >= order.amount_due:
             order.amount_authorised = intent.amount_capturable
             order.authorised_at = timezone.now()
             order.save(update_fields=["payment_intent_id", "amount_authorised", "authorised_at"])
             order_transition(order, Status.AUTHORISED, note="Card authorised")
         else:
             order.save(update_fields=["payment_intent_id"])
+    if order.status == Status.AUTHORISED:
+        order = order_settle_gift_cards(order)
     return order
 
 
@@ -405,11 +463,19 @@ def _refusal(order, rule, nothing):
     return IllegalTransition(f"{rule}; {order.number} is {order.get_status_display()}{since}{who}. {nothing}")
 
 
-def _move_money(order, kind, amount, *, token, by, call):
+def _move_money(order, kind, amount, *, token, by, call, gift_card_amount=Decimal("0.00")):
     """Call the processor under the one key that names this action, and record it."""
     key = f"{kind}-{order.number}-{token}"
     call(key)
-    PaymentAction.objects.create(order=order, token=token, kind=kind, amount=amount, idempotency_key=key, by=by)
+    PaymentAction.objects.create(
+        order=order,
+        token=token,
+        kind=kind,
+        amount=amount,
+        gift_card_amount=gift_card_amount,
+        idempotency_key=key,
+        by=by,
+    )
 
 
 def _before_money_moves(work, nothing):
@@ -433,24 +499,34 @@ def order_ship(order, *, carrier, tracking_number, by, token=None):
         locked = _lock_for_action(order, token=token, kind=PaymentAction.Kind.CAPTURE)
         if locked.status != Status.AUTHORISED:
             raise _refusal(locked, "Only paid orders can be shipped", "Nothing was captured.")
-        # What the invoice will say is settled before money moves: if it cannot be (no
-        # VAT rate for an old order's day), nothing is captured.
-        invoice = _before_money_moves(lambda: invoices.invoice_lines(locked), "Nothing was captured.")
-        _move_money(
-            locked,
-            PaymentAction.Kind.CAPTURE,
-            locked.total,
-            token=token,
-            by=by,
-            call=lambda key: gateway.capture(locked.payment_intent_id, locked.total, key=key),
-        )
-        locked.amount_captured = locked.total
-        locked.carrier, locked.tracking_number, locked.shipped_at = carrier, tracking_number, timezone.now()
-        locked.save(update_fields=["amount_captured", "carrier", "tracking_number", "shipped_at"])
-        order_transition(locked, Status.SHIPPED, by=by, note=f"{carrier} {tracking_number}")
-        # Captured money is invoiced in the same transaction: no capture without its invoice.
-        invoices.invoice_issue(locked, lines=invoice)
+        _capture_and_ship(locked, token=token, by=by, carrier=carrier, tracking_number=tracking_number)
     return _caller_sees(order, locked)
+
+
+def _capture_and_ship(locked, *, token, by, carrier, tracking_number, email=True):
+    """Capture what the card owes (the total less any gift card), mark the order shipped,
+    invoice it, and issue the gift cards it bought; the caller holds the order's lock."""
+    # What the invoice will say is settled before money moves: if it cannot be (no
+    # VAT rate for an old order's day), nothing is captured.
+    invoice = _before_money_moves(lambda: invoices.invoice_lines(locked), "Nothing was captured.")
+    due = locked.amount_due
+    _move_money(
+        locked,
+        PaymentAction.Kind.CAPTURE,
+        due,
+        token=token,
+        by=by,
+        # Paid in full by gift card: the processor holds nothing to capture.
+        call=lambda key: gateway.capture(locked.payment_intent_id, due, key=key) if due else None,
+    )
+    locked.amount_captured = due
+    locked.carrier, locked.tracking_number, locked.shipped_at = carrier, tracking_number, timezone.now()
+    locked.save(update_fields=["amount_captured", "carrier", "tracking_number", "shipped_at"])
+    note = f"{carrier} {tracking_number}" if carrier or tracking_number else "Gift cards issued by email"
+    order_transition(locked, Status.SHIPPED, by=by, note=note, email=email)
+    # Captured money is invoiced in the same transaction: no capture without its invoice.
+    invoices.invoice_issue(locked, lines=invoice)
+    giftcards.gift_cards_issue(locked)
 
 
 def order_cancel(order, *, by, note="", token=None):
@@ -467,7 +543,7 @@ def order_cancel(order, *, by, note="", token=None):
             Decimal("0.00"),
             token=token,
             by=by,
-            call=lambda key: gateway.void(locked.payment_intent_id, key=key),
+            call=lambda key: gateway.void(locked.payment_intent_id, key=key) if locked.amount_due else None,
         )
         order_transition(locked, Status.CANCELLED, by=by, note=note or "Authorisation voided")
     return _caller_sees(order, locked)
@@ -507,20 +583,27 @@ def order_refund(order, *, amount, by, lines=None, note="", token=None, refunded
         if not locked.invoices.exists():
             # Shipped before invoices were issued at capture: invoiced now, before the refund.
             invoices.invoice_issue(locked)
+        # Back to the card payment first, up to what the card was charged; the rest goes
+        # back onto the gift card that paid for the order (see orders.giftcards).
+        by_card = min(amount, locked.amount_captured - locked.amount_refunded)
+        onto_gift_card = amount - by_card
         _move_money(
             locked,
             PaymentAction.Kind.REFUND,
             amount,
             token=token,
             by=by,
-            call=lambda key: gateway.refund(locked.payment_intent_id, amount, key=key),
+            call=lambda key: gateway.refund(locked.payment_intent_id, by_card, key=key) if by_card else None,
+            gift_card_amount=onto_gift_card,
         )
-        locked.amount_refunded += amount
+        locked.amount_refunded += by_card
         locked.save(update_fields=["amount_refunded"])
+        if onto_gift_card:
+            giftcards.gift_card_refund(locked, onto_gift_card)
         for line, quantity in lines or []:
             OrderLine.objects.filter(pk=line.pk).update(quantity_refunded=F("quantity_refunded") + quantity)
         invoices.credit_note_issue(locked, refund=PaymentAction.objects.get(token=token), lines=credited)
-        full = locked.amount_refunded >= locked.amount_captured
+        full = locked.refundable <= 0
         order_transition(
             locked,
             Status.REFUNDED if full else Status.PARTIALLY_REFUNDED,

@@ -22,15 +22,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
+from django_ratelimit.core import is_ratelimited
 
 from arkiv.csp import posts_to_payment_page
+from arkiv.limits import client_ip_key
 from catalog.models import Offer
 from catalog.templatetags.catalog_tags import money
 from privacy import forms as privacy_forms
 
-from . import addresses, gateway, invoices, returns, selectors, services
+from . import addresses, gateway, giftcards, invoices, returns, selectors, services
 from .cart import Cart, CartError, subtotal
-from .forms import ADDRESS_FIELDS, CartAddForm, CartUpdateForm, CheckoutForm
+from .forms import ADDRESS_FIELDS, CartAddForm, CartUpdateForm, CheckoutForm, GiftCardForm
 from .models import Order, ShippingMethod, Status
 from .selectors import guest_orders_for, orders_of
 
@@ -99,7 +101,8 @@ def cart_accept_prices(request):
 def cart_detail(request):
     """The cart, with any price or availability change since items were added, and what
     shipping costs to the destination the buyer picks (a plain GET form)."""
-    lines = Cart(request.session).lines()
+    cart = Cart(request.session)
+    lines = cart.lines()
     country, problem = _delivery_country(request), ""
     asked = request.GET.get("country")
     if asked is not None:
@@ -108,7 +111,7 @@ def cart_detail(request):
             country = request.session[DELIVERY_COUNTRY_KEY] = asked
         else:
             problem = _("Choose a country from the list to see its shipping costs.")
-    context = _summary(lines, country=country) | {
+    context = _summary(lines, gift_cards=cart.gift_cards(), country=country) | {
         "country_options": addresses.country_options(country),
         "country_problem": problem,
     }
@@ -120,18 +123,23 @@ def _delivery_country(request):
     return request.session.get(DELIVERY_COUNTRY_KEY) or settings.ARKIV_SHOP_COUNTRY
 
 
-def _summary(lines, *, country=None, shipping_method=ShippingMethod.STANDARD):
+def _summary(lines, *, gift_cards=(), country=None, shipping_method=ShippingMethod.STANDARD):
     country = country or settings.ARKIV_SHOP_COUNTRY
-    sub = subtotal(lines)
+    goods = subtotal(lines)
+    gifts = sum((card.amount for card in gift_cards), Decimal("0.00"))
     rates = services.shipping_rates_for(country)
     rate = rates.get(shipping_method) or next(iter(rates.values()), None)
-    shipping = rate.cost_for(sub) if rate and lines else Decimal("0.00")
+    # Gift cards go by email: they neither ship nor count towards free shipping.
+    shipping = rate.cost_for(goods) if rate and lines else Decimal("0.00")
     return {
         "lines": lines,
-        "subtotal": sub,
+        "gift_cards": gift_cards,
+        "goods_subtotal": goods,
+        "gift_cards_total": gifts,
+        "subtotal": goods + gifts,
         "shipping": shipping,
-        "shipping_rate": rate,
-        "total": sub + shipping,
+        "shipping_rate": rate if lines else None,
+        "total": goods + gifts + shipping,
         "price_changes": [line for line in lines if line.price_changed],
         "problems": [line for line in lines if line.problem],
         "delivery_country": country,
@@ -233,11 +241,11 @@ def _prefill(request):
 def checkout(request):
     """Collect what the order needs, place it, and hand over to the payment page."""
     cart = Cart(request.session)
-    lines = cart.lines()
-    if not lines:
+    lines, gift_cards = cart.lines(), cart.gift_cards()
+    if not lines and not gift_cards:
         messages.info(request, _("Your cart is empty."))
         return redirect("orders:cart")
-    summary = _summary(lines)
+    summary = _summary(lines, gift_cards=gift_cards)
     if summary["price_changes"] or summary["problems"]:
         messages.warning(request, _("Something in your cart changed since you added it. Please check it first."))
         return redirect("orders:cart")
@@ -251,9 +259,10 @@ def checkout(request):
         data["checkout_token"] = initial["checkout_token"]
     country = _destination(data, initial)
     rates = services.shipping_rates_for(country)
-    sub = summary["subtotal"]
+    sub = summary["goods_subtotal"]
     form = CheckoutForm(data, initial=initial, shipping_labels=_shipping_labels(sub, rates, country))
     summary |= _shipping_summary(sub, rates, country, chosen=(data or {}).get("shipping_method"))
+    summary |= _gift_cards_in_summary(summary, lines)
     summary |= {
         "delivery_country": country,
         "delivery_country_name": addresses.country_name(country),
@@ -265,8 +274,10 @@ def checkout(request):
     if foreign:
         form.add_error(None, CheckoutForm.STALE_PAGE)
     status = 200
-    if request.method == "POST" and form.is_valid() and not _shipping_offered(form):
+    if request.method == "POST" and form.is_valid() and lines and not _shipping_offered(form):
         status = 400  # the form comes back as sent, with the method's error on it
+    elif request.method == "POST" and form.is_valid() and (status := _gift_card_code_status(request, form)) != 200:
+        pass  # the form comes back as sent, with the code's error on it
     elif request.method == "POST" and form.is_valid():
         details = services.CheckoutDetails(
             email=form.cleaned_data["email"],
@@ -283,12 +294,20 @@ def checkout(request):
                 checkout=details,
                 checkout_token=form.cleaned_data["checkout_token"],
                 statement=privacy_forms.statement_from(form.cleaned_data),
+                gift_cards=gift_cards,
+                gift_card_code=form.cleaned_data["gift_card_code"],
             )
+        except giftcards.GiftCardRefused as exc:
+            # Spent meanwhile (another checkout took its last balance): say so on the form.
+            form.add_error("gift_card_code", str(exc))
+            return render(request, "orders/checkout.html", {"form": form, **summary}, status=409)
         except services.OrderError as exc:
             messages.error(request, str(exc))
             return redirect("orders:cart")
         request.session[PLACED_KEY] = [*request.session.get(PLACED_KEY, [])[-19:], order.number]
         request.session.pop("checkout_token", None)
+        if order.status in (Status.AUTHORISED, Status.SHIPPED):
+            Cart(request.session).clear()  # paid in full by gift card
         if order.status != Status.PENDING_PAYMENT:
             return redirect("orders:detail", number=order.number)
         # The processor's page sends the buyer back to pages in the order's language.
@@ -313,6 +332,40 @@ def checkout(request):
             return redirect("orders:cart")
         return redirect(url)
     return render(request, "orders/checkout.html", {"form": form, **summary}, status=status)
+
+
+def _gift_cards_in_summary(summary, lines):
+    """The checkout summary with the gift cards bought: their amounts on top, and no
+    shipping at all when nothing else is in the cart."""
+    gifts = summary["gift_cards_total"]
+    if not lines:
+        return {
+            "shipping": Decimal("0.00"),
+            "total": gifts,
+            "shipping_label": _("No shipping: gift cards come by email"),
+        }
+    return {"total": summary["total"] + gifts} if gifts else {}
+
+
+def _gift_card_code_status(request, form):
+    """200 if the gift card code typed (if any) can pay now; else the error goes on the
+    form and the status says why (400, or 429 after too many unknown codes)."""
+    code = form.cleaned_data.get("gift_card_code", "")
+    if not code:
+        return 200
+    group, rate = "arkiv.gift_card_code", settings.RATE_LIMITS["gift_card_code"]
+    if is_ratelimited(request, group=group, key=client_ip_key, rate=rate, increment=False):
+        form.add_error("gift_card_code", _("Too many unknown gift card codes. Please try again in an hour."))
+        return 429
+    try:
+        giftcards.check(code)
+    except giftcards.GiftCardRefused as exc:
+        if giftcards.find(code) is None:
+            # Only unknown codes count towards the limit: that is what guessing looks like.
+            is_ratelimited(request, group=group, key=client_ip_key, rate=rate, increment=True)
+        form.add_error("gift_card_code", str(exc))
+        return 400
+    return 200
 
 
 def _shipping_offered(form):
@@ -378,7 +431,7 @@ def payment_return(request, number):
     # order page says the payment is still being confirmed.
     with contextlib.suppress(gateway.PaymentError):
         order = services.payment_sync(order)
-    if order.status == Status.AUTHORISED:
+    if order.status in (Status.AUTHORISED, Status.SHIPPED):  # a gift-card order is settled at once
         Cart(request.session).clear()
     return redirect("orders:detail", number=order.number)
 
@@ -419,6 +472,7 @@ def order_detail(request, number):
         {
             "order": order,
             "lines": list(order.lines.all()),
+            "gift_card_lines": list(order.gift_card_lines.select_related("gift_card__email")),
             "history": list(order.history.all()),
             "returns": list(order.returns.prefetch_related("lines__order_line")),
             "documents": list(order.invoices.order_by("issued_at", "pk")),
@@ -501,3 +555,40 @@ def attach_guest_orders(request):
             messages.info(request, _("No orders were added: they are in your account already or no longer waiting."))
         return redirect("orders:history")
     return render(request, "orders/attach_guest_orders.html", {"orders": orders})
+
+
+# -- gift cards ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def gift_cards(request):
+    """Choose a gift card's amount and recipient, and put it in the cart."""
+    form = GiftCardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            Cart(request.session).add_gift_card(
+                amount=data["value"],
+                recipient_name=data["recipient_name"],
+                recipient_email=data["recipient_email"],
+                message=data["message"],
+            )
+        except CartError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Added a gift card of %(amount)s for %(name)s to your cart.")
+                % {"amount": money(data["value"]), "name": data["recipient_name"]},
+            )
+        return redirect("orders:cart")
+    context = {"form": form, "valid_years": settings.GIFT_CARD_VALID_YEARS}
+    return render(request, "orders/gift_cards.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def gift_card_remove(request):
+    """Take a gift card out of the cart."""
+    if not Cart(request.session).remove_gift_card(request.POST.get("key", "")):
+        messages.error(request, _("That gift card is not in your cart."))
+    return redirect("orders:cart")
