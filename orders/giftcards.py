@@ -150,7 +150,7 @@ def gift_cards_issue(order):
     from . import emails
 
     issued = []
-    for line in order.gift_card_lines.filter(gift_card__isnull=True).select_for_update():
+    for line in order.gift_card_lines.filter(gift_card__isnull=True).select_for_update(of=("self",)):
         code = new_code()
         card = GiftCard.objects.create(
             code_hash=code_hash(code),
