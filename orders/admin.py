@@ -353,7 +353,10 @@ class OrderAdmin(SaveOnlyWhatCanChange, admin.ModelAdmin):
         order = self._order(request, pk, "refund_order")
         lines = list(order.lines.all())
         form = RefundForm(
-            request.POST or None, lines=lines, refundable=order.refundable, refunded=order.amount_refunded
+            request.POST or None,
+            lines=lines,
+            refundable=order.refundable,
+            refunded=order.amount_refunded + order.gift_card_refunded,
         )
 
         def page():

@@ -631,8 +631,9 @@ class GiftCard(models.Model):
     code_hash = models.CharField(max_length=64, unique=True, editable=False)
     last4 = models.CharField(max_length=4, db_index=True, editable=False)
     code_to_send = models.CharField(max_length=32, blank=True, editable=False)
+    # The card outlives its order's retention: when the order is purged, the card stays.
     purchase = models.OneToOneField(
-        GiftCardLine, null=True, blank=True, on_delete=models.PROTECT, related_name="gift_card", editable=False
+        GiftCardLine, null=True, blank=True, on_delete=models.SET_NULL, related_name="gift_card", editable=False
     )
     currency = models.CharField(max_length=3, default=settings.ARKIV_CURRENCY, editable=False)
     initial_amount = models.DecimalField(max_digits=8, decimal_places=2, editable=False)
@@ -662,7 +663,7 @@ class GiftCardEntry(models.Model):
         REFUND = "refund", "Refunded onto the card"
 
     gift_card = models.ForeignKey(GiftCard, on_delete=models.PROTECT, related_name="entries")
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="gift_card_entries")
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="gift_card_entries")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     amount = models.DecimalField(max_digits=8, decimal_places=2, help_text="Positive adds to the balance.")
     balance_after = models.DecimalField(max_digits=8, decimal_places=2)

@@ -561,10 +561,15 @@ def order_refund(order, *, amount, by, lines=None, note="", token=None, refunded
         locked = _lock_for_action(order, token=token, kind=PaymentAction.Kind.REFUND)
         if locked.status not in (Status.SHIPPED, Status.PARTIALLY_REFUNDED):
             raise _refusal(locked, "Only shipped orders can be refunded", "Nothing was refunded.")
-        if refunded_when_shown is not None and locked.amount_refunded != refunded_when_shown:
+        # Refunded so far, to the card and onto a gift card alike.
+        so_far, paid = (
+            locked.amount_refunded + locked.gift_card_refunded,
+            locked.amount_captured + locked.gift_card_amount,
+        )
+        if refunded_when_shown is not None and so_far != refunded_when_shown:
             raise OrderError(
-                f"While this form was open, {locked.amount_refunded - refunded_when_shown} more was refunded on "
-                f"{locked.number} (now {locked.amount_refunded} of {locked.amount_captured}). Nothing was refunded; "
+                f"While this form was open, {so_far - refunded_when_shown} more was refunded on "
+                f"{locked.number} (now {so_far} of {paid}). Nothing was refunded; "
                 "check the order and refund again if still needed."
             )
         if amount > locked.refundable:

@@ -351,3 +351,35 @@ def test_staff_see_balance_and_ledger_never_the_code_and_can_disable_a_card(admi
     assert card.disabled
     with pytest.raises(giftcards.GiftCardRefused, match="can no longer be used"):
         giftcards.check(code)
+
+
+def test_erasing_the_buyer_removes_whom_they_sent_gift_cards_to_and_their_message_but_not_the_card(offers):
+    from orders import privacy_data
+
+    order = order_place(
+        cart_lines=[],
+        customer=None,
+        checkout=checkout_details(),
+        checkout_token=uuid.uuid4(),
+        gift_cards=[_gift("Robert", "robert@example.com", "Alles Gute")],
+    )
+    exported = privacy_data.personal_data("clara@example.com", None)["orders"][0]["gift_cards_bought"]
+    assert exported == [
+        {
+            "amount": "30.00",
+            "recipient_name": "Robert",
+            "recipient_email": "robert@example.com",
+            "message": "Alles Gute",
+        }
+    ]
+    Order.objects.filter(pk=order.pk).update(status=Status.SHIPPED)
+    privacy_data.erase("clara@example.com", None)
+    line = order.gift_card_lines.get()
+    assert (line.recipient_name, line.recipient_email, line.message) == ("", "erased@invalid", "")
+    assert line.amount == Decimal("30.00")
+
+
+def _gift(name, email, message=""):
+    from orders.cart import GiftCardItem
+
+    return GiftCardItem(key="k", amount=Decimal("30.00"), recipient_name=name, recipient_email=email, message=message)
