@@ -466,13 +466,16 @@ def payment_cancelled(request, number):
 def order_detail(request, number):
     """The order's confirmation and status page."""
     order = _own_order(request, number)
+    lines = list(order.lines.all())
+    gift_card_lines = list(order.gift_card_lines.select_related("gift_card__email"))
     return render(
         request,
         "orders/order_detail.html",
         {
             "order": order,
-            "lines": list(order.lines.all()),
-            "gift_card_lines": list(order.gift_card_lines.select_related("gift_card__email")),
+            "lines": lines,
+            "gift_card_lines": gift_card_lines,
+            "gift_cards_only": bool(gift_card_lines) and not lines,
             "history": list(order.history.all()),
             "returns": list(order.returns.prefetch_related("lines__order_line")),
             "documents": list(order.invoices.order_by("issued_at", "pk")),

@@ -108,7 +108,8 @@ def test_a_gift_card_bought_alone_costs_no_shipping_and_its_code_is_emailed_to_t
     assert giftcards.find(code) == card and code[-4:] == card.last4
     card.refresh_from_db()
     assert card.code_to_send == ""  # from now on only its hash is kept
-    assert "Sent by email on" in client.get(f"/orders/{order.number}/").content.decode()
+    order_page = client.get(f"/orders/{order.number}/").content.decode()
+    assert f"Thank you! Order {order.number} is paid." in order_page and "Sent by email on" in order_page
     assert client.session["cart_count"] == 0
 
 
