@@ -323,11 +323,13 @@ def order_settle_gift_cards(order):
     """An order of gift cards alone ships nothing: capture its payment as soon as it is
     paid, invoice it, and issue and email the cards. If the processor cannot be reached
     the order stays paid, for staff to ship (which captures and issues the same way)."""
+    if order.status != Status.AUTHORISED or not giftcards.only_gift_cards(order):
+        return order  # an order's lines never change: no lock needed to know
     token = uuid.uuid5(uuid.NAMESPACE_URL, f"arkiv-gift-cards-{order.number}")
     try:
         with transaction.atomic():
             locked = Order.objects.select_for_update().get(pk=order.pk)
-            if locked.status != Status.AUTHORISED or not giftcards.only_gift_cards(locked):
+            if locked.status != Status.AUTHORISED:
                 return _caller_sees(order, locked)
             _capture_and_ship(locked, token=token, by=None, carrier="", tracking_number="", email=False)
     except gateway.PaymentError:
@@ -360,6 +362,9 @@ def payment_sync(order):
     """Bring an awaiting-payment order in line with the processor: authorised when the
     card was authorised for the full amount; otherwise unchanged. Safe to call any
     number of times, from the return page or a webhook, in any order."""
+    if order.status == Status.AUTHORISED:
+        # Paid, but a gift-card order not yet settled (the processor failed us the first time).
+        return order_settle_gift_cards(order)
     if order.status != Status.PENDING_PAYMENT or not order.payment_session_id:
         return order
     intent_id = order.payment_intent_id or gateway.payment_intent_of_session(order.payment_session_id)

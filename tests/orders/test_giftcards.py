@@ -18,7 +18,7 @@ from orders.cart import CartLine
 from orders.models import GiftCard, GiftCardEntry, Invoice, Order, OrderEmail, Status
 from orders.services import order_cancel, order_place, order_refund, order_ship, orders_expire_unpaid
 from tests.factories import checkout_details
-from tests.orders.helpers import pay
+from tests.orders.helpers import deliver, pay
 
 pytestmark = pytest.mark.django_db
 
@@ -384,3 +384,23 @@ def _gift(name, email, message=""):
     from orders.cart import GiftCardItem
 
     return GiftCardItem(key="k", amount=Decimal("30.00"), recipient_name=name, recipient_email=email, message=message)
+
+
+def test_a_paid_gift_card_order_left_uncaptured_is_settled_by_the_next_word_from_the_processor(
+    client, payment_sandbox, django_capture_on_commit_callbacks
+):
+    client.post("/gift-cards/", {"amount": "25", "recipient_name": "Robert", "recipient_email": "r@example.com"})
+    response = checkout_page(client)
+    pay(response["Location"])
+    order = Order.objects.get()
+    intent = next(iter(payment_sandbox.intents))
+    # As a first sync leaves it when the processor fails it between authorising and capturing.
+    Order.objects.filter(pk=order.pk).update(
+        status=Status.AUTHORISED, payment_intent_id=intent, amount_authorised=Decimal("25.00")
+    )
+    event = next(e for e in payment_sandbox.events if e["type"] == "checkout.session.completed")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, event).status_code == 200
+    order.refresh_from_db()
+    assert order.status == Status.SHIPPED and payment_sandbox.intents[intent]["amount_received"] == 2500
+    assert [m.to for m in mail.outbox] == [["r@example.com"]]
