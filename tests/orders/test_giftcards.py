@@ -323,8 +323,8 @@ def test_the_recipient_gets_the_gift_card_email_in_the_language_the_order_was_pl
     response = client.post("/de/checkout/", {**CHECKOUT, "checkout_token": token})
     return_from_payment(client, response["Location"], django_capture_on_commit_callbacks)
     message = next(m for m in mail.outbox if m.to == ["robert@example.com"])
-    assert message.subject == "Clara Schumann hat Ihnen einen Arkiv-Gutschein geschickt"
-    assert "Ihr Gutscheincode:" in message.body and CODE.search(message.body)
+    assert message.subject == "Clara Schumann hat Ihnen einen Arkiv-Geschenkgutschein geschickt"
+    assert "Ihr Geschenkgutscheincode:" in message.body and CODE.search(message.body)
 
 
 def test_a_balance_below_zero_is_refused_by_the_database():
