@@ -160,25 +160,26 @@ def _shipping_labels(sub, rates, country):
     return labels
 
 
-def _shipping_summary(sub, rates, country, *, chosen=None):
+def _shipping_summary(sub, rates, country, *, chosen=None, extra=Decimal("0.00")):
     """The checkout summary for the chosen shipping method to the delivery country (the
     first method offered there until the buyer picks another), and every offered method's
-    cost and total for the page's script to swap in."""
-    options = _shipping_options(sub, rates)
+    cost and total for the page's script to swap in. `extra` (gift cards) is added to the
+    totals but earns no free shipping."""
+    options = _shipping_options(sub, rates, extra)
     if not rates:
         label = _("No delivery to %(country)s") % {"country": addresses.country_name(country)}
-        return {"shipping": Decimal("0.00"), "total": sub, "shipping_label": label, "shipping_options": options}
+        return {"shipping": Decimal("0.00"), "total": sub + extra, "shipping_label": label, "shipping_options": options}
     chosen = chosen if chosen in rates else next(iter(rates))
     shipping = rates[chosen].cost_for(sub)
     return {
         "shipping": shipping,
-        "total": sub + shipping,
+        "total": sub + shipping + extra,
         "shipping_label": str(ShippingMethod(chosen).label),
         "shipping_options": options,
     }
 
 
-def _shipping_options(sub, rates):
+def _shipping_options(sub, rates, extra=Decimal("0.00")):
     options = []
     for method, rate in rates.items():
         cost = rate.cost_for(sub)
@@ -188,13 +189,13 @@ def _shipping_options(sub, rates):
                 "method": method,
                 "label": label,
                 "cost": money(cost) if cost else pgettext("shipping cost", "free"),
-                "total": money(sub + cost),
+                "total": money(sub + cost + extra),
             }
         )
     return options
 
 
-def _shipping_zones(sub):
+def _shipping_zones(sub, extra=Decimal("0.00")):
     """Every zone's countries and offered methods with cost and total, for the page's
     script to follow a change of delivery country at once."""
     return [
@@ -202,7 +203,9 @@ def _shipping_zones(sub):
             "countries": ",".join(str(code) for code in zone.countries),
             "rest_of_world": zone.rest_of_world,
             "options": _shipping_options(
-                sub, {rate.method: rate for rate in sorted(zone.rates.all(), key=lambda r: _METHOD_ORDER[r.method])}
+                sub,
+                {rate.method: rate for rate in sorted(zone.rates.all(), key=lambda r: _METHOD_ORDER[r.method])},
+                extra,
             ),
         }
         for zone in selectors.shipping_zones_listed()
@@ -261,16 +264,19 @@ def checkout(request):
     rates = services.shipping_rates_for(country)
     sub = summary["goods_subtotal"]
     form = CheckoutForm(data, initial=initial, shipping_labels=_shipping_labels(sub, rates, country))
-    summary |= _shipping_summary(sub, rates, country, chosen=(data or {}).get("shipping_method"))
-    summary |= _gift_cards_in_summary(summary, lines)
+    gifts = summary["gift_cards_total"]
+    summary |= _shipping_summary(sub, rates, country, chosen=(data or {}).get("shipping_method"), extra=gifts)
     summary |= {
         "delivery_country": country,
         "delivery_country_name": addresses.country_name(country),
-        "shipping_zones": _shipping_zones(sub),
+        "shipping_zones": _shipping_zones(sub, gifts),
         # For the page's script, which names a method the chosen country is not offered.
         "not_offered": _("not offered"),
         "not_offered_to": _("not offered to %(country)s"),
     }
+    if not lines:
+        no_shipping = _("No shipping: gift cards come by email")
+        summary |= {"shipping": Decimal("0.00"), "total": gifts, "shipping_label": no_shipping}
     if foreign:
         form.add_error(None, CheckoutForm.STALE_PAGE)
     status = 200
@@ -332,19 +338,6 @@ def checkout(request):
             return redirect("orders:cart")
         return redirect(url)
     return render(request, "orders/checkout.html", {"form": form, **summary}, status=status)
-
-
-def _gift_cards_in_summary(summary, lines):
-    """The checkout summary with the gift cards bought: their amounts on top, and no
-    shipping at all when nothing else is in the cart."""
-    gifts = summary["gift_cards_total"]
-    if not lines:
-        return {
-            "shipping": Decimal("0.00"),
-            "total": gifts,
-            "shipping_label": _("No shipping: gift cards come by email"),
-        }
-    return {"total": summary["total"] + gifts} if gifts else {}
 
 
 def _gift_card_code_status(request, form):

@@ -404,3 +404,21 @@ def test_a_paid_gift_card_order_left_uncaptured_is_settled_by_the_next_word_from
     order.refresh_from_db()
     assert order.status == Status.SHIPPED and payment_sandbox.intents[intent]["amount_received"] == 2500
     assert [m.to for m in mail.outbox] == [["r@example.com"]]
+
+
+def test_the_checkout_summary_adds_gift_cards_to_every_shipping_total_without_making_shipping_free(client, offers):
+    client.post("/cart/add/", {"offer": offers[0].pk, "quantity": 1})  # 15.00: standard shipping 4.95
+    client.post("/gift-cards/", {"amount": "100", "recipient_name": "Robert", "recipient_email": "r@example.com"})
+    page = client.get("/checkout/")
+    body = page.content.decode()
+    assert page.context["total"] == Decimal("119.95") and page.context["shipping"] == Decimal("4.95")
+    assert 'data-total="€119.95"' in body and "Gift card for Robert" in body
+
+
+def test_a_checkout_of_gift_cards_alone_shows_no_shipping(client):
+    client.post("/gift-cards/", {"amount": "25", "recipient_name": "Robert", "recipient_email": "r@example.com"})
+    page = client.get("/checkout/")
+    assert (
+        page.context["total"] == Decimal("25.00") and "No shipping: gift cards come by email" in page.content.decode()
+    )
+    assert 'id="shipping-options"' not in page.content.decode()
