@@ -2,6 +2,7 @@
 environment (documented in .env.example); the defaults are the safe ones."""
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -497,6 +498,8 @@ RATE_LIMITS = {
     "delete_account": os.environ.get("RATE_LIMIT_DELETE_ACCOUNT", "5/h"),
     # Alerts: a visitor may name any address (it gets one confirmation a day at most).
     "alert_subscribe": os.environ.get("RATE_LIMIT_ALERT_SUBSCRIBE", "20/h"),
+    # Wrong gift-card codes from one address: a ceiling on guessing.
+    "gift_card_code": os.environ.get("RATE_LIMIT_GIFT_CARD_CODE", "10/h"),
 }
 # django-ratelimit knows memcached and django-redis by name only; Django's own RedisCache
 # increments atomically and CountingDatabaseCache locks the row it counts in.
@@ -610,3 +613,14 @@ IMPORT_FULL_FEED_MAX_SHARE = float(os.environ.get("IMPORT_FULL_FEED_MAX_SHARE", 
 # Days an import run and what it changed are kept (purge_expired_records); an import
 # older than this can no longer be undone.
 IMPORT_HISTORY_DAYS = int(os.environ.get("IMPORT_HISTORY_DAYS", "365"))
+
+
+# -- Gift cards ---------------------------------------------------------------------------
+# The amounts offered on the gift-card page, and the range a buyer may type in instead.
+GIFT_CARD_AMOUNTS = [
+    Decimal(amount) for amount in os.environ.get("GIFT_CARD_AMOUNTS", "25,50,100").split(",") if amount.strip()
+]
+GIFT_CARD_MIN_AMOUNT = Decimal(os.environ.get("GIFT_CARD_MIN_AMOUNT", "10"))
+GIFT_CARD_MAX_AMOUNT = Decimal(os.environ.get("GIFT_CARD_MAX_AMOUNT", "500"))
+# How long a card can be spent from its issue (three years: the German standard period).
+GIFT_CARD_VALID_YEARS = int(os.environ.get("GIFT_CARD_VALID_YEARS", "3"))

@@ -21,6 +21,9 @@ from catalog.models import Format, Genre
 
 from . import addresses, emails, exports, gateway, invoices, returns, services, vat, vouchers
 from .models import (
+    GiftCard,
+    GiftCardEntry,
+    GiftCardLine,
     Invoice,
     InvoiceLine,
     Order,
@@ -141,6 +144,19 @@ class OrderVoucherInline(ReadOnlyInline):
     verbose_name_plural = "voucher"
 
 
+class GiftCardLineInline(ReadOnlyInline):
+    model = GiftCardLine
+    fields = readonly_fields = ["amount", "recipient_name", "recipient_email", "message", "card"]
+    verbose_name_plural = "gift cards bought"
+
+    @admin.display(description="Card")
+    def card(self, line):
+        card = getattr(line, "gift_card", None)
+        if card is None:
+            return "issued when the payment is captured"
+        return format_html('<a href="{}">{}</a>', reverse("admin:orders_giftcard_change", args=[card.pk]), card)
+
+
 def money_action(request, action, *, done, refused, retry, back):
     """Run a money action (ship, cancel, refund an order or a return) and say how it went;
     the processor's refusals are messages, never error pages. When the processor could not
@@ -203,7 +219,14 @@ class OrderAdmin(SaveOnlyWhatCanChange, admin.ModelAdmin):
         ("Money", {"fields": ["subtotal", "discount", "shipping_cost", "total", "currency", "payment"]}),
         ("Shipping", {"fields": ["carrier", "tracking_number", "shipped_at"]}),
     ]
-    inlines = [OrderLineInline, OrderVoucherInline, StatusHistoryInline, PaymentActionInline, OrderEmailInline]
+    inlines = [
+        OrderLineInline,
+        GiftCardLineInline,
+        OrderVoucherInline,
+        StatusHistoryInline,
+        PaymentActionInline,
+        OrderEmailInline,
+    ]
     change_form_template = "admin/orders/order/change_form.html"
 
     class Media:
@@ -236,10 +259,16 @@ class OrderAdmin(SaveOnlyWhatCanChange, admin.ModelAdmin):
 
     @admin.display(description="Payment")
     def payment(self, order):
-        return (
+        paid = (
             f"authorised {order.amount_authorised}, captured {order.amount_captured}, "
             f"refunded {order.amount_refunded} ({order.payment_intent_id or 'no payment yet'})"
         )
+        if order.gift_card_amount:
+            paid += (
+                f"; gift card …{order.gift_card.last4} paid {order.gift_card_amount}, "
+                f"{order.gift_card_refunded} refunded onto it"
+            )
+        return paid
 
     @admin.display(description="Authorisation")
     def authorisation(self, order):
@@ -342,7 +371,10 @@ class OrderAdmin(SaveOnlyWhatCanChange, admin.ModelAdmin):
         order = self._order(request, pk, "refund_order")
         lines = list(order.lines.all())
         form = RefundForm(
-            request.POST or None, lines=lines, refundable=order.refundable, refunded=order.amount_refunded
+            request.POST or None,
+            lines=lines,
+            refundable=order.refundable,
+            refunded=order.amount_refunded + order.gift_card_refunded,
         )
 
         def page():
@@ -908,3 +940,61 @@ class VoucherAdmin(admin.ModelAdmin):
     @admin.display(description="Uses / limit", ordering="live_uses")
     def uses(self, voucher):
         return f"{voucher.live_uses} / {voucher.max_uses if voucher.max_uses is not None else '∞'}"
+
+
+# -- gift cards ---------------------------------------------------------------------------
+
+
+class GiftCardEntryInline(ReadOnlyInline):
+    model = GiftCardEntry
+    fields = readonly_fields = ["at", "kind", "amount", "balance_after", "order"]
+    verbose_name_plural = "ledger"
+
+
+@admin.register(GiftCard)
+class GiftCardAdmin(SaveOnlyWhatCanChange, admin.ModelAdmin):
+    """Cards are made by orders, never here; staff see the balance and its ledger and may
+    disable a card. The code is never shown: only a hash of it is kept."""
+
+    list_display = ["__str__", "recipient", "initial_amount", "balance", "expires_at", "disabled", "issued_at"]
+    list_filter = ["disabled", ("issued_at", admin.DateFieldListFilter)]
+    # By the last four characters of the code, or by whom it was sent to.
+    search_fields = ["last4", "purchase__recipient_email", "purchase__recipient_name", "purchase__order__number"]
+    readonly_fields = [
+        "last4",
+        "recipient",
+        "bought_with",
+        "currency",
+        "initial_amount",
+        "balance",
+        "issued_at",
+        "expires_at",
+    ]
+    fields = [*readonly_fields, "disabled"]
+    inlines = [GiftCardEntryInline]
+    actions = ["disable"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("purchase__order")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Recipient")
+    def recipient(self, card):
+        return f"{card.purchase.recipient_name} <{card.purchase.recipient_email}>" if card.purchase else "—"
+
+    @admin.display(description="Bought with")
+    def bought_with(self, card):
+        if not card.purchase:
+            return "—"
+        order = card.purchase.order
+        return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[order.pk]), order)
+
+    @admin.action(description="Disable the selected gift cards (they can no longer be spent)")
+    def disable(self, request, queryset):
+        count = queryset.update(disabled=True)
+        messages.success(request, f"{count} gift card(s) disabled.")

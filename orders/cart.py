@@ -4,6 +4,7 @@ Kept in the visitor's session as {offer_id: {"q": quantity, "p": "price when add
 plus the item count under its own key so the header reads one number and nothing else.
 It lives as long as the session, signed in or not."""
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -12,6 +13,8 @@ from django.utils.translation import gettext as _
 from catalog.models import Offer
 
 SESSION_KEY = "cart"
+GIFT_CARDS_KEY = "cart_gift_cards"
+MAX_GIFT_CARDS = 10
 COUNT_KEY = "cart_count"
 MAX_QUANTITY = 99
 
@@ -52,6 +55,21 @@ class CartLine:
         return ""
 
 
+@dataclass
+class GiftCardItem:
+    """A gift card in the cart: its amount and whom it goes to."""
+
+    key: str
+    amount: Decimal
+    recipient_name: str
+    recipient_email: str
+    message: str
+
+    @property
+    def total(self):
+        return self.amount
+
+
 def item_count(session):
     """The header's cart count: one session read, no query."""
     return session.get(COUNT_KEY, 0)
@@ -63,7 +81,37 @@ class Cart:
         self.items = session.get(SESSION_KEY, {})
 
     def __len__(self):
-        return sum(item["q"] for item in self.items.values())
+        return sum(item["q"] for item in self.items.values()) + len(self.session.get(GIFT_CARDS_KEY, []))
+
+    # -- gift cards: kept beside the offers, one entry per card ----------------------------
+
+    def gift_cards(self):
+        return [
+            GiftCardItem(
+                key=item["k"],
+                amount=Decimal(item["a"]),
+                recipient_name=item["n"],
+                recipient_email=item["e"],
+                message=item["m"],
+            )
+            for item in self.session.get(GIFT_CARDS_KEY, [])
+        ]
+
+    def add_gift_card(self, *, amount, recipient_name, recipient_email, message=""):
+        cards = self.session.get(GIFT_CARDS_KEY, [])
+        if len(cards) >= MAX_GIFT_CARDS:
+            raise CartError(_("At most %(count)s gift cards per order.") % {"count": MAX_GIFT_CARDS})
+        item = {"k": uuid.uuid4().hex, "a": str(amount), "n": recipient_name, "e": recipient_email, "m": message}
+        self.session[GIFT_CARDS_KEY] = [*cards, item]
+        self._save()
+
+    def remove_gift_card(self, key):
+        """Take a gift card out of the cart; whether it was there."""
+        cards = self.session.get(GIFT_CARDS_KEY, [])
+        kept = [item for item in cards if item["k"] != key]
+        self.session[GIFT_CARDS_KEY] = kept
+        self._save()
+        return len(kept) != len(cards)
 
     def quantity_of(self, offer_id):
         item = self.items.get(str(offer_id))
@@ -98,6 +146,7 @@ class Cart:
 
     def clear(self):
         self.items = {}
+        self.session[GIFT_CARDS_KEY] = []
         self._save()
 
     def accept_current_prices(self):

@@ -17,13 +17,14 @@ from django_tasks import task
 
 from privacy import services as privacy
 
-from .models import OrderEmail
+from .models import GiftCard, OrderEmail
 
 SUBJECTS = {
     OrderEmail.Kind.CONFIRMATION: _("Your Arkiv order %(number)s is confirmed"),
     OrderEmail.Kind.SHIPPED: _("Your Arkiv order %(number)s is on its way"),
     OrderEmail.Kind.CANCELLED: _("Your Arkiv order %(number)s has been cancelled"),
     OrderEmail.Kind.REFUNDED: _("A refund for your Arkiv order %(number)s"),
+    OrderEmail.Kind.GIFT_CARD: _("%(buyer)s sent you an Arkiv gift card"),
 }
 
 
@@ -40,6 +41,16 @@ def queue(order, kind, *, to=None):
     return email
 
 
+def queue_gift_card(order, card):
+    """Record the email that brings a new card's code to its recipient, and send it once
+    the transaction commits. One per card (a unique row): never sent twice."""
+    email = OrderEmail.objects.create(
+        order=order, kind=OrderEmail.Kind.GIFT_CARD, to=card.purchase.recipient_email, gift_card=card
+    )
+    transaction.on_commit(lambda: send_order_email.enqueue(email.pk))
+    return email
+
+
 def render(email):
     """Subject, text and HTML of an order email, in the language the order was placed in
     (not whichever is active where it is sent: a staff action, the worker), with links to
@@ -53,8 +64,11 @@ def render(email):
             "service_email": settings.ARKIV_SERVICE_EMAIL,
             "site_url": settings.ARKIV_SITE_URL,
             "order_url": order_page_url(order),
+            "gift_card_lines": list(order.gift_card_lines.select_related("gift_card")),
         }
-        subject = SUBJECTS[email.kind] % {"number": order.number}
+        if email.kind == OrderEmail.Kind.GIFT_CARD:
+            context |= {"card": email.gift_card, "purchase": email.gift_card.purchase}
+        subject = SUBJECTS[email.kind] % {"number": order.number, "buyer": order.billing_name}
         text = render_to_string(f"orders/email/{email.kind}.txt", context)
         html = render_to_string(f"orders/email/{email.kind}.html", context)
     return subject, text, html
@@ -80,6 +94,9 @@ def send(email):
             )
             message.attach_alternative(html, "text/html")
             message.send()
+            if email.gift_card_id:
+                # Handed over: from now on only the code's hash is kept.
+                GiftCard.objects.filter(pk=email.gift_card_id).update(code_to_send="")
             email.state, email.sent_at, email.last_error = OrderEmail.State.SENT, timezone.now(), ""
             email.attempts += 1
             email.save(update_fields=["state", "attempts", "sent_at", "last_error"])

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
@@ -134,6 +136,7 @@ class CheckoutForm(forms.Form):
             "shipping_method",  # a radio group: its own fieldset and legend
             Fieldset(gettext("About you"), "age", Div(*privacy_forms.GUARDIAN_FIELDS, css_id="guardian-fields")),
             Fieldset(gettext("Offers (optional)"), "promo_email", "no_postal"),
+            Fieldset(gettext("Gift card (optional)"), "gift_card_code"),
             HTML(
                 format_html(
                     '<p class="small text-muted">{}</p>',
@@ -144,6 +147,14 @@ class CheckoutForm(forms.Form):
             ),
             Submit("submit", gettext("Continue to payment"), css_class="btn-dark btn-lg"),
         )
+
+    gift_card_code = forms.CharField(
+        label=_("Gift card code"),
+        max_length=40,
+        required=False,
+        help_text=_("It pays what its balance covers; the rest is paid by card."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
 
     def clean_email(self):
         # Stored lower-case, so the customer is recognised however they type it next time.
@@ -193,3 +204,59 @@ class CheckoutForm(forms.Form):
 CheckoutForm.base_fields.update(
     _address_fields("billing") | _address_fields("shipping", required=False) | privacy_forms.checkout_fields()
 )
+
+
+class GiftCardForm(forms.Form):
+    """A gift card for the cart: one of the set amounts or one typed in, and whom it is for."""
+
+    OTHER = "other"
+
+    amount = forms.ChoiceField(label=_("Amount"), widget=forms.RadioSelect)
+    other_amount = forms.DecimalField(
+        label=_("Other amount"), required=False, max_digits=8, decimal_places=2, localize=True
+    )
+    recipient_name = forms.CharField(label=_("Recipient's name"), max_length=150, validators=[single_line])
+    recipient_email = forms.EmailField(
+        label=_("Recipient's email address"), help_text=_("The gift card code is sent there once you have paid.")
+    )
+    message = forms.CharField(
+        label=_("Your message (optional)"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from catalog.templatetags.catalog_tags import money
+
+        self.fields["amount"].choices = [(str(a), money(a)) for a in settings.GIFT_CARD_AMOUNTS] + [
+            (self.OTHER, gettext("Another amount"))
+        ]
+        self.fields["other_amount"].help_text = gettext("Between %(min)s and %(max)s.") % {
+            "min": money(settings.GIFT_CARD_MIN_AMOUNT),
+            "max": money(settings.GIFT_CARD_MAX_AMOUNT),
+        }
+        self.helper = FormHelper()
+        self.helper.form_id = "gift-card-form"
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            "amount",
+            "other_amount",
+            "recipient_name",
+            "recipient_email",
+            "message",
+            Submit("submit", gettext("Add to cart"), css_class="btn-dark"),
+        )
+
+    def clean(self):
+        data = super().clean()
+        choice = data.get("amount")
+        if choice == self.OTHER:
+            amount = data.get("other_amount")
+            if amount is None:
+                self.add_error("other_amount", gettext("Enter the amount you would like to give."))
+            elif not settings.GIFT_CARD_MIN_AMOUNT <= amount <= settings.GIFT_CARD_MAX_AMOUNT:
+                self.add_error("other_amount", self.fields["other_amount"].help_text)
+            else:
+                data["value"] = amount.quantize(Decimal("0.01"))
+        elif choice:
+            data["value"] = Decimal(choice)
+        return data

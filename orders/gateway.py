@@ -106,6 +106,33 @@ def _checkout_session_params(order, *, success_url, cancel_url):
                 },
             }
         )
+    line_items += [
+        {
+            "quantity": 1,
+            "price_data": {
+                "currency": order.currency.lower(),
+                "unit_amount": to_cents(gift.amount),
+                # Not the recipient's name: that is nobody's business but ours (P2).
+                "product_data": {"name": _("Arkiv gift card")},
+            },
+        }
+        for gift in order.gift_card_lines.all()
+    ]
+    if order.gift_card_amount:
+        # The processor is asked only for what the gift card leaves to pay, as one line.
+        line_items = [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": order.currency.lower(),
+                    "unit_amount": to_cents(order.amount_due),
+                    "product_data": {
+                        "name": _("Order %(number)s, less %(amount)s paid by gift card")
+                        % {"number": order.number, "amount": order.gift_card_amount}
+                    },
+                },
+            }
+        ]
     return {
         "mode": "payment",
         "line_items": line_items,

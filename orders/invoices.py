@@ -65,6 +65,9 @@ def _document(order, kind, lines, *, corrects=None, refund=None):
         destination_country=order.shipping_country,
         total=sum((line.total for line in lines), Decimal("0.00")),
         total_vat=sum((line.vat_amount for line in lines), Decimal("0.00")),
+        # A gift card is a means of payment, not a discount: the total stays, and what the
+        # card paid (or, on a credit note, what went back onto it) is shown as a payment.
+        gift_card_paid=refund.gift_card_amount if refund is not None else order.gift_card_amount,
         retain_until=_retained_until(timezone.localdate(now)),
     )
     for line in lines:
@@ -109,7 +112,26 @@ def invoice_lines(order):
                 else vat.vat_in(order.shipping_cost, rate),
             )
         )
+    lines += gift_card_invoice_lines(order)
     return lines
+
+
+def gift_card_invoice_lines(order):
+    """Gift cards sold with the order, at 0 %: a multi-purpose voucher is not a supply
+    when sold; the VAT is due on the goods it is later spent on."""
+    with translation.override(order.language):
+        label = _("Gift card (multi-purpose voucher, no VAT)")
+    return [
+        InvoiceLine(
+            description=label,
+            quantity=1,
+            unit_price=gift.amount,
+            total=gift.amount,
+            vat_rate=Decimal("0.00"),
+            vat_amount=Decimal("0.00"),
+        )
+        for gift in order.gift_card_lines.all()
+    ]
 
 
 @transaction.atomic
@@ -203,6 +225,7 @@ def document_html(document, *, for_pdf=False):
                 "has_discount": any(line.discount for line in lines),
                 "vat_rates": vat_summary(lines),
                 "export": vat.taxed_destination(document.destination_country) is False,
+                "card_paid": document.total - document.gift_card_paid,
                 "for_pdf": for_pdf,
             },
         )

@@ -175,6 +175,15 @@ class Order(models.Model):
     shipping_vat_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True, editable=False)
     shipping_vat = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True, editable=False)
 
+    # Gift cards are a means of payment: the card pays `gift_card_amount` of the total and
+    # the processor is asked for the rest (amount_due). Refunds go back onto the card
+    # only after the card payment is refunded in full (gift_card_refunded).
+    gift_card = models.ForeignKey(
+        "orders.GiftCard", null=True, blank=True, on_delete=models.PROTECT, related_name="orders", editable=False
+    )
+    gift_card_amount = models.DecimalField(max_digits=10, decimal_places=2, default=0, editable=False)
+    gift_card_refunded = models.DecimalField(max_digits=10, decimal_places=2, default=0, editable=False)
+
     class Meta:
         ordering = ["-created_at"]
         permissions = [
@@ -196,6 +205,14 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(amount_refunded__lte=F("amount_captured")), name="orders_order_refund_at_most_captured"
             ),
+            models.CheckConstraint(
+                condition=Q(gift_card_amount__gte=0) & Q(gift_card_amount__lte=F("total")),
+                name="orders_order_gift_card_within_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(gift_card_refunded__gte=0) & Q(gift_card_refunded__lte=F("gift_card_amount")),
+                name="orders_order_gift_card_refund_at_most_paid",
+            ),
         ]
 
     def __str__(self):
@@ -206,7 +223,12 @@ class Order(models.Model):
 
     @property
     def refundable(self):
-        return self.amount_captured - self.amount_refunded
+        return self.amount_captured - self.amount_refunded + self.gift_card_amount - self.gift_card_refunded
+
+    @property
+    def amount_due(self):
+        """What the processor is asked for: the total less what a gift card paid."""
+        return self.total - self.gift_card_amount
 
 
 class OrderLine(models.Model):
@@ -303,6 +325,7 @@ class OrderEmail(models.Model):
         SHIPPED = "shipped", "Shipped"
         CANCELLED = "cancelled", "Cancelled"
         REFUNDED = "refunded", "Refunded"
+        GIFT_CARD = "gift_card", "Gift card (to its recipient)"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -317,6 +340,9 @@ class OrderEmail(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    gift_card = models.OneToOneField(
+        "orders.GiftCard", null=True, blank=True, on_delete=models.CASCADE, related_name="email"
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -339,6 +365,9 @@ class PaymentAction(models.Model):
     token = models.UUIDField(unique=True, editable=False)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
+    gift_card_amount = models.DecimalField(
+        max_digits=10, decimal_places=2, default=0, help_text="Of a refund: the part given back onto the gift card."
+    )
     idempotency_key = models.CharField(max_length=120, unique=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
@@ -537,6 +566,9 @@ class Invoice(models.Model):
     destination_country = models.CharField(max_length=2, help_text="Where the goods went: decides the VAT.")
     total = models.DecimalField(max_digits=10, decimal_places=2, help_text="Including VAT (a credit note's too).")
     total_vat = models.DecimalField(max_digits=10, decimal_places=2)
+    gift_card_paid = models.DecimalField(
+        max_digits=10, decimal_places=2, default=0, help_text="Paid (or, on a credit note, refunded) by gift card."
+    )
     retain_until = models.DateField()
 
     class Meta:
@@ -672,3 +704,92 @@ class VoucherRedemption(models.Model):
 
     def __str__(self):
         return f"{self.voucher} on {self.order}"
+
+
+# -- gift cards ---------------------------------------------------------------------------
+
+
+class GiftCardLine(models.Model):
+    """A gift card bought with an order: its amount and whom it goes to. The card itself
+    (GiftCard) is issued when the order's payment is captured."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="gift_card_lines")
+    amount = models.DecimalField(max_digits=8, decimal_places=2)
+    recipient_name = models.CharField(max_length=150)
+    recipient_email = models.EmailField()
+    message = models.TextField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="orders_gift_card_line_amount_positive")]
+
+    def __str__(self):
+        return f"Gift card {self.amount} for {self.recipient_name}"
+
+
+class GiftCard(models.Model):
+    """A multi-purpose voucher: spent on anything in the shop until it expires. Only a
+    hash of its code is kept (and its last four characters, to tell cards apart); the
+    code itself waits in `code_to_send` until its email is handed to the outbox."""
+
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    last4 = models.CharField(max_length=4, db_index=True, editable=False)
+    code_to_send = models.CharField(max_length=32, blank=True, editable=False)
+    # The card outlives its order's retention: when the order is purged, the card stays.
+    purchase = models.OneToOneField(
+        GiftCardLine, null=True, blank=True, on_delete=models.SET_NULL, related_name="gift_card", editable=False
+    )
+    currency = models.CharField(max_length=3, default=settings.ARKIV_CURRENCY, editable=False)
+    initial_amount = models.DecimalField(max_digits=8, decimal_places=2, editable=False)
+    balance = models.DecimalField(max_digits=8, decimal_places=2, editable=False)
+    issued_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    disabled = models.BooleanField(default=False, help_text="A disabled card cannot be spent.")
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="orders_gift_card_balance_not_negative"),
+            models.CheckConstraint(condition=Q(initial_amount__gt=0), name="orders_gift_card_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"Gift card …{self.last4}"
+
+
+class GiftCardEntry(models.Model):
+    """One movement of a gift card's balance, with the order it belongs to."""
+
+    class Kind(models.TextChoices):
+        ISSUE = "issue", "Issued"
+        REDEEM = "redeem", "Spent on an order"
+        RELEASE = "release", "Given back (order not paid or cancelled)"
+        REFUND = "refund", "Refunded onto the card"
+
+    gift_card = models.ForeignKey(GiftCard, on_delete=models.PROTECT, related_name="entries")
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="gift_card_entries")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=8, decimal_places=2, help_text="Positive adds to the balance.")
+    balance_after = models.DecimalField(max_digits=8, decimal_places=2)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name_plural = "gift card entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["issue", "redeem", "release", "refund"]), name="orders_gift_card_entry_kind"
+            ),
+            # An order spends from a card once and gets it back at most once.
+            models.UniqueConstraint(
+                fields=["gift_card", "order"],
+                condition=Q(kind="redeem"),
+                name="orders_gift_card_redeemed_once_per_order",
+            ),
+            models.UniqueConstraint(
+                fields=["gift_card", "order"], condition=Q(kind="release"), name="orders_gift_card_released_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount} on {self.gift_card}"

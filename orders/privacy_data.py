@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from arkiv.addresses import normalise_email
 
 from . import emails
-from .models import Invoice, Order, OrderEmail, ReturnRequest, Status, VoucherRedemption, WishlistItem
+from .models import GiftCardLine, Invoice, Order, OrderEmail, ReturnRequest, Status, VoucherRedemption, WishlistItem
 
 # Orders that never got paid carry no tax record and are not posting addresses.
 _PAID = [Status.AUTHORISED, Status.SHIPPED, Status.PARTIALLY_REFUNDED, Status.REFUNDED, Status.CANCELLED]
@@ -93,7 +93,9 @@ def _returns(order):
 
 
 def personal_data(email, user):
-    orders = _orders_of(email, user).prefetch_related("lines", "emails", "returns__lines__order_line", "invoices")
+    orders = _orders_of(email, user).prefetch_related(
+        "lines", "emails", "returns__lines__order_line", "invoices", "gift_card_lines"
+    )
     return {
         "wish_list": _wish_list(user),
         "orders": [
@@ -112,6 +114,16 @@ def personal_data(email, user):
                     {"item": li.title, "quantity": li.quantity, "unit_price": str(li.unit_price)}
                     for li in o.lines.all()
                 ],
+                "gift_cards_bought": [
+                    {
+                        "amount": str(g.amount),
+                        "recipient_name": g.recipient_name,
+                        "recipient_email": g.recipient_email,
+                        "message": g.message,
+                    }
+                    for g in o.gift_card_lines.all()
+                ],
+                "gift_card_paid": str(o.gift_card_amount),
                 "emails_sent": [_email_sent(m) for m in o.emails.all()],
                 "returns": _returns(o),
                 "invoices": [
@@ -155,10 +167,16 @@ def erase(email, user):
         VoucherRedemption.objects.filter(order=order).update(email=order.email)
         # What the customer wrote about a return is theirs; the returned lines are invoice data.
         ReturnRequest.objects.filter(order=order).update(details="")
+        # Whom the buyer sent gift cards to, and what they wrote; the amounts stay (invoiced).
+        GiftCardLine.objects.filter(order=order).update(recipient_name="", recipient_email="erased@invalid", message="")
     if user is not None and user.pk:
         WishlistItem.objects.filter(user=user).delete()
     if email:
         OrderEmail.objects.filter(to__iexact=email).update(to="erased@invalid")
+        # The recipient of someone else's gift card is known by name and address only there.
+        GiftCardLine.objects.filter(recipient_email__iexact=email).update(
+            recipient_name="", recipient_email="erased@invalid"
+        )
 
 
 def purge(today):

@@ -19,8 +19,9 @@ from catalog.models import Offer
 from catalog.services import stock_moved
 from privacy import services as privacy
 
-from . import addresses, emails, gateway, invoices, vat, vouchers
+from . import addresses, emails, gateway, giftcards, invoices, vat, vouchers
 from .models import (
+    GiftCardLine,
     Order,
     OrderLine,
     OrderStatusChange,
@@ -164,6 +165,7 @@ def order_transition(order, to, *, by=None, note="", email=True):
         if to in RELEASES_STOCK:
             _release_stock(order)
             vouchers.release(order)
+            giftcards.gift_card_release(order)
         if to in EMAIL_ON and email:
             emails.queue(order, EMAIL_ON[to])
     return order
@@ -189,17 +191,21 @@ def _release_stock(order):
 
 
 @transaction.atomic
-def order_place(*, cart_lines, customer, checkout, checkout_token, statement=None, voucher_code=""):
+def order_place(
+    *, cart_lines, customer, checkout, checkout_token, statement=None, voucher_code="", gift_cards=(), gift_card_code=""
+):
     """Place an order from the cart: re-read prices, lock stock rows in id order,
     refuse if anything sold out or changed price, reserve stock, and create the order
     as awaiting payment; record the buyer's age statement and offer choices with it.
     With a voucher code, the voucher is locked and checked again and its use recorded,
-    or the order is refused (VoucherRefused). The same checkout token always gives the
+    or the order is refused (VoucherRefused). Gift cards bought (`gift_cards`, from the
+    cart) become lines of their own; a gift card code pays what its balance covers
+    (giftcards.GiftCardRefused if it cannot). The same checkout token always gives the
     same order."""
     existing = Order.objects.filter(checkout_token=checkout_token).first()
     if existing:
         return existing
-    if not cart_lines:
+    if not cart_lines and not gift_cards:
         raise OrderError(_("Your cart is empty."))
     wanted = {line.offer.pk: line for line in cart_lines}
     offers = list(Offer.objects.select_for_update().filter(pk__in=wanted).order_by("pk").select_related("release"))
@@ -220,12 +226,19 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
                 else _("Sorry, %(title)s has just sold out.") % {"title": offer.release.title}
             )
 
-    subtotal = sum((offer.price * wanted[offer.pk].quantity for offer in offers), Decimal("0.00"))
+    goods = sum((offer.price * wanted[offer.pk].quantity for offer in offers), Decimal("0.00"))
+    # A voucher discounts goods only, never the gift cards bought with them.
     discount = _voucher_discount(voucher_code, offers=offers, wanted=wanted, email=checkout.email)
     line_discount = discount.lines if discount else {}
-    discounted = subtotal - (discount.total if discount else Decimal("0.00"))
-    # Free shipping thresholds look at what the goods cost after the discount.
-    shipping = shipping_cost(checkout.shipping_method, discounted, checkout.shipping.get("country"))
+    discount_total = discount.total if discount else Decimal("0.00")
+    # Free shipping thresholds look at what the goods cost after the discount. Gift cards
+    # are emailed: an order of gift cards alone ships nothing and pays no shipping.
+    shipping = (
+        shipping_cost(checkout.shipping_method, goods - discount_total, checkout.shipping.get("country"))
+        if offers
+        else Decimal("0.00")
+    )
+    subtotal = goods + sum((Decimal(card.amount) for card in gift_cards), Decimal("0.00"))
     # Prices include VAT at the destination's rate on the day of the order (orders.vat).
     try:
         vat_rate = vat.vat_rate_for(checkout.shipping.get("country"), timezone.localdate())
@@ -249,9 +262,9 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
                 shipping_method=checkout.shipping_method,
                 language=_order_language(checkout.language),
                 subtotal=subtotal,
-                discount=subtotal - discounted,
+                discount=discount_total,
                 shipping_cost=shipping,
-                total=discounted + shipping,
+                total=subtotal - discount_total + shipping,
                 shipping_vat_rate=vat_rate,
                 shipping_vat=vat.vat_in(shipping, vat_rate),
                 checkout_token=checkout_token,
@@ -286,6 +299,7 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
         ]
     )
     vouchers.redeem(discount, order=order)
+    _gift_card_lines_add(order, gift_cards)
     for offer in offers:
         if not offer.made_to_order:
             Offer.objects.filter(pk=offer.pk).update(stock=F("stock") - wanted[offer.pk].quantity)
@@ -293,6 +307,8 @@ def order_place(*, cart_lines, customer, checkout, checkout_token, statement=Non
     if statement is not None:
         privacy.checkout_record(order_number=order.number, email=order.email, statement=statement, user=order.customer)
     stock_moved({o.pk: (o.stock, o.stock - wanted[o.pk].quantity) for o in offers if not o.made_to_order})
+    if gift_card_code:
+        _gift_card_pay(order, gift_card_code)
     return order
 
 
@@ -309,6 +325,53 @@ def _voucher_discount(code, *, offers, wanted, email):
         raise VoucherRefused(
             _("%(reason)s Nothing was ordered; remove the voucher from your cart or try another.") % {"reason": exc}
         ) from None
+
+
+# -- gift cards: bought as lines, spent as a payment ---------------------------------------
+
+
+def _gift_card_lines_add(order, gift_cards):
+    GiftCardLine.objects.bulk_create(
+        [
+            GiftCardLine(
+                order=order,
+                amount=Decimal(card.amount),
+                recipient_name=card.recipient_name,
+                recipient_email=normalise_email(card.recipient_email),
+                message=card.message,
+            )
+            for card in gift_cards
+        ]
+    )
+
+
+def _gift_card_pay(order, code):
+    """Let a gift card pay the order; if it pays all of it, nothing goes to the processor
+    and the order is paid at once."""
+    giftcards.gift_card_redeem(order=order, code=code)
+    if order.amount_due == 0:
+        order.authorised_at = timezone.now()
+        order.save(update_fields=["authorised_at"])
+        order_transition(order, Status.AUTHORISED, note="Paid in full by gift card")
+        order_settle_gift_cards(order)
+
+
+def order_settle_gift_cards(order):
+    """An order of gift cards alone ships nothing: capture its payment as soon as it is
+    paid, invoice it, and issue and email the cards. If the processor cannot be reached
+    the order stays paid, for staff to ship (which captures and issues the same way)."""
+    if order.status != Status.AUTHORISED or not giftcards.only_gift_cards(order):
+        return order  # an order's lines never change: no lock needed to know
+    token = uuid.uuid5(uuid.NAMESPACE_URL, f"arkiv-gift-cards-{order.number}")
+    try:
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            if locked.status != Status.AUTHORISED:
+                return _caller_sees(order, locked)
+            _capture_and_ship(locked, token=token, by=None, carrier="", tracking_number="", email=False)
+    except gateway.PaymentError:
+        return order
+    return _caller_sees(order, locked)
 
 
 def _order_language(code):
@@ -336,6 +399,9 @@ def payment_sync(order):
     """Bring an awaiting-payment order in line with the processor: authorised when the
     card was authorised for the full amount; otherwise unchanged. Safe to call any
     number of times, from the return page or a webhook, in any order."""
+    if order.status == Status.AUTHORISED:
+        # Paid, but a gift-card order not yet settled (the processor failed us the first time).
+        return order_settle_gift_cards(order)
     if order.status != Status.PENDING_PAYMENT or not order.payment_session_id:
         return order
     intent_id = order.payment_intent_id or gateway.payment_intent_of_session(order.payment_session_id)
@@ -347,13 +413,15 @@ def payment_sync(order):
         if order.status != Status.PENDING_PAYMENT:
             return order
         order.payment_intent_id = intent.id
-        if intent.status == "requires_capture" and intent.amount_capturable >= order.total:
+        if intent.status == "requires_capture" and intent.amount_capturable >= order.amount_due:
             order.amount_authorised = intent.amount_capturable
             order.authorised_at = timezone.now()
             order.save(update_fields=["payment_intent_id", "amount_authorised", "authorised_at"])
             order_transition(order, Status.AUTHORISED, note="Card authorised")
         else:
             order.save(update_fields=["payment_intent_id"])
+    if order.status == Status.AUTHORISED:
+        order = order_settle_gift_cards(order)
     return order
 
 
@@ -437,11 +505,19 @@ def _refusal(order, rule, nothing):
     return IllegalTransition(f"{rule}; {order.number} is {order.get_status_display()}{since}{who}. {nothing}")
 
 
-def _move_money(order, kind, amount, *, token, by, call):
+def _move_money(order, kind, amount, *, token, by, call, gift_card_amount=Decimal("0.00")):
     """Call the processor under the one key that names this action, and record it."""
     key = f"{kind}-{order.number}-{token}"
     call(key)
-    PaymentAction.objects.create(order=order, token=token, kind=kind, amount=amount, idempotency_key=key, by=by)
+    PaymentAction.objects.create(
+        order=order,
+        token=token,
+        kind=kind,
+        amount=amount,
+        gift_card_amount=gift_card_amount,
+        idempotency_key=key,
+        by=by,
+    )
 
 
 def _before_money_moves(work, nothing):
@@ -465,24 +541,34 @@ def order_ship(order, *, carrier, tracking_number, by, token=None):
         locked = _lock_for_action(order, token=token, kind=PaymentAction.Kind.CAPTURE)
         if locked.status != Status.AUTHORISED:
             raise _refusal(locked, "Only paid orders can be shipped", "Nothing was captured.")
-        # What the invoice will say is settled before money moves: if it cannot be (no
-        # VAT rate for an old order's day), nothing is captured.
-        invoice = _before_money_moves(lambda: invoices.invoice_lines(locked), "Nothing was captured.")
-        _move_money(
-            locked,
-            PaymentAction.Kind.CAPTURE,
-            locked.total,
-            token=token,
-            by=by,
-            call=lambda key: gateway.capture(locked.payment_intent_id, locked.total, key=key),
-        )
-        locked.amount_captured = locked.total
-        locked.carrier, locked.tracking_number, locked.shipped_at = carrier, tracking_number, timezone.now()
-        locked.save(update_fields=["amount_captured", "carrier", "tracking_number", "shipped_at"])
-        order_transition(locked, Status.SHIPPED, by=by, note=f"{carrier} {tracking_number}")
-        # Captured money is invoiced in the same transaction: no capture without its invoice.
-        invoices.invoice_issue(locked, lines=invoice)
+        _capture_and_ship(locked, token=token, by=by, carrier=carrier, tracking_number=tracking_number)
     return _caller_sees(order, locked)
+
+
+def _capture_and_ship(locked, *, token, by, carrier, tracking_number, email=True):
+    """Capture what the card owes (the total less any gift card), mark the order shipped,
+    invoice it, and issue the gift cards it bought; the caller holds the order's lock."""
+    # What the invoice will say is settled before money moves: if it cannot be (no
+    # VAT rate for an old order's day), nothing is captured.
+    invoice = _before_money_moves(lambda: invoices.invoice_lines(locked), "Nothing was captured.")
+    due = locked.amount_due
+    _move_money(
+        locked,
+        PaymentAction.Kind.CAPTURE,
+        due,
+        token=token,
+        by=by,
+        # Paid in full by gift card: the processor holds nothing to capture.
+        call=lambda key: gateway.capture(locked.payment_intent_id, due, key=key) if due else None,
+    )
+    locked.amount_captured = due
+    locked.carrier, locked.tracking_number, locked.shipped_at = carrier, tracking_number, timezone.now()
+    locked.save(update_fields=["amount_captured", "carrier", "tracking_number", "shipped_at"])
+    note = f"{carrier} {tracking_number}" if carrier or tracking_number else "Gift cards issued by email"
+    order_transition(locked, Status.SHIPPED, by=by, note=note, email=email)
+    # Captured money is invoiced in the same transaction: no capture without its invoice.
+    invoices.invoice_issue(locked, lines=invoice)
+    giftcards.gift_cards_issue(locked)
 
 
 def order_cancel(order, *, by, note="", token=None):
@@ -499,7 +585,7 @@ def order_cancel(order, *, by, note="", token=None):
             Decimal("0.00"),
             token=token,
             by=by,
-            call=lambda key: gateway.void(locked.payment_intent_id, key=key),
+            call=lambda key: gateway.void(locked.payment_intent_id, key=key) if locked.amount_due else None,
         )
         order_transition(locked, Status.CANCELLED, by=by, note=note or "Authorisation voided")
     return _caller_sees(order, locked)
@@ -517,10 +603,15 @@ def order_refund(order, *, amount, by, lines=None, note="", token=None, refunded
         locked = _lock_for_action(order, token=token, kind=PaymentAction.Kind.REFUND)
         if locked.status not in (Status.SHIPPED, Status.PARTIALLY_REFUNDED):
             raise _refusal(locked, "Only shipped orders can be refunded", "Nothing was refunded.")
-        if refunded_when_shown is not None and locked.amount_refunded != refunded_when_shown:
+        # Refunded so far, to the card and onto a gift card alike.
+        so_far, paid = (
+            locked.amount_refunded + locked.gift_card_refunded,
+            locked.amount_captured + locked.gift_card_amount,
+        )
+        if refunded_when_shown is not None and so_far != refunded_when_shown:
             raise OrderError(
-                f"While this form was open, {locked.amount_refunded - refunded_when_shown} more was refunded on "
-                f"{locked.number} (now {locked.amount_refunded} of {locked.amount_captured}). Nothing was refunded; "
+                f"While this form was open, {so_far - refunded_when_shown} more was refunded on "
+                f"{locked.number} (now {so_far} of {paid}). Nothing was refunded; "
                 "check the order and refund again if still needed."
             )
         if amount > locked.refundable:
@@ -539,20 +630,27 @@ def order_refund(order, *, amount, by, lines=None, note="", token=None, refunded
         if not locked.invoices.exists():
             # Shipped before invoices were issued at capture: invoiced now, before the refund.
             invoices.invoice_issue(locked)
+        # Back to the card payment first, up to what the card was charged; the rest goes
+        # back onto the gift card that paid for the order (see orders.giftcards).
+        by_card = min(amount, locked.amount_captured - locked.amount_refunded)
+        onto_gift_card = amount - by_card
         _move_money(
             locked,
             PaymentAction.Kind.REFUND,
             amount,
             token=token,
             by=by,
-            call=lambda key: gateway.refund(locked.payment_intent_id, amount, key=key),
+            call=lambda key: gateway.refund(locked.payment_intent_id, by_card, key=key) if by_card else None,
+            gift_card_amount=onto_gift_card,
         )
-        locked.amount_refunded += amount
+        locked.amount_refunded += by_card
         locked.save(update_fields=["amount_refunded"])
+        if onto_gift_card:
+            giftcards.gift_card_refund(locked, onto_gift_card)
         for line, quantity in lines or []:
             OrderLine.objects.filter(pk=line.pk).update(quantity_refunded=F("quantity_refunded") + quantity)
         invoices.credit_note_issue(locked, refund=PaymentAction.objects.get(token=token), lines=credited)
-        full = locked.amount_refunded >= locked.amount_captured
+        full = locked.refundable <= 0
         order_transition(
             locked,
             Status.REFUNDED if full else Status.PARTIALLY_REFUNDED,

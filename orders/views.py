@@ -22,15 +22,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
+from django_ratelimit.core import is_ratelimited
 
 from arkiv.csp import posts_to_payment_page
+from arkiv.limits import client_ip_key
 from catalog.models import Offer
 from catalog.templatetags.catalog_tags import money
 from privacy import forms as privacy_forms
 
-from . import addresses, gateway, invoices, returns, selectors, services, vouchers
+from . import addresses, gateway, giftcards, invoices, returns, selectors, services, vouchers
 from .cart import Cart, CartError, subtotal
-from .forms import ADDRESS_FIELDS, CartAddForm, CartUpdateForm, CheckoutForm, VoucherForm
+from .forms import ADDRESS_FIELDS, CartAddForm, CartUpdateForm, CheckoutForm, GiftCardForm, VoucherForm
 from .models import Order, ShippingMethod, Status, VoucherRedemption
 from .selectors import guest_orders_for, orders_of
 
@@ -149,7 +151,8 @@ def _voucher(request, lines, *, email=""):
 def cart_detail(request):
     """The cart, with any price or availability change since items were added, and what
     shipping costs to the destination the buyer picks (a plain GET form)."""
-    lines = Cart(request.session).lines()
+    cart = Cart(request.session)
+    lines = cart.lines()
     country, problem = _delivery_country(request), ""
     asked = request.GET.get("country")
     if asked is not None:
@@ -164,7 +167,8 @@ def cart_detail(request):
 def _cart_page(request, lines, *, country=None, country_problem="", voucher_form=None, voucher_error="", status=200):
     country = country or _delivery_country(request)
     discount, voucher_problem = _voucher(request, lines)
-    context = _summary(lines, country=country, discount=discount) | {
+    gift_cards = Cart(request.session).gift_cards()
+    context = _summary(lines, gift_cards=gift_cards, country=country, discount=discount) | {
         "country_options": addresses.country_options(country),
         "country_problem": country_problem,
         "voucher_form": voucher_form or VoucherForm(),
@@ -179,23 +183,29 @@ def _delivery_country(request):
     return request.session.get(DELIVERY_COUNTRY_KEY) or settings.ARKIV_SHOP_COUNTRY
 
 
-def _summary(lines, *, country=None, shipping_method=ShippingMethod.STANDARD, discount=None):
+def _summary(lines, *, gift_cards=(), country=None, shipping_method=ShippingMethod.STANDARD, discount=None):
     country = country or settings.ARKIV_SHOP_COUNTRY
-    sub = subtotal(lines)
+    goods = subtotal(lines)
     off = discount.total if discount else Decimal("0.00")
+    gifts = sum((card.amount for card in gift_cards), Decimal("0.00"))
     rates = services.shipping_rates_for(country)
     rate = rates.get(shipping_method) or next(iter(rates.values()), None)
     # Free shipping thresholds look at the goods after the discount (orders.vouchers).
-    shipping = rate.cost_for(sub - off) if rate and lines else Decimal("0.00")
+    # Gift cards go by email: they neither ship nor count towards free shipping.
+    shipping = rate.cost_for(goods - off) if rate and lines else Decimal("0.00")
     return {
         "lines": lines,
-        "subtotal": sub,
+        "gift_cards": gift_cards,
+        "goods_subtotal": goods,
+        "gift_cards_total": gifts,
+        "subtotal": goods + gifts,
         "discount": off,
         "voucher": discount.voucher if discount else None,
-        "goods_total": sub - off,
+        "goods_total": goods - off,
+        "before_shipping": goods + gifts - off,
         "shipping": shipping,
-        "shipping_rate": rate,
-        "total": sub - off + shipping,
+        "shipping_rate": rate if lines else None,
+        "total": goods + gifts - off + shipping,
         "price_changes": [line for line in lines if line.price_changed],
         "problems": [line for line in lines if line.problem],
         "delivery_country": country,
@@ -216,25 +226,26 @@ def _shipping_labels(sub, rates, country):
     return labels
 
 
-def _shipping_summary(sub, rates, country, *, chosen=None):
+def _shipping_summary(sub, rates, country, *, chosen=None, extra=Decimal("0.00")):
     """The checkout summary for the chosen shipping method to the delivery country (the
     first method offered there until the buyer picks another), and every offered method's
-    cost and total for the page's script to swap in."""
-    options = _shipping_options(sub, rates)
+    cost and total for the page's script to swap in. `extra` (gift cards) is added to the
+    totals but earns no free shipping."""
+    options = _shipping_options(sub, rates, extra)
     if not rates:
         label = _("No delivery to %(country)s") % {"country": addresses.country_name(country)}
-        return {"shipping": Decimal("0.00"), "total": sub, "shipping_label": label, "shipping_options": options}
+        return {"shipping": Decimal("0.00"), "total": sub + extra, "shipping_label": label, "shipping_options": options}
     chosen = chosen if chosen in rates else next(iter(rates))
     shipping = rates[chosen].cost_for(sub)
     return {
         "shipping": shipping,
-        "total": sub + shipping,
+        "total": sub + shipping + extra,
         "shipping_label": str(ShippingMethod(chosen).label),
         "shipping_options": options,
     }
 
 
-def _shipping_options(sub, rates):
+def _shipping_options(sub, rates, extra=Decimal("0.00")):
     options = []
     for method, rate in rates.items():
         cost = rate.cost_for(sub)
@@ -244,13 +255,13 @@ def _shipping_options(sub, rates):
                 "method": method,
                 "label": label,
                 "cost": money(cost) if cost else pgettext("shipping cost", "free"),
-                "total": money(sub + cost),
+                "total": money(sub + cost + extra),
             }
         )
     return options
 
 
-def _shipping_zones(sub):
+def _shipping_zones(sub, extra=Decimal("0.00")):
     """Every zone's countries and offered methods with cost and total, for the page's
     script to follow a change of delivery country at once."""
     return [
@@ -258,7 +269,9 @@ def _shipping_zones(sub):
             "countries": ",".join(str(code) for code in zone.countries),
             "rest_of_world": zone.rest_of_world,
             "options": _shipping_options(
-                sub, {rate.method: rate for rate in sorted(zone.rates.all(), key=lambda r: _METHOD_ORDER[r.method])}
+                sub,
+                {rate.method: rate for rate in sorted(zone.rates.all(), key=lambda r: _METHOD_ORDER[r.method])},
+                extra,
             ),
         }
         for zone in selectors.shipping_zones_listed()
@@ -297,14 +310,14 @@ def _prefill(request):
 def checkout(request):
     """Collect what the order needs, place it, and hand over to the payment page."""
     cart = Cart(request.session)
-    lines = cart.lines()
-    if not lines:
+    lines, gift_cards = cart.lines(), cart.gift_cards()
+    if not lines and not gift_cards:
         messages.info(request, _("Your cart is empty."))
         return redirect("orders:cart")
     discount, voucher_problem = _voucher(request, lines)
     if voucher_problem:
         return redirect("orders:cart")  # which says why the voucher no longer applies
-    summary = _summary(lines, discount=discount)
+    summary = _summary(lines, gift_cards=gift_cards, discount=discount)
     if summary["price_changes"] or summary["problems"]:
         messages.warning(request, _("Something in your cart changed since you added it. Please check it first."))
         return redirect("orders:cart")
@@ -318,22 +331,28 @@ def checkout(request):
         data["checkout_token"] = initial["checkout_token"]
     country = _destination(data, initial)
     rates = services.shipping_rates_for(country)
-    sub = summary["goods_total"]  # what shipping costs and totals are worked out on
+    sub = summary["goods_total"]  # goods after any discount: what shipping costs are worked out on
     form = CheckoutForm(data, initial=initial, shipping_labels=_shipping_labels(sub, rates, country))
-    summary |= _shipping_summary(sub, rates, country, chosen=(data or {}).get("shipping_method"))
+    gifts = summary["gift_cards_total"]
+    summary |= _shipping_summary(sub, rates, country, chosen=(data or {}).get("shipping_method"), extra=gifts)
     summary |= {
         "delivery_country": country,
         "delivery_country_name": addresses.country_name(country),
-        "shipping_zones": _shipping_zones(sub),
+        "shipping_zones": _shipping_zones(sub, gifts),
         # For the page's script, which names a method the chosen country is not offered.
         "not_offered": _("not offered"),
         "not_offered_to": _("not offered to %(country)s"),
     }
+    if not lines:
+        no_shipping = _("No shipping: gift cards come by email")
+        summary |= {"shipping": Decimal("0.00"), "total": gifts, "shipping_label": no_shipping}
     if foreign:
         form.add_error(None, CheckoutForm.STALE_PAGE)
     status = 200
-    if request.method == "POST" and form.is_valid() and not _shipping_offered(form):
+    if request.method == "POST" and form.is_valid() and lines and not _shipping_offered(form):
         status = 400  # the form comes back as sent, with the method's error on it
+    elif request.method == "POST" and form.is_valid() and (status := _gift_card_code_status(request, form)) != 200:
+        pass  # the form comes back as sent, with the code's error on it
     elif request.method == "POST" and form.is_valid():
         details = services.CheckoutDetails(
             email=form.cleaned_data["email"],
@@ -351,12 +370,20 @@ def checkout(request):
                 checkout_token=form.cleaned_data["checkout_token"],
                 statement=privacy_forms.statement_from(form.cleaned_data),
                 voucher_code=discount.voucher.code if discount else "",
+                gift_cards=gift_cards,
+                gift_card_code=form.cleaned_data["gift_card_code"],
             )
+        except giftcards.GiftCardRefused as exc:
+            # Spent meanwhile (another checkout took its last balance): say so on the form.
+            form.add_error("gift_card_code", str(exc))
+            return render(request, "orders/checkout.html", {"form": form, **summary}, status=409)
         except services.OrderError as exc:
             messages.error(request, str(exc))
             return redirect("orders:cart")
         request.session[PLACED_KEY] = [*request.session.get(PLACED_KEY, [])[-19:], order.number]
         request.session.pop("checkout_token", None)
+        if order.status in (Status.AUTHORISED, Status.SHIPPED):
+            Cart(request.session).clear()  # paid in full by gift card
         if order.status != Status.PENDING_PAYMENT:
             return redirect("orders:detail", number=order.number)
         # The processor's page sends the buyer back to pages in the order's language.
@@ -381,6 +408,27 @@ def checkout(request):
             return redirect("orders:cart")
         return redirect(url)
     return render(request, "orders/checkout.html", {"form": form, **summary}, status=status)
+
+
+def _gift_card_code_status(request, form):
+    """200 if the gift card code typed (if any) can pay now; else the error goes on the
+    form and the status says why (400, or 429 after too many unknown codes)."""
+    code = form.cleaned_data.get("gift_card_code", "")
+    if not code:
+        return 200
+    group, rate = "arkiv.gift_card_code", settings.RATE_LIMITS["gift_card_code"]
+    if is_ratelimited(request, group=group, key=client_ip_key, rate=rate, increment=False):
+        form.add_error("gift_card_code", _("Too many unknown gift card codes. Please try again in an hour."))
+        return 429
+    try:
+        giftcards.check(code)
+    except giftcards.GiftCardRefused as exc:
+        if giftcards.find(code) is None:
+            # Only unknown codes count towards the limit: that is what guessing looks like.
+            is_ratelimited(request, group=group, key=client_ip_key, rate=rate, increment=True)
+        form.add_error("gift_card_code", str(exc))
+        return 400
+    return 200
 
 
 def _shipping_offered(form):
@@ -446,7 +494,7 @@ def payment_return(request, number):
     # order page says the payment is still being confirmed.
     with contextlib.suppress(gateway.PaymentError):
         order = services.payment_sync(order)
-    if order.status == Status.AUTHORISED:
+    if order.status in (Status.AUTHORISED, Status.SHIPPED):  # a gift-card order is settled at once
         Cart(request.session).clear()
         request.session.pop(vouchers.SESSION_KEY, None)
     return redirect("orders:detail", number=order.number)
@@ -482,13 +530,17 @@ def payment_cancelled(request, number):
 def order_detail(request, number):
     """The order's confirmation and status page."""
     order = _own_order(request, number)
+    lines = list(order.lines.all())
+    gift_card_lines = list(order.gift_card_lines.select_related("gift_card__email"))
     return render(
         request,
         "orders/order_detail.html",
         {
             "order": order,
             "voucher_code": _voucher_code_of(order),
-            "lines": list(order.lines.all()),
+            "lines": lines,
+            "gift_card_lines": gift_card_lines,
+            "gift_cards_only": bool(gift_card_lines) and not lines,
             "history": list(order.history.all()),
             "returns": list(order.returns.prefetch_related("lines__order_line")),
             "documents": list(order.invoices.order_by("issued_at", "pk")),
@@ -577,3 +629,40 @@ def attach_guest_orders(request):
             messages.info(request, _("No orders were added: they are in your account already or no longer waiting."))
         return redirect("orders:history")
     return render(request, "orders/attach_guest_orders.html", {"orders": orders})
+
+
+# -- gift cards ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def gift_cards(request):
+    """Choose a gift card's amount and recipient, and put it in the cart."""
+    form = GiftCardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            Cart(request.session).add_gift_card(
+                amount=data["value"],
+                recipient_name=data["recipient_name"],
+                recipient_email=data["recipient_email"],
+                message=data["message"],
+            )
+        except CartError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Added a gift card of %(amount)s for %(name)s to your cart.")
+                % {"amount": money(data["value"]), "name": data["recipient_name"]},
+            )
+        return redirect("orders:cart")
+    context = {"form": form, "valid_years": settings.GIFT_CARD_VALID_YEARS}
+    return render(request, "orders/gift_cards.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def gift_card_remove(request):
+    """Take a gift card out of the cart."""
+    if not Cart(request.session).remove_gift_card(request.POST.get("key", "")):
+        messages.error(request, _("That gift card is not in your cart."))
+    return redirect("orders:cart")

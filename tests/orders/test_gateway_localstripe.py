@@ -20,6 +20,9 @@ def _start_localstripe(command, log):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    # localstripe keeps its store in one fixed file and loads it at start: a store half
+    # written by another run on the machine would stop it starting. Each run starts empty.
+    Path("/tmp/localstripe.pickle").unlink(missing_ok=True)
     process = subprocess.Popen([command, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
     # Wait until it answers (on a busy machine its start can take many seconds), not for
     # a fixed time.

@@ -1,0 +1,424 @@
+"""Gift cards from purchase to the last euro: bought from the gift-card page, charged on
+the payment sandbox without shipping, issued and emailed to the recipient once captured,
+spent at checkout as part or all of an order's payment, given back when an order is not
+paid or is cancelled, and refunded card-payment-first."""
+
+import datetime
+import re
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from orders import emails, giftcards
+from orders.cart import CartLine
+from orders.models import GiftCard, GiftCardEntry, Invoice, Order, OrderEmail, Status
+from orders.services import order_cancel, order_place, order_refund, order_ship, orders_expire_unpaid
+from tests.factories import checkout_details
+from tests.orders.helpers import deliver, pay
+
+pytestmark = pytest.mark.django_db
+
+CHECKOUT = {
+    "email": "clara@example.com",
+    "phone": "+49 341 000000",
+    "billing_name": "Clara Schumann",
+    "billing_line1": "1 Wieck Street",
+    "billing_city": "Leipzig",
+    "billing_postcode": "04109",
+    "billing_country": "DE",
+    "same_address": "on",
+    "shipping_method": "standard",
+    "age": "adult",
+}
+CODE = re.compile(r"[2-9A-HJKMNP-TV-Z]{4}(?:-[2-9A-HJKMNP-TV-Z]{4}){3}")
+
+
+def card_with(balance, *, expires_in_days=365, disabled=False):
+    """A card already issued, and its code (as its recipient's email would give it)."""
+    code = giftcards.new_code()
+    card = GiftCard.objects.create(
+        code_hash=giftcards.code_hash(code),
+        last4=giftcards.normalise_code(code)[-4:],
+        initial_amount=Decimal(balance),
+        balance=Decimal(balance),
+        expires_at=timezone.now() + datetime.timedelta(days=expires_in_days),
+        disabled=disabled,
+    )
+    return card, code
+
+
+def checkout_page(client, **fields):
+    page = client.get("/checkout/")
+    token = page.context["form"].initial["checkout_token"]
+    return client.post("/checkout/", {**CHECKOUT, "checkout_token": token, **fields})
+
+
+def return_from_payment(client, payment_url, capture):
+    status, location, _ = pay(payment_url)
+    assert status == 303
+    with capture(execute=True):
+        return client.get(location.removeprefix("http://testserver"), follow=True)
+
+
+def test_a_gift_card_bought_alone_costs_no_shipping_and_its_code_is_emailed_to_the_recipient_once_paid(
+    client, payment_sandbox, django_capture_on_commit_callbacks
+):
+    page = client.get("/gift-cards/")
+    assert page.status_code == 200 and "Give an Arkiv gift card" in page.content.decode()
+    response = client.post(
+        "/gift-cards/",
+        {
+            "amount": "50",
+            "recipient_name": "Johannes Brahms",
+            "recipient_email": "Johannes@Example.com",
+            "message": "For the Requiem.",
+        },
+        follow=True,
+    )
+    cart = response.content.decode()
+    assert "Gift card for Johannes Brahms" in cart and "€50.00" in cart and client.session["cart_count"] == 1
+
+    response = checkout_page(client)
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert order.shipping_cost == 0 and order.total == Decimal("50.00")
+    assert payment_sandbox.sessions[order.payment_session_id]["amount_total"] == 5000
+    assert not mail.outbox  # nothing is issued before the money is taken
+
+    page = return_from_payment(client, response["Location"], django_capture_on_commit_callbacks)
+    order.refresh_from_db()
+    # Nothing ships, so the payment is captured at once and the card issued.
+    assert order.status == Status.SHIPPED and order.amount_captured == Decimal("50.00")
+    intent = payment_sandbox.intents[order.payment_intent_id]
+    assert intent["status"] == "succeeded" and intent["amount_received"] == 5000
+    card = GiftCard.objects.get()
+    assert card.balance == card.initial_amount == Decimal("50.00")
+    assert [(e.kind, e.amount) for e in card.entries.all()] == [("issue", Decimal("50.00"))]
+
+    to_recipient = [m for m in mail.outbox if m.to == ["johannes@example.com"]]
+    assert len(to_recipient) == 1
+    body = to_recipient[0].body
+    assert to_recipient[0].subject == "Clara Schumann sent you an Arkiv gift card"
+    assert "€50.00" in body and "For the Requiem." in body
+    code = CODE.search(body).group()
+    assert giftcards.find(code) == card and code[-4:] == card.last4
+    card.refresh_from_db()
+    assert card.code_to_send == ""  # from now on only its hash is kept
+    order_page = client.get(f"/orders/{order.number}/").content.decode()
+    assert f"Thank you! Order {order.number} is paid." in order_page and "Sent by email on" in order_page
+    assert client.session["cart_count"] == 0
+
+
+def test_a_gift_card_pays_part_the_card_pays_the_rest_and_a_refund_goes_to_the_card_payment_first(
+    client, payment_sandbox, offers, django_capture_on_commit_callbacks, admin_user
+):
+    card, code = card_with("30.00")
+    client.post("/cart/add/", {"offer": offers[1].pk, "quantity": 2})  # 44.00 + 4.95 shipping
+    response = checkout_page(client, gift_card_code=code.lower().replace("-", " "))
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert order.total == Decimal("48.95") and order.gift_card_amount == Decimal("30.00")
+    assert payment_sandbox.sessions[order.payment_session_id]["amount_total"] == 1895
+    card.refresh_from_db()
+    assert card.balance == 0
+
+    page = return_from_payment(client, response["Location"], django_capture_on_commit_callbacks)
+    order.refresh_from_db()
+    assert order.status == Status.AUTHORISED and order.amount_authorised == Decimal("18.95")
+    body = page.content.decode()
+    assert f"Paid by gift card …{card.last4}" in body and "€30.00" in body and "€18.95" in body
+    confirmation = mail.outbox[-1].body
+    assert f"Paid by gift card …{card.last4}: €30.00" in confirmation and "To pay by card: €18.95" in confirmation
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_ship(order, carrier="DHL", tracking_number="123", by=admin_user)
+    assert payment_sandbox.intents[order.payment_intent_id]["amount_received"] == 1895
+    invoice = order.invoices.get()
+    assert invoice.total == Decimal("48.95") and invoice.gift_card_paid == Decimal("30.00")
+    assert "Paid by gift card" in client.get(f"/orders/{order.number}/invoices/{invoice.number}/").content.decode()
+
+    # 25.00 back: 18.95 to the card that paid, the other 6.05 onto the gift card.
+    order_refund(order, amount=Decimal("25.00"), by=admin_user)
+    order.refresh_from_db()
+    card.refresh_from_db()
+    assert payment_sandbox.intents[order.payment_intent_id]["amount_refunded"] == 1895
+    assert order.amount_refunded == Decimal("18.95") and order.gift_card_refunded == Decimal("6.05")
+    assert card.balance == Decimal("6.05") and order.status == Status.PARTIALLY_REFUNDED
+    credit_note = order.invoices.get(kind=Invoice.Kind.CREDIT_NOTE)
+    assert credit_note.total == Decimal("25.00") and credit_note.gift_card_paid == Decimal("6.05")
+    assert [(e.kind, e.amount, e.balance_after) for e in card.entries.all()] == [
+        ("redeem", Decimal("-30.00"), Decimal("0.00")),
+        ("refund", Decimal("6.05"), Decimal("6.05")),
+    ]
+    # The rest of the order, all of it gift card money, goes back onto the card.
+    order_refund(order, amount=order.refundable, by=admin_user)
+    order.refresh_from_db()
+    card.refresh_from_db()
+    assert order.status == Status.REFUNDED and card.balance == Decimal("30.00")
+    assert payment_sandbox.intents[order.payment_intent_id]["amount_refunded"] == 1895
+
+
+def test_a_gift_card_covering_the_whole_order_pays_it_at_once_without_the_processor(
+    client, payment_sandbox, offers, django_capture_on_commit_callbacks, admin_user
+):
+    card, code = card_with("100.00")
+    client.post("/cart/add/", {"offer": offers[0].pk, "quantity": 1})  # 15.00 + 4.95
+    with django_capture_on_commit_callbacks(execute=True):
+        response = checkout_page(client, gift_card_code=code)
+    order = Order.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/orders/{order.number}/"
+    assert order.status == Status.AUTHORISED and not order.payment_session_id and not payment_sandbox.sessions
+    assert order.gift_card_amount == Decimal("19.95") and order.amount_due == 0
+    card.refresh_from_db()
+    assert card.balance == Decimal("80.05")
+    assert "paid in full by gift card" in mail.outbox[0].body
+    assert client.session["cart_count"] == 0
+
+    # Staff ship it like any other; nothing is captured at the processor.
+    order_ship(order, carrier="DHL", tracking_number="1", by=admin_user)
+    order.refresh_from_db()
+    assert order.status == Status.SHIPPED and order.amount_captured == 0
+    assert order.invoices.get().gift_card_paid == Decimal("19.95")
+
+
+def test_an_unpaid_order_that_expires_gives_the_gift_card_its_balance_back(offers):
+    card, code = card_with("10.00")
+    order = order_place(
+        cart_lines=[CartLine(offers[0], 1, offers[0].price)],
+        customer=None,
+        checkout=checkout_details(),
+        checkout_token=uuid.uuid4(),
+        gift_card_code=code,
+    )
+    card.refresh_from_db()
+    assert card.balance == 0 and order.amount_due == Decimal("9.95")
+    Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    assert orders_expire_unpaid() == 1
+    card.refresh_from_db()
+    assert card.balance == Decimal("10.00")
+    assert [e.kind for e in card.entries.all()] == ["redeem", "release"]
+
+
+def test_a_cancelled_order_paid_by_gift_card_gives_the_balance_back(offers, admin_user):
+    card, code = card_with("50.00")
+    order = order_place(
+        cart_lines=[CartLine(offers[0], 1, offers[0].price)],
+        customer=None,
+        checkout=checkout_details(),
+        checkout_token=uuid.uuid4(),
+        gift_card_code=code,
+    )
+    assert order.status == Status.AUTHORISED
+    order_cancel(order, by=admin_user)
+    card.refresh_from_db()
+    assert card.balance == Decimal("50.00") and order.status == Status.CANCELLED
+    # Cancelling never gives it back twice.
+    assert card.entries.filter(kind=GiftCardEntry.Kind.RELEASE).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: (None, "ABCD-EFGH-JKMN-PQRS"), "We do not know that gift card code."),
+        (lambda: card_with("10.00", expires_in_days=-1), "This gift card expired on"),
+        (lambda: card_with("10.00", disabled=True), "This gift card can no longer be used."),
+        (lambda: _spent_card(), "This gift card has no balance left."),
+    ],
+    ids=["unknown", "expired", "disabled", "empty"],
+)
+def test_a_code_that_cannot_pay_gets_a_clear_message_and_the_form_keeps_what_was_typed(client, offers, make, message):
+    _card, code = make()
+    client.post("/cart/add/", {"offer": offers[0].pk, "quantity": 1})
+    response = checkout_page(client, gift_card_code=code, billing_line2="Hinterhaus")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert message in body
+    assert f'value="{code}"' in body and 'value="Hinterhaus"' in body
+    assert not Order.objects.exists()
+
+
+def _spent_card():
+    card, code = card_with("10.00")
+    GiftCard.objects.filter(pk=card.pk).update(balance=0)
+    return card, code
+
+
+def test_guessing_gift_card_codes_is_throttled(client, offers, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "gift_card_code": "3/h"}
+    _card, code = card_with("10.00")
+    client.post("/cart/add/", {"offer": offers[0].pk, "quantity": 1})
+    for guess in ["2222-2222-2222-2222", "3333-3333-3333-3333", "4444-4444-4444-4444", "5555-5555-5555-5555"]:
+        assert checkout_page(client, gift_card_code=guess).status_code == 400
+    # Even the right code is not looked at any more from this address for now.
+    response = checkout_page(client, gift_card_code=code)
+    assert response.status_code == 429
+    assert "Too many unknown gift card codes" in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_the_gift_card_email_is_sent_once_whatever_retries(client, payment_sandbox, django_capture_on_commit_callbacks):
+    client.post(
+        "/gift-cards/",
+        {"amount": "other", "other_amount": "35", "recipient_name": "Robert", "recipient_email": "robert@example.com"},
+    )
+    response = checkout_page(client)
+    return_from_payment(client, response["Location"], django_capture_on_commit_callbacks)
+    email = OrderEmail.objects.get(kind=OrderEmail.Kind.GIFT_CARD)
+    assert email.state == OrderEmail.State.SENT
+    assert emails.retry_unsent() == 0 and emails.send(email) is False
+    assert emails.send_order_email.call(email.pk) is True
+    assert len([m for m in mail.outbox if m.to == ["robert@example.com"]]) == 1
+    # Issuing again (a replayed capture) makes no second card and no second email.
+    order = Order.objects.get()
+    assert giftcards.gift_cards_issue(order) == []
+    assert GiftCard.objects.count() == 1 and OrderEmail.objects.filter(kind="gift_card").count() == 1
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrderEmail.objects.create(order=order, kind="gift_card", to="x@example.com", gift_card=GiftCard.objects.get())
+
+
+def test_a_gift_card_is_invoiced_at_no_vat_and_the_goods_keep_theirs(client, payment_sandbox, offers, admin_user):
+    client.post("/cart/add/", {"offer": offers[0].pk, "quantity": 1})
+    client.post("/gift-cards/", {"amount": "25", "recipient_name": "Robert", "recipient_email": "r@example.com"})
+    response = checkout_page(client)
+    order = Order.objects.get()
+    # Goods 15.00 + a gift card 25.00; shipping on the goods alone.
+    assert order.subtotal == Decimal("40.00") and order.shipping_cost == Decimal("4.95")
+    pay(response["Location"])
+    client.get(f"/orders/{order.number}/paid/")
+    order.refresh_from_db()
+    assert order.status == Status.AUTHORISED  # goods to ship: staff ship, which captures and issues
+    assert not GiftCard.objects.exists()
+    order_ship(order, carrier="DHL", tracking_number="1", by=admin_user)
+    lines = {line.description: line for line in order.invoices.get().lines.all()}
+    gift = lines["Gift card (multi-purpose voucher, no VAT)"]
+    assert gift.vat_rate == 0 and gift.vat_amount == 0 and gift.total == Decimal("25.00")
+    goods = next(line for name, line in lines.items() if name.startswith(order.lines.get().title))
+    assert goods.vat_rate == Decimal("19.00") and goods.vat_amount == Decimal("2.39")
+    assert GiftCard.objects.get().balance == Decimal("25.00")
+
+
+def test_the_gift_card_page_refuses_an_amount_out_of_range_with_a_message(client, settings):
+    response = client.post(
+        "/gift-cards/",
+        {"amount": "other", "other_amount": "5000", "recipient_name": "R", "recipient_email": "r@example.com"},
+    )
+    assert response.status_code == 400 and "Between €10.00 and €500.00." in response.content.decode()
+    response = client.post("/gift-cards/", {"amount": "50", "recipient_name": "R", "recipient_email": "not-an-email"})
+    assert response.status_code == 400
+    assert client.session.get("cart_count", 0) == 0
+
+
+def test_the_recipient_gets_the_gift_card_email_in_the_language_the_order_was_placed_in(
+    client, payment_sandbox, django_capture_on_commit_callbacks
+):
+    client.post(
+        "/de/gift-cards/", {"amount": "25", "recipient_name": "Robert", "recipient_email": "robert@example.com"}
+    )
+    page = client.get("/de/checkout/")
+    token = page.context["form"].initial["checkout_token"]
+    response = client.post("/de/checkout/", {**CHECKOUT, "checkout_token": token})
+    return_from_payment(client, response["Location"], django_capture_on_commit_callbacks)
+    message = next(m for m in mail.outbox if m.to == ["robert@example.com"])
+    assert message.subject == "Clara Schumann hat Ihnen einen Arkiv-Geschenkgutschein geschickt"
+    assert "Ihr Geschenkgutscheincode:" in message.body and CODE.search(message.body)
+
+
+def test_a_balance_below_zero_is_refused_by_the_database():
+    card, _code = card_with("5.00")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        GiftCard.objects.filter(pk=card.pk).update(balance=Decimal("-0.01"))
+
+
+def test_staff_see_balance_and_ledger_never_the_code_and_can_disable_a_card(admin_client, offers):
+    card, code = card_with("40.00")
+    order_place(
+        cart_lines=[CartLine(offers[0], 1, offers[0].price)],
+        customer=None,
+        checkout=checkout_details(),
+        checkout_token=uuid.uuid4(),
+        gift_card_code=code,
+    )
+    page = admin_client.get(f"/admin/orders/giftcard/{card.pk}/change/").content.decode()
+    assert "20.05" in page and "Spent on an order" in page
+    assert code not in page and giftcards.normalise_code(code) not in page
+    listing = admin_client.get("/admin/orders/giftcard/", {"q": card.last4}).content.decode()
+    assert f"…{card.last4}" in listing
+    admin_client.post("/admin/orders/giftcard/", {"action": "disable", "_selected_action": [card.pk]}, follow=True)
+    card.refresh_from_db()
+    assert card.disabled
+    with pytest.raises(giftcards.GiftCardRefused, match="can no longer be used"):
+        giftcards.check(code)
+
+
+def test_erasing_the_buyer_removes_whom_they_sent_gift_cards_to_and_their_message_but_not_the_card(offers):
+    from orders import privacy_data
+
+    order = order_place(
+        cart_lines=[],
+        customer=None,
+        checkout=checkout_details(),
+        checkout_token=uuid.uuid4(),
+        gift_cards=[_gift("Robert", "robert@example.com", "Alles Gute")],
+    )
+    exported = privacy_data.personal_data("clara@example.com", None)["orders"][0]["gift_cards_bought"]
+    assert exported == [
+        {
+            "amount": "30.00",
+            "recipient_name": "Robert",
+            "recipient_email": "robert@example.com",
+            "message": "Alles Gute",
+        }
+    ]
+    Order.objects.filter(pk=order.pk).update(status=Status.SHIPPED)
+    privacy_data.erase("clara@example.com", None)
+    line = order.gift_card_lines.get()
+    assert (line.recipient_name, line.recipient_email, line.message) == ("", "erased@invalid", "")
+    assert line.amount == Decimal("30.00")
+
+
+def _gift(name, email, message=""):
+    from orders.cart import GiftCardItem
+
+    return GiftCardItem(key="k", amount=Decimal("30.00"), recipient_name=name, recipient_email=email, message=message)
+
+
+def test_a_paid_gift_card_order_left_uncaptured_is_settled_by_the_next_word_from_the_processor(
+    client, payment_sandbox, django_capture_on_commit_callbacks
+):
+    client.post("/gift-cards/", {"amount": "25", "recipient_name": "Robert", "recipient_email": "r@example.com"})
+    response = checkout_page(client)
+    pay(response["Location"])
+    order = Order.objects.get()
+    intent = next(iter(payment_sandbox.intents))
+    # As a first sync leaves it when the processor fails it between authorising and capturing.
+    Order.objects.filter(pk=order.pk).update(
+        status=Status.AUTHORISED, payment_intent_id=intent, amount_authorised=Decimal("25.00")
+    )
+    event = next(e for e in payment_sandbox.events if e["type"] == "checkout.session.completed")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, event).status_code == 200
+    order.refresh_from_db()
+    assert order.status == Status.SHIPPED and payment_sandbox.intents[intent]["amount_received"] == 2500
+    assert [m.to for m in mail.outbox] == [["r@example.com"]]
+
+
+def test_the_checkout_summary_adds_gift_cards_to_every_shipping_total_without_making_shipping_free(client, offers):
+    client.post("/cart/add/", {"offer": offers[0].pk, "quantity": 1})  # 15.00: standard shipping 4.95
+    client.post("/gift-cards/", {"amount": "100", "recipient_name": "Robert", "recipient_email": "r@example.com"})
+    page = client.get("/checkout/")
+    body = page.content.decode()
+    assert page.context["total"] == Decimal("119.95") and page.context["shipping"] == Decimal("4.95")
+    assert 'data-total="€119.95"' in body and "Gift card for Robert" in body
+
+
+def test_a_checkout_of_gift_cards_alone_shows_no_shipping(client):
+    client.post("/gift-cards/", {"amount": "25", "recipient_name": "Robert", "recipient_email": "r@example.com"})
+    page = client.get("/checkout/")
+    assert (
+        page.context["total"] == Decimal("25.00") and "No shipping: gift cards come by email" in page.content.decode()
+    )
+    assert 'id="shipping-options"' not in page.content.decode()
