@@ -79,3 +79,39 @@ def test_a_release_renamed_is_found_by_its_new_title_at_once(postgres):
 
     assert [r.pk for r in search_catalog("zauberhafte abende").releases] == [release.pk]
     assert search_catalog("forgotten").releases == []
+
+
+def test_a_search_with_short_words_finds_the_releases_that_have_every_word(postgres):
+    # The short words ("de", "op") are checked on the rows the long ones find, not in the
+    # index: a release without one of them is still left out, one with all is found.
+    from catalog.search import search_catalog
+    from tests.factories import ReleaseFactory
+
+    both = ReleaseFactory(title="Messe de Nostre Dame", search_text=" messe de nostre dame machaut ")
+    prefix = ReleaseFactory(title="Messe Nostre Dame (Debussy)", search_text=" messe nostre dame debussy ")
+    ReleaseFactory(title="Messe Nostre Dame", search_text=" messe nostre dame ")
+    ReleaseFactory(title="Dame de Pique", search_text=" dame de pique ")
+
+    found = [r.pk for r in search_catalog("messe de nostre dame").releases]
+
+    assert found == [prefix.pk, both.pk]
+
+
+def test_short_words_of_a_release_search_are_not_looked_up_in_the_index(postgres):
+    # "de" starts thousands of catalog words: unioning their index lists took 30-70 ms
+    # at a million releases, while the long words alone find a few hundred rows.
+    from catalog.search import _all_words_q
+
+    queryset = _with_vector(Release.objects.order_by()).filter(_all_words_q(["messe", "de", "dame"], model=Release))
+    index_condition = next(line for line in plan(queryset).splitlines() if "Index Cond" in line)
+
+    assert "messe" in index_condition and "dame" in index_condition
+    assert "'de'" not in index_condition
+
+
+def test_a_release_search_of_short_words_only_still_uses_the_index(postgres):
+    from catalog.search import _all_words_q
+
+    queryset = _with_vector(Release.objects.order_by()).filter(_all_words_q(["op", "de"], model=Release))
+
+    assert "catalog_release_fts" in plan(queryset)
