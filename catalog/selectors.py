@@ -202,21 +202,55 @@ def release_detail(*, slug):
     return release, recordings, offers
 
 
+ARTIST_ORDER = ["-release_date", "-pk"]
+
+
 def recordings_by_artist(*, artist, role=None):
+    """The ids of the artist's recordings (in role), newest first: a page of them is
+    found from two indexes alone (the recordings' release dates, walked newest first,
+    and the credits' (recording, artist) pairs, migration 0011), and recordings_shown
+    then reads the page's rows."""
+    credits = Credit.objects.filter(artist=artist, recording=OuterRef("pk"))
+    if role:
+        credits = credits.filter(role=role)
+    return Recording.objects.filter(Exists(credits)).order_by(*ARTIST_ORDER).values_list("pk", flat=True)
+
+
+def recordings_shown(ids):
+    """The recordings with these ids, in that order, with their work, composer, release,
+    label and performers: the rows of a performer's page."""
+    ids = list(ids)
+    rows = (
+        Recording.objects.filter(pk__in=ids)
+        .select_related("work", "work__composer", "release", "release__label")
+        .prefetch_related(_credits)
+        .in_bulk()
+    )
+    return [rows[pk] for pk in ids if pk in rows]
+
+
+def artist_recording_count(*, artist, role=None):
+    """How many recordings the artist is credited on (in role), counted from the credit
+    index alone (migration 0011) rather than by reading each recording."""
     credits = Credit.objects.filter(artist=artist)
     if role:
         credits = credits.filter(role=role)
-    return (
-        Recording.objects.filter(pk__in=credits.values("recording_id"))
-        .select_related("work", "work__composer", "release", "release__label")
-        .prefetch_related(_credits)
-        .order_by("-release_date", "-pk")
+    return credits.order_by().values("recording_id").distinct().count()
+
+
+def with_roles(artists):
+    """Artists, each with the roles they are credited in (artist_roles), asked as one
+    index lookup a role in the same query rather than by reading all their credits."""
+    return artists.annotate(
+        **{f"has_{role}": Exists(Credit.objects.filter(artist=OuterRef("pk"), role=role)) for role in Role.values}
     )
 
 
 def artist_roles(*, artist):
-    # Without order_by() the credits' default ordering makes DISTINCT return every credit.
-    return sorted(set(Credit.objects.filter(artist=artist).order_by().values_list("role", flat=True).distinct()))
+    """The roles the artist is credited in, sorted by value."""
+    if not hasattr(artist, f"has_{Role.values[0]}"):
+        artist = with_roles(Artist.objects.filter(pk=artist.pk)).get()
+    return sorted(role for role in Role.values if getattr(artist, f"has_{role}"))
 
 
 def releases_of_label(*, label, format=None):
