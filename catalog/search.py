@@ -11,7 +11,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, Count, IntegerField, Q, Value, When
+from django.db.models import BooleanField, Case, IntegerField, Q, Value, When
 from django.db.models.expressions import RawSQL
 
 from .models import Artist, Composer, ComposerAlias, Release, SearchTerm, Work
@@ -57,53 +57,15 @@ def _term_q(term, *, exact=False, model=Work):
     return _fts_q(model, _fts_term(term, exact=exact))
 
 
-# PostgreSQL: a word shorter than this that starts at least COMMON_PREFIX words of the
-# vocabulary is checked on the rows the longer words found, not looked up in the
-# release index (see _all_words_q).
-SHORT_PREFIX = 4
-COMMON_PREFIX = 50
-
-
 def _all_words_q(words, *, model):
     """Rows with a word starting with each of words. SQLite asks its index once for all
-    of them, which intersects their lists far faster than one subquery per word.
-
-    On PostgreSQL a short, common prefix ("de", "an") stands for hundreds of catalog
-    words, and the GIN index unions all their lists before intersecting (30-70 ms at a
-    million releases for "Messe de Nostre Dame"). When the query also has a longer word,
-    the index is asked for the others only and each row it finds is checked for the
-    common short ones: the same rows. A rare short prefix ("jr") stays in the index,
-    where it is what makes the search selective."""
+    of them, which intersects their lists far faster than one subquery per word."""
     if is_postgres():
         combined = Q()
-        checked_on_rows = _common_short_prefixes(words) if model is Release else set()
         for word in words:
-            combined &= _row_prefix_q(word) if word in checked_on_rows else _term_q(word)
+            combined &= _term_q(word)
         return combined
     return _fts_q(model, " AND ".join(_fts_term(word) for word in words))
-
-
-def _common_short_prefixes(words):
-    """The short words that start at least COMMON_PREFIX vocabulary words, when the
-    query has a longer word to find its rows by; one query on the vocabulary's index."""
-    short = sorted({word for word in words if len(word) < SHORT_PREFIX})
-    if not short or all(len(word) < SHORT_PREFIX for word in words):
-        return set()
-    starts = Q()
-    for word in short:
-        starts |= Q(word__startswith=word)
-    counts = SearchTerm.objects.filter(starts).aggregate(
-        **{f"n{i}": Count("pk", filter=Q(word__startswith=word)) for i, word in enumerate(short)}
-    )
-    return {word for i, word in enumerate(short) if counts[f"n{i}"] >= COMMON_PREFIX}
-
-
-def _row_prefix_q(word):
-    """PostgreSQL: releases with a word starting with word, checked on each row's stored
-    vector through an expression the full-text index does not answer."""
-    from django.contrib.postgres.search import SearchQuery
-
-    return Q(search_text_rows=SearchQuery(f"{word}:*", search_type="raw", config="simple"))
 
 
 def _name_q(model, word):
@@ -134,10 +96,8 @@ def _with_vector(queryset):
             # checks each row without parsing its text again.
             table = Release._meta.db_table
             vector = RawSQL(f'"{table}"."search_vector"', [], output_field=SearchVectorField())
-            # The same vector, as an expression no index is built on (_row_prefix_q).
-            rows = RawSQL(f'("{table}"."search_vector" || \'\'::tsvector)', [], output_field=SearchVectorField())
-            return queryset.alias(search_text_vector=vector, search_text_rows=rows)
-        vector = SearchVector("search_text", config="simple")
+        else:
+            vector = SearchVector("search_text", config="simple")
         return queryset.alias(search_text_vector=vector)
     return queryset
 
