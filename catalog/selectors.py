@@ -166,19 +166,31 @@ def recordings_of_work(*, work, filters):
     )
 
 
-def recording_filter_choices(*, work):
+def recording_filter_choices(*, work, filters=None):
     """The formats, labels, performers and years that the work's recordings have, as
-    (value, label) pairs: formats, labels and years from one query over its recordings."""
-    rows = set(
+    (value, label) pairs, and "count": how many recordings the filters leave (None when
+    a performer is chosen, which is counted with the page). Formats, labels, years and
+    the count come from one query grouping the work's recordings."""
+    filters = filters or RecordingFilters()
+    rows = list(
         Recording.objects.filter(work=work)
         .order_by()
         .values_list("release__format", "release__label__slug", "release__label__name", "year")
-        .distinct()
+        .annotate(n=Count("pk"))
     )
     formats = {row[0] for row in rows}
+    count = None
+    if not filters.performer:
+        count = sum(
+            n
+            for format, label, _, year, n in rows
+            if (not filters.format or format == filters.format)
+            and (not filters.label or label == filters.label)
+            and (not filters.year or year == filters.year)
+        )
     return {
         "formats": [(f.value, f.label) for f in Format if f.value in formats],
-        "labels": sorted({(slug, name) for _, slug, name, _ in rows}, key=lambda label: (label[1], label[0])),
+        "labels": sorted({(slug, name) for _, slug, name, _, _ in rows}, key=lambda label: (label[1], label[0])),
         "performers": list(
             Artist.objects.filter(
                 credits__recording__work=work, credits__role__in=[Role.CONDUCTOR, Role.SOLOIST, Role.ENSEMBLE]
@@ -188,6 +200,7 @@ def recording_filter_choices(*, work):
             .values_list("slug", "sort_name")[:200]
         ),
         "years": [(y, y) for y in sorted({row[3] for row in rows if row[3]}, reverse=True)],
+        "count": count,
     }
 
 

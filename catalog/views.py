@@ -91,7 +91,8 @@ def work_detail(request, composer, slug):
     today = timezone.localdate()
     if filters.sort == "recommended":
         recordings = selectors.recommended_first(recordings, today=today)
-    page = selectors.paginate(recordings, request.GET.get("page"), per_page=20)
+    choices = selectors.recording_filter_choices(work=work, filters=filters)
+    page = selectors.paginate(recordings, request.GET.get("page"), per_page=20, count=choices.pop("count"))
     selectors.attach_editorial([r.release for r in page], today=today)
     return render(
         request,
@@ -102,7 +103,7 @@ def work_detail(request, composer, slug):
             "rows": cards.work_recordings(page),
             "form": form,
             "filters": filters,
-            "choices": selectors.recording_filter_choices(work=work),
+            "choices": choices,
             "catalogue_numbers": list(work.catalogue_numbers.all()),
             "movements": list(work.movements.all()),
             "jsonld": jsonld.work(request, work),
