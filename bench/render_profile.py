@@ -2,6 +2,7 @@
 in-process, on a large generated catalog.
 
     python bench/render_profile.py [--sqlite-path var/bench-100k.sqlite3] [--repeat 15] [--language de]
+                                   [--only work,artist]
 
 Uses DATABASE_URL when set, else the SQLite file at --sqlite-path (load it first with
 `manage.py load_demo_catalog --all-works --releases N`); --language de measures the same
@@ -89,6 +90,9 @@ def main():
     parser.add_argument("--sqlite-path", default=str(ROOT / "var" / "bench-100k.sqlite3"))
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--language", default="", help="a language prefix such as de (default: English)")
+    parser.add_argument(
+        "--only", default="", help="comma-separated words of the page names to measure, e.g. work,artist (default: all)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arkiv.settings")
     os.environ.setdefault("DEBUG", "0")
@@ -109,6 +113,9 @@ def main():
     from catalog.models import Release
 
     urls = pages()
+    if args.only:
+        wanted = [word.strip() for word in args.only.split(",") if word.strip()]
+        urls = {name: url for name, url in urls.items() if any(word in name for word in wanted)}
     if args.language:
         urls = {f"{name} ({args.language})": f"/{args.language}{url}" for name, url in urls.items()}
     print(f"{connection.vendor}, {Release.objects.count():,} releases, median of {args.repeat} renders")

@@ -336,7 +336,13 @@ class Credit(models.Model):
     class Meta:
         ordering = ["position"]
         constraints = [choices_check("role", Role, "catalog_credit_role_valid")]
-        indexes = [models.Index(fields=["artist", "role"], name="catalog_credit_artist_role")]
+        indexes = [
+            models.Index(fields=["artist", "role"], name="catalog_credit_artist_role"),
+            # A performer's page: their recordings counted and walked newest first from
+            # the index alone (migration 0011).
+            models.Index(fields=["artist", "role", "recording"], name="catalog_credit_artist_rec"),
+            models.Index(fields=["recording", "artist", "role"], name="catalog_credit_rec_artist"),
+        ]
 
     def __str__(self):
         suffix = f" ({self.instrument})" if self.instrument else ""

@@ -166,19 +166,31 @@ def recordings_of_work(*, work, filters):
     )
 
 
-def recording_filter_choices(*, work):
+def recording_filter_choices(*, work, filters=None):
     """The formats, labels, performers and years that the work's recordings have, as
-    (value, label) pairs: formats, labels and years from one query over its recordings."""
-    rows = set(
+    (value, label) pairs, and "count": how many recordings the filters leave (None when
+    a performer is chosen, which is counted with the page). Formats, labels, years and
+    the count come from one query grouping the work's recordings."""
+    filters = filters or RecordingFilters()
+    rows = list(
         Recording.objects.filter(work=work)
         .order_by()
         .values_list("release__format", "release__label__slug", "release__label__name", "year")
-        .distinct()
+        .annotate(n=Count("pk"))
     )
     formats = {row[0] for row in rows}
+    count = None
+    if not filters.performer:
+        count = sum(
+            n
+            for format, label, _, year, n in rows
+            if (not filters.format or format == filters.format)
+            and (not filters.label or label == filters.label)
+            and (not filters.year or year == filters.year)
+        )
     return {
         "formats": [(f.value, f.label) for f in Format if f.value in formats],
-        "labels": sorted({(slug, name) for _, slug, name, _ in rows}, key=lambda label: (label[1], label[0])),
+        "labels": sorted({(slug, name) for _, slug, name, _, _ in rows}, key=lambda label: (label[1], label[0])),
         "performers": list(
             Artist.objects.filter(
                 credits__recording__work=work, credits__role__in=[Role.CONDUCTOR, Role.SOLOIST, Role.ENSEMBLE]
@@ -188,6 +200,7 @@ def recording_filter_choices(*, work):
             .values_list("slug", "sort_name")[:200]
         ),
         "years": [(y, y) for y in sorted({row[3] for row in rows if row[3]}, reverse=True)],
+        "count": count,
     }
 
 
@@ -202,21 +215,55 @@ def release_detail(*, slug):
     return release, recordings, offers
 
 
+ARTIST_ORDER = ["-release_date", "-pk"]
+
+
 def recordings_by_artist(*, artist, role=None):
+    """The ids of the artist's recordings (in role), newest first: a page of them is
+    found from two indexes alone (the recordings' release dates, walked newest first,
+    and the credits' (recording, artist) pairs, migration 0011), and recordings_shown
+    then reads the page's rows."""
+    credits = Credit.objects.filter(artist=artist, recording=OuterRef("pk"))
+    if role:
+        credits = credits.filter(role=role)
+    return Recording.objects.filter(Exists(credits)).order_by(*ARTIST_ORDER).values_list("pk", flat=True)
+
+
+def recordings_shown(ids):
+    """The recordings with these ids, in that order, with their work, composer, release,
+    label and performers: the rows of a performer's page."""
+    ids = list(ids)
+    rows = (
+        Recording.objects.filter(pk__in=ids)
+        .select_related("work", "work__composer", "release", "release__label")
+        .prefetch_related(_credits)
+        .in_bulk()
+    )
+    return [rows[pk] for pk in ids if pk in rows]
+
+
+def artist_recording_count(*, artist, role=None):
+    """How many recordings the artist is credited on (in role), counted from the credit
+    index alone (migration 0011) rather than by reading each recording."""
     credits = Credit.objects.filter(artist=artist)
     if role:
         credits = credits.filter(role=role)
-    return (
-        Recording.objects.filter(pk__in=credits.values("recording_id"))
-        .select_related("work", "work__composer", "release", "release__label")
-        .prefetch_related(_credits)
-        .order_by("-release_date", "-pk")
+    return credits.order_by().values("recording_id").distinct().count()
+
+
+def with_roles(artists):
+    """Artists, each with the roles they are credited in (artist_roles), asked as one
+    index lookup a role in the same query rather than by reading all their credits."""
+    return artists.annotate(
+        **{f"has_{role}": Exists(Credit.objects.filter(artist=OuterRef("pk"), role=role)) for role in Role.values}
     )
 
 
 def artist_roles(*, artist):
-    # Without order_by() the credits' default ordering makes DISTINCT return every credit.
-    return sorted(set(Credit.objects.filter(artist=artist).order_by().values_list("role", flat=True).distinct()))
+    """The roles the artist is credited in, sorted by value."""
+    if not hasattr(artist, f"has_{Role.values[0]}"):
+        artist = with_roles(Artist.objects.filter(pk=artist.pk)).get()
+    return sorted(role for role in Role.values if getattr(artist, f"has_{role}"))
 
 
 def releases_of_label(*, label, format=None):

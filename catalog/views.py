@@ -91,7 +91,8 @@ def work_detail(request, composer, slug):
     today = timezone.localdate()
     if filters.sort == "recommended":
         recordings = selectors.recommended_first(recordings, today=today)
-    page = selectors.paginate(recordings, request.GET.get("page"), per_page=20)
+    choices = selectors.recording_filter_choices(work=work, filters=filters)
+    page = selectors.paginate(recordings, request.GET.get("page"), per_page=20, count=choices.pop("count"))
     selectors.attach_editorial([r.release for r in page], today=today)
     return render(
         request,
@@ -102,7 +103,7 @@ def work_detail(request, composer, slug):
             "rows": cards.work_recordings(page),
             "form": form,
             "filters": filters,
-            "choices": selectors.recording_filter_choices(work=work),
+            "choices": choices,
             "catalogue_numbers": list(work.catalogue_numbers.all()),
             "movements": list(work.movements.all()),
             "jsonld": jsonld.work(request, work),
@@ -139,12 +140,16 @@ def artist_list(request):
 @cached_page
 def artist_detail(request, slug):
     """An artist's recordings, optionally in one role."""
-    artist = get_object_or_404(Artist, slug=slug)
+    artist = get_object_or_404(selectors.with_roles(Artist.objects.all()), slug=slug)
     form = ArtistRoleForm(request.GET)
     role = form.cleaned_data["role"] if form.is_valid() else ""
     page = selectors.paginate(
-        selectors.recordings_by_artist(artist=artist, role=role), request.GET.get("page"), per_page=20
+        selectors.recordings_by_artist(artist=artist, role=role),
+        request.GET.get("page"),
+        per_page=20,
+        count=selectors.artist_recording_count(artist=artist, role=role),
     )
+    page.object_list = selectors.recordings_shown(page.object_list)
     roles = selectors.artist_roles(artist=artist)
     return render(
         request,
