@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("catalog", "0010_catalog_editors_import"),
+        ("catalog", "0011_import_preview_full_feed"),
     ]
 
     operations = [
