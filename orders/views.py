@@ -29,7 +29,8 @@ from catalog.templatetags.catalog_tags import money
 from privacy import forms as privacy_forms
 
 from . import addresses, gateway, invoices, returns, selectors, services
-from .cart import Cart, CartError, subtotal
+from .cart import Cart, CartError, offers_shown, subtotal
+from .cart_page import render_cart
 from .forms import ADDRESS_FIELDS, CartAddForm, CartUpdateForm, CheckoutForm
 from .models import Order, ShippingMethod, Status
 from .selectors import guest_orders_for, orders_of
@@ -56,7 +57,7 @@ def cart_add(request):
     if not form.is_valid():
         messages.error(request, _("Choose a quantity between 1 and 99."))
         return redirect(_back(request, reverse("orders:cart")))
-    offer = Offer.objects.select_related("release").filter(pk=form.cleaned_data["offer"]).first()
+    offer = offers_shown([form.cleaned_data["offer"]]).get(form.cleaned_data["offer"])
     if offer is None:
         messages.error(request, _("That item is not in our catalog."))
         return redirect(_back(request, reverse("orders:cart")))
@@ -112,7 +113,7 @@ def cart_detail(request):
         "country_options": addresses.country_options(country),
         "country_problem": problem,
     }
-    return render(request, "orders/cart.html", context, status=400 if problem else 200)
+    return render_cart(request, "orders/cart.html", context, status=400 if problem else 200)
 
 
 def _delivery_country(request):
