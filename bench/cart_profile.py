@@ -108,10 +108,27 @@ def measure(args):
     # The benchmark's wrk scripts send the cookies the browser had after that first add;
     # the answers' cookies are not kept (as wrk does not keep them).
     csrf = {"HTTP_X_CSRFTOKEN": token}
+    # A second shopper whose adds are accepted: the cart is emptied before the quantity
+    # reaches the limit or the stock (that update is one of the requests measured).
+    period = 90 if offer.made_to_order else max(1, min(90, offer.stock - 1))
+    shopper = Visitor(visitor.app)
+    own = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', shopper.call("GET", release_path)[2]).group(1)
+    own_body = urlencode({"offer": offer.pk, "quantity": 1, "csrfmiddlewaretoken": own.decode()}).encode()
+    empty = urlencode({"offer": offer.pk, "quantity": 0, "csrfmiddlewaretoken": own.decode()}).encode()
+    shopper.call("POST", "/cart/add/", own_body)
+    adds = [0]
+
+    def accepted_add():
+        adds[0] += 1
+        if adds[0] % period == 0:
+            shopper.call("POST", "/cart/update/", empty, keep=False)
+        return shopper.call("POST", "/cart/add/", own_body, keep=False)
+
     measured = {
         "hello world": lambda: visitor.call("GET", "/bench/hello/", keep=False),
         "cart page": lambda: visitor.call("GET", "/cart/", keep=False),
         "add to cart": lambda: visitor.call("POST", "/cart/add/", body, csrf, keep=False),
+        "add, accepted": accepted_add,
     }
     for name, case in measured.items():
         status = case()[0]
