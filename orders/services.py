@@ -123,13 +123,17 @@ def shipping_rates_for(country):
             {"countries": set(filter(None, (countries or "").split(","))), "rest": bool(rest_of_world), "rates": {}},
         )
         if rate_id:
-            zone["rates"][method] = ShippingRate(
-                pk=rate_id, zone_id=zone_id, method=method, price=_amount(price), free_from=_amount(free_from)
-            )
+            zone["rates"][method] = (rate_id, zone_id, price, free_from)
     listed = next((zone for zone in zones.values() if country in zone["countries"]), None)
     zone = listed or next((zone for zone in zones.values() if zone["rest"]), None)
     rates = zone["rates"] if zone else {}
-    return {method: rates[method] for method in ShippingMethod.values if method in rates}
+    # Rates become model instances only for the zone that serves the country.
+    return {
+        method: ShippingRate(pk=pk, zone_id=zone_id, method=method, price=_amount(price), free_from=_amount(free_from))
+        for method in ShippingMethod.values
+        if method in rates
+        for pk, zone_id, price, free_from in [rates[method]]
+    }
 
 
 def shipping_cost(method, subtotal, country=None):
