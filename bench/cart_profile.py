@@ -1,10 +1,12 @@
 """What the cart page and add to cart cost in-process: microseconds and queries per
 request through the WSGI application, for a hello-world view, the cart page of a visitor
-with one item, and the add-to-cart POST the benchmark's row sends (the same offer again
-and again, with the session and CSRF cookies and token a browser has), with the
-per-process cache or, with --redis, the shared Redis cache (and sessions in it).
+with one item, the add-to-cart POST the benchmark's row sends (the same offer again and
+again, with the session and CSRF cookies and token a browser has: once the item's limit
+is reached, every add is refused with the same message), and adds that are accepted
+(another shopper's cart, emptied before it reaches the limit), with a per-process page cache
+(sessions in the database) or, with --redis, the shared Redis cache (and sessions in it).
 
-    python bench/cart_profile.py [--requests 5000] [--redis] [--profile "cart page"]
+    python bench/cart_profile.py [--requests 5000] [--redis] [--profile "add, accepted"]
                                  [--top 30] [--sort tottime]
 
 Uses DATABASE_URL or var/bench-100k.sqlite3 (make bench loads it; --sqlite-path),
