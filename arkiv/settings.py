@@ -258,7 +258,8 @@ SESSION_CACHE_ALIAS = "shared"
 # What a browser keeps of its session when its user signs out: the cart, nothing else.
 SESSION_KEYS_KEPT_ON_SIGN_OUT = ("cart", "cart_count")
 # Messages ride in the session: the session and CSRF cookies are the only cookies (P7).
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# A message already waiting to be shown is not queued again (arkiv/sessions.py).
+MESSAGE_STORAGE = "arkiv.sessions.MessageStorage"
 MESSAGE_TAGS = {40: "danger"}  # messages.ERROR, in Bootstrap's words
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

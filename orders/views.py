@@ -31,7 +31,8 @@ from catalog.templatetags.catalog_tags import money
 from privacy import forms as privacy_forms
 
 from . import addresses, gateway, giftcards, invoices, returns, selectors, services, vouchers
-from .cart import Cart, CartError, subtotal
+from .cart import Cart, CartError, offers_shown, subtotal
+from .cart_page import render_cart
 from .forms import ADDRESS_FIELDS, CartAddForm, CartUpdateForm, CheckoutForm, GiftCardForm, VoucherForm
 from .models import Order, ShippingMethod, Status, VoucherRedemption
 from .selectors import guest_orders_for, orders_of
@@ -58,7 +59,7 @@ def cart_add(request):
     if not form.is_valid():
         messages.error(request, _("Choose a quantity between 1 and 99."))
         return redirect(_back(request, reverse("orders:cart")))
-    offer = Offer.objects.select_related("release").filter(pk=form.cleaned_data["offer"]).first()
+    offer = offers_shown([form.cleaned_data["offer"]]).get(form.cleaned_data["offer"])
     if offer is None:
         messages.error(request, _("That item is not in our catalog."))
         return redirect(_back(request, reverse("orders:cart")))
@@ -171,11 +172,12 @@ def _cart_page(request, lines, *, country=None, country_problem="", voucher_form
     context = _summary(lines, gift_cards=gift_cards, country=country, discount=discount) | {
         "country_options": addresses.country_options(country),
         "country_problem": country_problem,
-        "voucher_form": voucher_form or VoucherForm(),
+        # What the buyer typed, as text: the page is reused for the same words (cart_page).
+        "voucher_typed": voucher_form["code"].value() or "" if voucher_form else "",
         "voucher_error": voucher_error,
         "voucher_problem": voucher_problem,
     }
-    return render(request, "orders/cart.html", context, status=status)
+    return render_cart(request, "orders/cart.html", context, status=status)
 
 
 def _delivery_country(request):

@@ -16,7 +16,8 @@ from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBS
 from django.contrib.sessions.backends.db import SessionStore as DBSessionStore
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 # A session's cached copy read by the caller together with something else in one round
@@ -41,6 +42,33 @@ class _AccountColumn:
         from .models import AccountSession
 
         return AccountSession
+
+    def _get_session_from_db(self):
+        """Django's read of a live session, with its query written out and its row made
+        into an instance here: through the ORM, building the query cost several times
+        what the database took to answer it, on every request of a visitor with a cart
+        that the session cache does not serve. The instance has what Django reads of it
+        (its key, data and expiry); its account is deferred."""
+        model = self.model
+        connection = connections[router.db_for_read(model)]
+        quote = connection.ops.quote_name
+        sql = (
+            f"SELECT {quote('session_data')}, {quote('expire_date')} FROM {quote(model._meta.db_table)} "
+            f"WHERE {quote('session_key')} = %s AND {quote('expire_date')} > %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.session_key, connection.ops.adapt_datetimefield_value(timezone.now())])
+            row = cursor.fetchone()
+        if row is None:
+            self._session_key = None
+            return None
+        data, expire_date = row
+        field = model._meta.get_field("expire_date")
+        for convert in connection.ops.get_db_converters(field.cached_col) + field.get_db_converters(connection):
+            expire_date = convert(expire_date, field.cached_col, connection)
+        return model.from_db(
+            connection.alias, ["session_key", "session_data", "expire_date"], [self.session_key, data, expire_date]
+        )
 
     def create_model_instance(self, data):
         instance = super().create_model_instance(data)

@@ -1,0 +1,117 @@
+"""The cart page, rendered once for each distinct thing it shows.
+
+Every view still reads the cart's offers and the shipping rates afresh (the page must
+show today's price and stock); only the template work is reused. A rendered body is
+kept under a digest of everything it was rendered from: the whole context (every
+field of each offer, its release and label, each price and quantity, the shipping rate,
+the country), the address and language of the page, and the signed-in account. A price
+or stock change therefore makes a new key by itself; nothing needs invalidating, and
+no staleness is possible. The body is rendered the way a shared catalog page is (the
+header's cart count and sign-in, the messages and the forms' CSRF token left as
+placeholders) and each visitor's own parts are filled in on every view by
+catalog.personal, so two visitors with the same cart never see each other's parts.
+
+A context value of a kind the digest does not know (anything but plain values, lists,
+dicts, dataclasses and model instances) turns the reuse off for that view: the page is
+then rendered as usual."""
+
+import dataclasses
+import datetime
+import hashlib
+from collections import OrderedDict
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY as ACCOUNT_KEY
+from django.core.signals import setting_changed
+from django.db.models import Model
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import get_script_prefix
+from django.utils.functional import Promise
+from django.utils.translation import get_language
+
+from catalog import personal
+
+# Bodies kept per process (a body is never stale, so sharing them between servers would
+# only add a round trip), the most recently used first to go last.
+MAX_PAGES = 200
+_pages = OrderedDict()
+_PLAIN = (str, int, float, bool, Decimal, datetime.date, datetime.datetime, type(None))
+
+
+class _Unknown(Exception):
+    pass
+
+
+def _fingerprint(value, depth=0):
+    if isinstance(value, _PLAIN):
+        return (type(value).__name__, value)
+    if isinstance(value, Promise):
+        return str(value)
+    if depth > 6:
+        raise _Unknown
+    if isinstance(value, (list, tuple)):
+        return tuple(_fingerprint(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return tuple((key, _fingerprint(item, depth + 1)) for key, item in value.items())
+    if isinstance(value, Model):
+        if getattr(value, "_prefetched_objects_cache", None):
+            raise _Unknown
+        # Read from the instance as loaded: a deferred field is not fetched.
+        fields = tuple(value.__dict__.get(field.attname, "(deferred)") for field in value._meta.concrete_fields)
+        related = tuple(
+            (name, _fingerprint(item, depth + 1)) for name, item in sorted(value._state.fields_cache.items())
+        )
+        return (value._meta.label, fields, related)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (
+            type(value).__qualname__,
+            tuple(_fingerprint(getattr(value, field.name), depth + 1) for field in dataclasses.fields(value)),
+        )
+    raise _Unknown
+
+
+def _key(request, template_name, context, status):
+    try:
+        shown = _fingerprint(context)
+    except _Unknown:
+        return None
+    where = (request.scheme, request.get_host(), get_script_prefix(), request.get_full_path(), get_language())
+    account = request.session.get(ACCOUNT_KEY)
+    return hashlib.blake2b(repr((template_name, status, where, account, shown)).encode(), digest_size=20).digest()
+
+
+def _render_shared(request, template_name, context, status):
+    request.shared_page = True
+    try:
+        response = render(request, template_name, context, status=status)
+    finally:
+        request.shared_page = False
+    shared = personal.placeholders(response.content)
+    return shared, personal.spots(shared), response["Content-Type"]
+
+
+def render_cart(request, template_name, context, *, status=200):
+    """The page for this visitor: its body reused when the same was rendered before."""
+    key = None if settings.DEBUG else _key(request, template_name, context, status)
+    if key is None:
+        return render(request, template_name, context, status=status)
+    entry = _pages.get(key)
+    if entry is None:
+        entry = _render_shared(request, template_name, context, status)
+        _pages[key] = entry
+        if len(_pages) > MAX_PAGES:
+            _pages.popitem(last=False)
+    else:
+        _pages.move_to_end(key)
+    content, spots, content_type = entry
+    return HttpResponse(personal.fill_in(request, content, spots), content_type=content_type, status=status)
+
+
+def _forget(**kwargs):
+    # Settings shape the page (URLs, the shop's country, templates): forget what was rendered.
+    _pages.clear()
+
+
+setting_changed.connect(_forget, dispatch_uid="orders-cart-page-forget")
