@@ -602,3 +602,11 @@ SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # collectstatic's target, which the web server or whitenoise serves.
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", str(STATIC_ROOT)))
 MAILER_LOCK_PATH = os.environ.get("MAILER_LOCK_PATH", MAILER_LOCK_PATH)
+
+
+# --- Page copies in each server process (catalog.caching.LocalPages) -----------------
+# Each server process keeps copies of the shared cache's pages it served last, up to this
+# many bytes of page body (0: none). A copy is served only under the versions read from
+# the shared cache on that request and never after the shared entry's expiry, so it is
+# exactly as fresh as the shared entry; a hit's round trip then carries no page.
+PAGE_CACHE_LOCAL_BYTES = max(0, int(os.environ.get("PAGE_CACHE_LOCAL_BYTES", str(4 * 1024 * 1024))))
