@@ -12,7 +12,6 @@ import json
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-import stripe
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -62,6 +61,8 @@ def from_cents(cents):
 def _client():
     """A client whose every call ends within the timeouts named in settings: a processor
     that accepts connections and never answers fails like one that refuses them."""
+    import stripe  # on first use: a server that only shows the catalog never loads it
+
     base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
     http = stripe.RequestsClient(timeout=(settings.STRIPE_CONNECT_TIMEOUT_SECONDS, settings.STRIPE_TIMEOUT_SECONDS))
     return stripe.StripeClient(
@@ -73,6 +74,8 @@ def _client():
 
 
 def _call(fn, *args, **kwargs):
+    import stripe  # loaded by _client() already
+
     try:
         return fn(*args, **kwargs)
     except stripe.APIConnectionError as exc:
@@ -215,6 +218,8 @@ def parse_webhook(payload, signature):
     """A verified webhook event as plain data, or ValueError when the signature does not
     check out (or is older than Stripe's five-minute tolerance); MalformedEvent when it
     is signed but not shaped like an event."""
+    import stripe  # on first use: a server that only shows the catalog never loads it
+
     try:
         # Only the signature: the library's own event parsing fails on signed payloads
         # that are not shaped like an event, which are ours to answer with a 400.
