@@ -609,4 +609,4 @@ MAILER_LOCK_PATH = os.environ.get("MAILER_LOCK_PATH", MAILER_LOCK_PATH)
 # many bytes of page body (0: none). A copy is served only under the versions read from
 # the shared cache on that request and never after the shared entry's expiry, so it is
 # exactly as fresh as the shared entry; a hit's round trip then carries no page.
-PAGE_CACHE_LOCAL_BYTES = max(0, int(os.environ.get("PAGE_CACHE_LOCAL_BYTES", str(4 * 1024 * 1024))))
+PAGE_CACHE_LOCAL_BYTES = max(0, int(os.environ.get("PAGE_CACHE_LOCAL_BYTES", str(2 * 1024 * 1024))))
