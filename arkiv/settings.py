@@ -625,3 +625,11 @@ GIFT_CARD_MIN_AMOUNT = Decimal(os.environ.get("GIFT_CARD_MIN_AMOUNT", "10"))
 GIFT_CARD_MAX_AMOUNT = Decimal(os.environ.get("GIFT_CARD_MAX_AMOUNT", "500"))
 # How long a card can be spent from its issue (three years: the German standard period).
 GIFT_CARD_VALID_YEARS = int(os.environ.get("GIFT_CARD_VALID_YEARS", "3"))
+
+
+# --- Page copies in each server process (catalog.caching.LocalPages) -----------------
+# Each server process keeps copies of the shared cache's pages it served last, up to this
+# many bytes of page body (0: none). A copy is served only under the versions read from
+# the shared cache on that request and never after the shared entry's expiry, so it is
+# exactly as fresh as the shared entry; a hit's round trip then carries no page.
+PAGE_CACHE_LOCAL_BYTES = max(0, int(os.environ.get("PAGE_CACHE_LOCAL_BYTES", str(2 * 1024 * 1024))))

@@ -35,6 +35,7 @@ fails nothing."""
 
 import argparse
 import contextlib
+import math
 import os
 import random
 import re
@@ -478,19 +479,23 @@ class Shoppers(threading.Thread):
                 self.placed += 1
 
 
-def offers_for_orders(urls, count=50):
-    """Offers in stock on the most popular release pages of the mix."""
+def offers_for_orders(urls, orders, count=50):
+    """Offers on the most popular release pages of the mix, each stocked for every order
+    the run may place. Each run's paid orders keep the copies they bought, so popular
+    offers run low from run to run: choosing only those still well stocked left as few
+    as four offers in one run, which then sold out under its 121 orders, and the shop
+    rightly sent those buyers back to their cart. Stock is topped up through the model
+    (the pages that show it are expired as after any stock change) before the run."""
     from catalog.models import Offer
 
     slugs = [url.split("/")[2] for url in urls if url.startswith("/releases/") and url.count("/") == 3]
-    offers = Offer.objects.filter(
-        release__slug__in=slugs[: count * 2], is_active=True, made_to_order=False, stock__gte=20
-    ).select_related("release")
-    found = [(o.release.get_absolute_url(), o.pk) for o in offers[:count]]
-    return found or [
-        (o.release.get_absolute_url(), o.pk)
-        for o in Offer.objects.filter(is_active=True, stock__gte=20).select_related("release")[:count]
-    ]
+    sellable = Offer.objects.filter(is_active=True, made_to_order=False).select_related("release")
+    offers = list(sellable.filter(release__slug__in=slugs[: count * 2])[:count]) or list(sellable[:count])
+    for offer in offers:
+        if offer.stock < orders:
+            offer.stock = orders
+            offer.save(update_fields=["stock"])
+    return [(o.release.get_absolute_url(), o.pk) for o in offers]
 
 
 # --- the run ---------------------------------------------------------------------------
@@ -561,7 +566,9 @@ def main(argv=None):
         rows["search"] = f"p95 {p95:.1f} ms (p50 {p50:.1f} ms), {releases:,} releases, {connection.vendor}"
 
     mix = mix_urls(args.mix_urls) if "mix" in args.parts else []
-    order_offers = offers_for_orders(mix) if mix else []
+    # Every order the mix may place, with those still in flight when it ends.
+    orders = math.ceil(args.orders_per_second * args.mix_seconds) + 20
+    order_offers = offers_for_orders(mix, orders) if mix else []
     release_path = urls["release"]
     offer = (
         Release.objects.get(slug=release_path.split("/")[2])
@@ -649,8 +656,9 @@ def main(argv=None):
                     shoppers.join()
                 rows["mix"] = (result, hello)
                 notes.append(
-                    f"mix: {shoppers.placed} orders placed and paid ({shoppers.placed / args.mix_seconds:.1f}/s), "
-                    f"{shoppers.failed} failed" + (f" (first: {shoppers.errors[0]})" if shoppers.errors else "")
+                    f"mix: {shoppers.placed} orders placed and paid ({shoppers.placed / args.mix_seconds:.1f}/s) "
+                    f"on {len(order_offers)} offers, {shoppers.failed} failed"
+                    + (f" (first: {shoppers.errors[0]})" if shoppers.errors else "")
                 )
                 timings["realistic mix"] = time.perf_counter() - mark
             # Hello world again at the end: the machine's load changes during a run.

@@ -14,12 +14,20 @@ trip: one get_many fetches both versions and the page, and a page whose versions
 not the current ones is rendered afresh. Versions live in the cache every server
 shares, so a change made on one server is seen by the next request on any other.
 
+Each process also keeps a copy of the pages it served last (LocalPages, within
+PAGE_CACHE_LOCAL_BYTES), used only when the versions just read from the shared cache are
+the ones the copy was rendered under: the round trip then carries the versions alone,
+not the page, and the copy is exactly as fresh as the shared entry would be.
+
 A hit is served by SharedPageMiddleware, before URL resolution and the view, through
 the middleware that shape a response; with sessions in the same Redis, the visitor's
 session is read in the same round trip as the page."""
 
 import hashlib
 import importlib
+import threading
+import time
+from collections import OrderedDict
 from functools import wraps
 
 from django.conf import settings
@@ -53,7 +61,7 @@ PAGE_TTL = 300
 
 def _page_key(request):
     digest = hashlib.blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
-    return f"catalog:page:v3:{digest}"
+    return f"catalog:page:v4:{digest}"
 
 
 def _tags(request):
@@ -105,23 +113,95 @@ def _learn(request, keys):
     _keys_by_url[request.get_full_path()] = keys
 
 
+class LocalPages:
+    """This process's copies of shared page entries, the most recently used ones within a
+    budget of bytes of page body. A copy is served only under the versions it was
+    rendered under, read from the shared cache in the same request, and never after the
+    shared entry's own expiry: it can be no staler than the shared entry."""
+
+    def __init__(self):
+        self._entries = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def budget():
+        """Bytes of page body kept, or 0 when the page cache is this process's own."""
+        if settings.CACHES["default"]["BACKEND"] in PER_PROCESS_CACHES:
+            return 0
+        return settings.PAGE_CACHE_LOCAL_BYTES
+
+    def get(self, key):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key, entry):
+        budget = self.budget()
+        if len(entry[1]) > budget:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            self._size += len(entry[1]) - (len(old[1]) if old is not None else 0)
+            self._entries[key] = entry
+            while self._size > budget:
+                _, dropped = self._entries.popitem(last=False)
+                self._size -= len(dropped[1])
+
+    def discard(self, key):
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._size -= len(old[1])
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
+
+local_pages = LocalPages()
+
+
 def _lookup(keys, *also):
     """The version keys, page key and what the cache holds of them (and of any other
-    keys asked for), in one round trip."""
+    keys asked for), in one round trip. With a copy of the page in this process, the
+    round trip reads the versions alone; a copy rendered under other versions is
+    dropped and the shared entry read in a second one."""
     versions, page_key = keys
-    return versions, page_key, cache.get_many([*versions, page_key, *also])
+    copy = local_pages.get(page_key) if local_pages.budget() else None
+    if copy is None:
+        found = cache.get_many([*versions, page_key, *also])
+        entry = _fresh_entry(versions, page_key, found)
+        if entry is not None and local_pages.budget():
+            local_pages.put(page_key, entry)
+        return versions, page_key, found
+    found = cache.get_many([*versions, *also])
+    found[page_key] = copy
+    if _fresh_entry(versions, page_key, found) is None:
+        local_pages.discard(page_key)
+        shared = cache.get(page_key)
+        if shared is None:
+            found.pop(page_key)
+        else:
+            found[page_key] = shared
+            if _fresh_entry(versions, page_key, found) is not None:
+                local_pages.put(page_key, shared)
+    return versions, page_key, found
 
 
 def _fresh_entry(keys, page_key, found):
     versions = tuple(found.get(key) for key in keys)
     entry = found.get(page_key)
-    if entry is not None and None not in versions and entry[0] == versions:
+    if entry is not None and None not in versions and entry[0] == versions and entry[5] > time.time():
         return entry
     return None
 
 
 def _hit_response(request, entry, status="hit"):
-    _, content, content_type, headers, spots = entry
+    content, content_type, headers, spots = entry[1:5]
     response = HttpResponse(personal.fill_in(request, content, spots), content_type=content_type)
     for header, value in headers:
         response[header] = value
@@ -153,9 +233,12 @@ def cached_page(view):
         shared = personal.placeholders(response.content)
         # What the view itself set (anything the middleware adds is added to a hit too).
         headers = tuple((h, v) for h, v in response.items() if h.lower() not in {"content-type", "content-length"})
-        entry = (versions, shared, response["Content-Type"], headers, personal.spots(shared))
+        # The expiry is in the entry too, so that no copy of it outlives the shared one.
+        entry = (versions, shared, response["Content-Type"], headers, personal.spots(shared), time.time() + PAGE_TTL)
         if not response.cookies and not touched:
             cache.set(page_key, entry, PAGE_TTL)
+            if local_pages.budget():
+                local_pages.put(page_key, entry)
             _learn(request, known)
         filled = _hit_response(request, entry, status="miss")
         filled.cookies = response.cookies

@@ -9,10 +9,10 @@ Privacy promise P2: only what the processor needs to take the payment leaves the
 PROCESSOR_FIELDS below is that allow-list, and tests pin it."""
 
 import json
+import sys
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-import stripe
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -59,9 +59,27 @@ def from_cents(cents):
     return (Decimal(cents or 0) / 100).quantize(Decimal("0.01"))
 
 
+def _stripe():
+    """The stripe library, loaded on first use: a server process that only shows the
+    catalog never holds it. On load stripe picks an async HTTP client among those
+    installed and imports it; the shop makes only synchronous calls (RequestsClient),
+    so it is loaded as if aiohttp were not installed (it is only where the test-only
+    localstripe brought it in), and a worker does not carry aiohttp's 8 MB."""
+    if "stripe" not in sys.modules and "aiohttp" not in sys.modules:
+        sys.modules["aiohttp"] = None  # what Python sees as "not installed"
+        try:
+            import stripe
+        finally:
+            del sys.modules["aiohttp"]
+    import stripe
+
+    return stripe
+
+
 def _client():
     """A client whose every call ends within the timeouts named in settings: a processor
     that accepts connections and never answers fails like one that refuses them."""
+    stripe = _stripe()
     base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
     http = stripe.RequestsClient(timeout=(settings.STRIPE_CONNECT_TIMEOUT_SECONDS, settings.STRIPE_TIMEOUT_SECONDS))
     return stripe.StripeClient(
@@ -73,6 +91,7 @@ def _client():
 
 
 def _call(fn, *args, **kwargs):
+    stripe = _stripe()
     try:
         return fn(*args, **kwargs)
     except stripe.APIConnectionError as exc:
@@ -251,6 +270,7 @@ def parse_webhook(payload, signature):
     """A verified webhook event as plain data, or ValueError when the signature does not
     check out (or is older than Stripe's five-minute tolerance); MalformedEvent when it
     is signed but not shaped like an event."""
+    stripe = _stripe()
     try:
         # Only the signature: the library's own event parsing fails on signed payloads
         # that are not shaped like an event, which are ours to answer with a 400.
