@@ -38,8 +38,10 @@ def _orders(start, end):
         "shipping",
         "total",
         "vat",
+        "paid_by_gift_card",
         "captured",
         "refunded",
+        "refunded_onto_gift_card",
         "invoice",
     ]
     orders = (
@@ -64,8 +66,10 @@ def _orders(start, end):
             order.shipping_cost,
             order.total,
             "" if vat is None else vat,
+            order.gift_card_amount,
             order.amount_captured,
             order.amount_refunded,
+            order.gift_card_refunded,
             invoice_of.get(order.pk, ""),
         ]
 

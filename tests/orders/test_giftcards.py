@@ -3,13 +3,16 @@ the payment sandbox without shipping, issued and emailed to the recipient once c
 spent at checkout as part or all of an order's payment, given back when an order is not
 paid or is cancelled, and refunded card-payment-first."""
 
+import csv
 import datetime
+import io
 import re
 import uuid
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -153,6 +156,19 @@ def test_a_gift_card_pays_part_the_card_pays_the_rest_and_a_refund_goes_to_the_c
     assert [(e.kind, e.amount, e.balance_after) for e in card.entries.all()] == [
         ("redeem", Decimal("-30.00"), Decimal("0.00")),
         ("refund", Decimal("6.05"), Decimal("6.05")),
+    ]
+    # The accountant's order export says what the gift card paid and got back.
+    out = io.StringIO()
+    today = timezone.localdate().isoformat()
+    call_command("export_accounts", "orders", "--from", today, "--to", today, stdout=out)
+    header, row = list(csv.reader(io.StringIO(out.getvalue())))
+    exported = dict(zip(header, row, strict=True))
+    assert [exported[k] for k in ("total", "paid_by_gift_card", "captured", "refunded", "refunded_onto_gift_card")] == [
+        "48.95",
+        "30.00",
+        "18.95",
+        "18.95",
+        "6.05",
     ]
     # The rest of the order, all of it gift card money, goes back onto the card.
     order_refund(order, amount=order.refundable, by=admin_user)
