@@ -11,8 +11,9 @@ What is recorded, and why:
   busy checkout should not pay for a second log. Stock moves at checkout are
   queryset updates, which no model signal sees anyway.
 - Catalog rows (every field but the derived search text), offers with their prices and
-  stock, the staff-editable part of an order (status, carrier, tracking, money moved)
-  and the state of consents and policy documents. Personal data stays out of the
+  stock, the staff-editable part of an order (status, carrier, tracking, money moved),
+  discount vouchers, whether a gift card is disabled, and the state of consents and
+  policy documents. Personal data stays out of the
   trail: no addresses, names or phone numbers from orders, and consent rows are named
   by number and purpose, not by address, so erasure has nothing to chase here. The
   consent log itself (ConsentEvent) is append-only and already says who recorded what
@@ -67,6 +68,10 @@ def register_models():
     for label in CATALOG_MODELS:
         auditlog.register(apps.get_model(label), exclude_fields=["search_text"])
     auditlog.register(apps.get_model("orders.Order"), include_fields=ORDER_FIELDS)
+    auditlog.register(apps.get_model("orders.Voucher"), m2m_fields={"composers", "labels"})
+    # A gift card's code is never kept in clear, and its balance moves in its own ledger:
+    # what staff change on it is whether it may be spent.
+    auditlog.register(apps.get_model("orders.GiftCard"), include_fields=["disabled"])
     auditlog.register(apps.get_model("privacy.PolicyDocument"))
     auditlog.register(apps.get_model("privacy.PolicyTranslation"))
     auditlog.register(apps.get_model("privacy.Consent"), include_fields=["purpose", "granted", "pending_confirmation"])

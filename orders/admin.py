@@ -996,5 +996,9 @@ class GiftCardAdmin(SaveOnlyWhatCanChange, admin.ModelAdmin):
 
     @admin.action(description="Disable the selected gift cards (they can no longer be spent)")
     def disable(self, request, queryset):
-        count = queryset.update(disabled=True)
-        messages.success(request, f"{count} gift card(s) disabled.")
+        # One save per card, so the audit trail records who disabled each.
+        cards = list(queryset.filter(disabled=False))
+        for card in cards:
+            card.disabled = True
+            card.save(update_fields=["disabled"])
+        messages.success(request, f"{len(cards)} gift card(s) disabled.")

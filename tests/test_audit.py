@@ -127,3 +127,33 @@ def test_a_staff_applied_opt_out_shows_on_the_consents_history_without_the_addre
     assert entries.filter(content_type__model="consentevent", action=LogEntry.Action.CREATE).count() == 1
     assert not any("clara@example.com" in f"{entry.object_repr} {entry.changes}" for entry in entries)
     assert ConsentEvent.objects.filter(email="clara@example.com", action="withdrawn").count() == 1
+
+
+def test_staff_changes_to_a_voucher_and_disabling_a_gift_card_are_on_their_history_pages(django_user_model):
+    import datetime
+
+    from django.utils import timezone
+
+    from orders.models import GiftCard
+    from tests.factories import VoucherFactory
+
+    clara = django_user_model.objects.create_superuser(email="clara@arkiv.example", password="a-long-passphrase")
+    client = staff_client(clara)
+    voucher = VoucherFactory(code="BACH10", value=Decimal("10"))
+    url = f"/admin/orders/voucher/{voucher.pk}/change/"
+    assert client.post(url, change_form_data(client, url, value="15")).status_code == 302
+    trail = client.get(f"/admin/orders/voucher/{voucher.pk}/history/").content.decode()
+    trail = trail.split('id="audit-trail"')[1].split("</table>")[0]
+    assert "clara@arkiv.example" in trail and "10.00 → 15" in trail
+
+    card = GiftCard.objects.create(
+        code_hash="0" * 64,
+        last4="3HJN",
+        initial_amount=Decimal("20.00"),
+        balance=Decimal("20.00"),
+        expires_at=timezone.now() + datetime.timedelta(days=30),
+    )
+    response = client.post("/admin/orders/giftcard/", {"action": "disable", "_selected_action": [card.pk]}, follow=True)
+    assert "1 gift card(s) disabled." in response.content.decode()
+    entry = LogEntry.objects.get_for_object(card).get()
+    assert entry.actor == clara and entry.changes_dict == {"disabled": ["False", "True"]}
