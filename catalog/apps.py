@@ -6,12 +6,7 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self):
-        from privacy import providers
-
-        from . import caching, imports, models
-
-        # Import history is kept IMPORT_HISTORY_DAYS; the nightly purge_expired_records deletes it then.
-        providers.register(purge=imports.import_history_purge)
+        from . import caching, models
 
         caching.connect_invalidation(
             [
