@@ -152,6 +152,8 @@ class ReleaseAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         release = form.instance
         release.recordings.update(release_date=release.release_date)
+        # Search finds the release by what staff just wrote (title, label, performers...).
+        services.release_refresh_search_text(release=release)
         prices = [o.price for o in release.offers.filter(is_active=True)]
         Release.objects.filter(pk=release.pk).update(min_price=min(prices) if prices else None)
 

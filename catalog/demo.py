@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 
 from .models import Artist, Credit, Format, Genre, Label, Movement, Offer, Recording, Release, Role, Track, Work
-from .text import fold
+from .text import fold, release_search_text
 
 LABELS = [
     ("Arkiv Demo Classics", "ADC"),
@@ -328,10 +328,13 @@ def generate_releases(*, target, batch_size=2000, progress=None):
 def _create_batch(indexes, *, works, cumulative, pool, today):
     built = [build_release(i, works=works, cumulative=cumulative, pool=pool, today=today) for i in indexes]
     for release, recordings, offers, _ in built:
-        names = {release.title, release.label.name, release.catalog_number, release.barcode}
-        for work, _, _, performers in recordings:
-            names |= {work.title, work.composer.full_name, work.nickname, *(a.name for a, _, _ in performers)}
-        release.search_text = " " + " ".join(sorted({fold(n) for n in names if n})) + " "
+        release.search_text = release_search_text(
+            title=release.title,
+            label=release.label.name,
+            catalog_number=release.catalog_number,
+            barcode=release.barcode,
+            recordings=[(work, [a.name for a, _, _ in performers]) for work, _, _, performers in recordings],
+        )
         release.min_price = min(o["price"] for o in offers)
     Release.objects.bulk_create([b[0] for b in built])
 

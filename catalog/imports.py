@@ -60,7 +60,7 @@ from .models import (
     Track,
     Work,
 )
-from .text import fold
+from .text import fold, release_search_text
 
 # Releases read, matched and written together; memory stays flat however long the file.
 BATCH_RELEASES = 500
@@ -571,11 +571,13 @@ def _wanted_structure(spec):
 
 
 def _search_text(spec, label_name):
-    names = {spec.fields["title"], label_name, spec.catalog_number, spec.fields["barcode"]}
-    for recording in spec.recordings:
-        work = recording["work_obj"]
-        names |= {work.title, work.composer.full_name, work.nickname, *(c["name"] for c in recording["credits"])}
-    return " " + " ".join(sorted({fold(n) for n in names if n})) + " "
+    return release_search_text(
+        title=spec.fields["title"],
+        label=label_name,
+        catalog_number=spec.catalog_number,
+        barcode=spec.fields["barcode"],
+        recordings=[(r["work_obj"], [c["name"] for c in r["credits"]]) for r in spec.recordings],
+    )
 
 
 def _release_batch(batch, report, matcher):
@@ -1078,7 +1080,7 @@ def import_undo(*, run):
             _create_structure(release, before["recordings"], before["tracks"])
         if structure_edited or _edited(current_fields, change.after, RELEASE_FIELDS):
             # Part of it stays as someone made it since: its search text says what it holds now.
-            Release.objects.filter(pk=release.pk).update(search_text=_current_search_text(release))
+            services.release_refresh_search_text(release=release)
         else:
             Release.objects.filter(pk=release.pk).update(search_text=before["search_text"])
         Recording.objects.filter(release=release).update(release_date=release.release_date)
@@ -1127,16 +1129,6 @@ FIELD_WORDS = {
     "made_to_order": "made to order",
     "release_date": "release date",
 }
-
-
-def _current_search_text(release):
-    """The release's search text from what it holds now (undo put back only part of it)."""
-    release = Release.objects.select_related("label").get(pk=release.pk)
-    names = {release.title, release.label.name, release.catalog_number, release.barcode}
-    for recording in release.recordings.select_related("work__composer").prefetch_related("credits__artist"):
-        work = recording.work
-        names |= {work.title, work.composer.full_name, work.nickname, *(c.artist.name for c in recording.credits.all())}
-    return " " + " ".join(sorted({fold(n) for n in names if n})) + " "
 
 
 # -- history ----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from .models import (
     Work,
     english,
 )
-from .text import fold, parse_title, work_search_text
+from .text import fold, parse_title, release_search_text, work_search_text
 
 CATALOG_VERSION_KEY = "catalog:version"
 # Pages say "Only N left" from this many copies down (templates/catalog/release_detail.html).
@@ -329,6 +329,22 @@ def work_refresh_search_text(*, work):
     )
     work.save(update_fields=["form", "number", "key", "nickname", "search_text"])
     catalog_changed()
+
+
+def release_refresh_search_text(*, release):
+    """Write the release's search text from what it holds now (after an edit in the
+    admin, or an undo that kept part of it)."""
+    release = Release.objects.select_related("label").get(pk=release.pk)
+    recordings = release.recordings.select_related("work__composer").prefetch_related("credits__artist")
+    text = release_search_text(
+        title=release.title,
+        label=release.label.name,
+        catalog_number=release.catalog_number,
+        barcode=release.barcode,
+        recordings=[(r.work, [c.artist.name for c in r.credits.all()]) for r in recordings],
+    )
+    Release.objects.filter(pk=release.pk).update(search_text=text)
+    return text
 
 
 def composer_refresh_search_text(*, composer):

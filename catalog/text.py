@@ -187,6 +187,16 @@ def parse_query(query):
     return ParsedQuery(words=words, catalogue=catalogue, numbers=numbers)
 
 
+def release_search_text(*, title, label, catalog_number, barcode, recordings):
+    """The folded text that search matches a release against: its title, label, catalogue
+    number and barcode, and each recording's work title, composer, nickname and
+    performers. `recordings` gives (work, performer names) pairs."""
+    names = {title, label, catalog_number, barcode}
+    for work, performers in recordings:
+        names |= {work.title, work.composer.full_name, work.nickname, *performers}
+    return " " + " ".join(sorted({fold(n) for n in names if n})) + " "
+
+
 def work_search_text(*, composer_names, title, subtitle, parts, genre_label, title_de=""):
     """The folded text that search matches a work against (a German title that staff
     wrote, title_de, too; the one written from the English needs no index, as search

@@ -2,6 +2,7 @@
 autocomplete, and edits that search picks up at once."""
 
 import pytest
+from django.db.models.fields.files import FieldFile
 
 from catalog.models import Work
 from catalog.search import search_catalog
@@ -80,3 +81,40 @@ def test_work_added_in_admin_is_searchable_by_catalogue_number(staff_client):
 def test_anonymous_visitors_cannot_open_the_admin(client):
     response = client.get("/admin/catalog/release/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def admin_form_as_shown(client, url, **changes):
+    """What the admin's change form sends when saved as shown (its inlines' rows too),
+    with some of the main form's fields changed."""
+    response = client.get(url)
+    data = {}
+
+    def add(form):
+        for name in form.fields:
+            value = form[name].value()
+            if value is None or value is False or isinstance(value, FieldFile):
+                continue  # an unchanged file is not sent again
+            data[form.add_prefix(name)] = [str(v) for v in value] if isinstance(value, list) else value
+
+    add(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        for name in formset.management_form.fields:
+            data[formset.management_form.add_prefix(name)] = formset.management_form[name].value()
+        for form in formset.initial_forms:
+            add(form)
+        data[formset.management_form.add_prefix("TOTAL_FORMS")] = len(formset.initial_forms)
+    return {**data, **changes}
+
+
+def test_a_release_retitled_in_the_admin_is_found_by_its_new_title(staff_client):
+    recording = make_recordings(Work.objects.get(composer__slug="mahler", title__startswith="Symphony no. 2"), 1)[0]
+    release = recording.release
+    url = f"/admin/catalog/release/{release.pk}/change/"
+
+    response = staff_client.post(url, admin_form_as_shown(staff_client, url, title="Resurrection in Glimmerwald"))
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    release.refresh_from_db()
+    assert release.title == "Resurrection in Glimmerwald"
+    assert release in search_catalog("glimmerwald").releases
