@@ -206,6 +206,17 @@ CheckoutForm.base_fields.update(
 )
 
 
+class GiftCardBalanceForm(forms.Form):
+    """A gift card code whose balance the holder wants to know."""
+
+    code = forms.CharField(
+        label=_("Gift card code"),
+        max_length=40,
+        error_messages={"required": _("Enter the code from your gift card email.")},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
 class GiftCardForm(forms.Form):
     """A gift card for the cart: one of the set amounts or one typed in, and whom it is for."""
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("cart/voucher/remove/", views.cart_voucher_remove, name="cart_voucher_remove"),
     path("checkout/", views.checkout, name="checkout"),
     path("gift-cards/", views.gift_cards, name="gift_cards"),
+    path("gift-cards/balance/", views.gift_card_balance, name="gift_card_balance"),
     path("cart/gift-cards/remove/", views.gift_card_remove, name="gift_card_remove"),
     path("shipping/", views.shipping_rates, name="shipping"),
     path("account/orders/", views.order_history, name="history"),

@@ -33,7 +33,15 @@ from privacy import forms as privacy_forms
 from . import addresses, gateway, giftcards, invoices, returns, selectors, services, vouchers
 from .cart import Cart, CartError, offers_shown, subtotal
 from .cart_page import render_cart
-from .forms import ADDRESS_FIELDS, CartAddForm, CartUpdateForm, CheckoutForm, GiftCardForm, VoucherForm
+from .forms import (
+    ADDRESS_FIELDS,
+    CartAddForm,
+    CartUpdateForm,
+    CheckoutForm,
+    GiftCardBalanceForm,
+    GiftCardForm,
+    VoucherForm,
+)
 from .models import Order, ShippingMethod, Status, VoucherRedemption
 from .selectors import guest_orders_for, orders_of
 
@@ -418,19 +426,34 @@ def _gift_card_code_status(request, form):
     code = form.cleaned_data.get("gift_card_code", "")
     if not code:
         return 200
-    group, rate = "arkiv.gift_card_code", settings.RATE_LIMITS["gift_card_code"]
-    if is_ratelimited(request, group=group, key=client_ip_key, rate=rate, increment=False):
-        form.add_error("gift_card_code", _("Too many unknown gift card codes. Please try again in an hour."))
-        return 429
-    try:
-        giftcards.check(code)
-    except giftcards.GiftCardRefused as exc:
-        if giftcards.find(code) is None:
-            # Only unknown codes count towards the limit: that is what guessing looks like.
-            is_ratelimited(request, group=group, key=client_ip_key, rate=rate, increment=True)
-        form.add_error("gift_card_code", str(exc))
+    card, status = _gift_card_looked_up(request, form, "gift_card_code", code)
+    if status != 200:
+        return status
+    problem = giftcards.refusal(card)
+    if problem:
+        form.add_error("gift_card_code", problem)
         return 400
     return 200
+
+
+GIFT_CARD_GUESSES = "arkiv.gift_card_code"
+
+
+def _gift_card_looked_up(request, form, field, code):
+    """(card, 200) for a code the shop knows; else the error goes on the form's field and
+    the status says why: 400, or 429 after too many unknown codes from one address (the
+    checkout and the balance page count together)."""
+    rate = settings.RATE_LIMITS["gift_card_code"]
+    if is_ratelimited(request, group=GIFT_CARD_GUESSES, key=client_ip_key, rate=rate, increment=False):
+        form.add_error(field, _("Too many unknown gift card codes. Please try again in an hour."))
+        return None, 429
+    card = giftcards.find(code)
+    if card is None:
+        # Only unknown codes count towards the limit: that is what guessing looks like.
+        is_ratelimited(request, group=GIFT_CARD_GUESSES, key=client_ip_key, rate=rate, increment=True)
+        form.add_error(field, giftcards.refusal(None))
+        return None, 400
+    return card, 200
 
 
 def _shipping_offered(form):
@@ -660,6 +683,23 @@ def gift_cards(request):
         return redirect("orders:cart")
     context = {"form": form, "valid_years": settings.GIFT_CARD_VALID_YEARS}
     return render(request, "orders/gift_cards.html", context, status=400 if form.errors else 200)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def gift_card_balance(request):
+    """What is left on a gift card, and until when. The code is sent by POST, so it never
+    lands in an address, a log or a Referer, and the page shows only its last four."""
+    form = GiftCardBalanceForm(request.POST or None)
+    card, status = None, 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            card, status = _gift_card_looked_up(request, form, "code", form.cleaned_data["code"])
+        if card is not None:
+            form = GiftCardBalanceForm()  # the code is not written back into the page
+    context = {"form": form, "card": card, "problem": giftcards.refusal(card) if card else ""}
+    return render(request, "orders/gift_card_balance.html", context, status=status)
 
 
 @require_POST

@@ -117,6 +117,13 @@ def open_as_customer(path):
     return opener
 
 
+def submit_unknown_gift_card(page, shop):
+    page.goto("/gift-cards/balance/")
+    page.get_by_label("Gift card code").fill("2222-2222-2222-2222")
+    page.get_by_role("button", name="Check the balance").click()
+    page.wait_for_selector(".invalid-feedback, .errorlist, #error-summary")
+
+
 PAGES = {
     "home": lambda page, shop: page.goto("/"),
     "composer": lambda page, shop: page.goto(shop.composer.get_absolute_url()),
@@ -129,6 +136,8 @@ PAGES = {
     "cart empty": lambda page, shop: page.goto("/cart/"),
     "cart full": fill_cart,
     "wish list": fill_wish_list,
+    "gift cards": lambda page, shop: page.goto("/gift-cards/"),
+    "gift card balance with an error": submit_unknown_gift_card,
     "checkout with errors": submit_empty_checkout,
     "payment return, paid": open_as_customer(lambda shop: f"/orders/{shop.paid.number}/paid/"),
     "payment return, pending": open_as_customer(lambda shop: f"/orders/{shop.pending.number}/paid/"),

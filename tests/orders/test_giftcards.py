@@ -438,3 +438,42 @@ def test_a_checkout_of_gift_cards_alone_shows_no_shipping(client):
         page.context["total"] == Decimal("25.00") and "No shipping: gift cards come by email" in page.content.decode()
     )
     assert 'id="shipping-options"' not in page.content.decode()
+
+
+def test_a_holder_checks_the_balance_and_sees_only_the_last_four_of_the_code(client):
+    card, code = card_with("17.50")
+    assert client.get("/gift-cards/balance/").status_code == 200
+
+    response = client.post("/gift-cards/balance/", {"code": code.lower().replace("-", " ")})
+
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    shown = response.content.decode()
+    assert f"Gift card …{card.last4} has €17.50 left." in shown
+    assert code not in shown and giftcards.normalise_code(code) not in shown
+    german = client.post("/de/gift-cards/balance/", {"code": code}).content.decode()
+    assert f"Geschenkgutschein …{card.last4}" in german and "17,50\xa0€" in german
+
+
+def test_the_balance_page_says_why_a_card_cannot_be_spent(client):
+    _, expired = card_with("5.00", expires_in_days=-1)
+    _, disabled = card_with("5.00", disabled=True)
+
+    assert "expired on" in client.post("/gift-cards/balance/", {"code": expired}).content.decode()
+    assert "can no longer be used" in client.post("/gift-cards/balance/", {"code": disabled}).content.decode()
+    unknown = client.post("/gift-cards/balance/", {"code": "2222-2222-2222-2222"})
+    assert unknown.status_code == 400 and "We do not know that gift card code" in unknown.content.decode()
+    assert client.post("/gift-cards/balance/", {"code": ""}).status_code == 400
+
+
+def test_guessing_on_the_balance_page_counts_with_the_checkout_and_is_throttled(client, offers, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "gift_card_code": "3/h"}
+    _card, code = card_with("10.00")
+    client.post("/cart/add/", {"offer": offers[0].pk, "quantity": 1})
+    assert checkout_page(client, gift_card_code="2222-2222-2222-2222").status_code == 400
+    for guess in ["3333-3333-3333-3333", "4444-4444-4444-4444", "5555-5555-5555-5555"]:
+        assert client.post("/gift-cards/balance/", {"code": guess}).status_code == 400
+
+    response = client.post("/gift-cards/balance/", {"code": code})
+
+    assert response.status_code == 429 and "Too many unknown gift card codes" in response.content.decode()
+    assert "€10.00" not in response.content.decode()
