@@ -393,7 +393,7 @@ def checkout(request):
         request.session[PLACED_KEY] = [*request.session.get(PLACED_KEY, [])[-19:], order.number]
         request.session.pop("checkout_token", None)
         if order.status in (Status.AUTHORISED, Status.SHIPPED):
-            Cart(request.session).clear()  # paid in full by gift card
+            _bought(request)  # paid in full by gift card
         if order.status != Status.PENDING_PAYMENT:
             return redirect("orders:detail", number=order.number)
         # The processor's page sends the buyer back to pages in the order's language.
@@ -418,6 +418,12 @@ def checkout(request):
             return redirect("orders:cart")
         return redirect(url)
     return render(request, "orders/checkout.html", {"form": form, **summary}, status=status)
+
+
+def _bought(request):
+    """The order is paid: the cart and its voucher are done with."""
+    Cart(request.session).clear()
+    request.session.pop(vouchers.SESSION_KEY, None)
 
 
 def _gift_card_code_status(request, form):
@@ -520,8 +526,7 @@ def payment_return(request, number):
     with contextlib.suppress(gateway.PaymentError):
         order = services.payment_sync(order)
     if order.status in (Status.AUTHORISED, Status.SHIPPED):  # a gift-card order is settled at once
-        Cart(request.session).clear()
-        request.session.pop(vouchers.SESSION_KEY, None)
+        _bought(request)
     return redirect("orders:detail", number=order.number)
 
 

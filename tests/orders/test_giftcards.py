@@ -20,7 +20,7 @@ from orders import emails, giftcards
 from orders.cart import CartLine
 from orders.models import GiftCard, GiftCardEntry, Invoice, Order, OrderEmail, Status
 from orders.services import order_cancel, order_place, order_refund, order_ship, orders_expire_unpaid
-from tests.factories import checkout_details
+from tests.factories import VoucherFactory, checkout_details
 from tests.orders.helpers import deliver, pay
 
 pytestmark = pytest.mark.django_db
@@ -199,6 +199,31 @@ def test_a_gift_card_covering_the_whole_order_pays_it_at_once_without_the_proces
     order.refresh_from_db()
     assert order.status == Status.SHIPPED and order.amount_captured == 0
     assert order.invoices.get().gift_card_paid == Decimal("19.95")
+
+
+def test_a_voucher_and_a_gift_card_together_discount_the_goods_then_pay_and_leave_the_cart_empty(
+    client, payment_sandbox, offers, django_capture_on_commit_callbacks
+):
+    VoucherFactory(code="BACH10", value=Decimal("10"))
+    card, code = card_with("100.00")
+    client.post("/cart/add/", {"offer": offers[0].pk, "quantity": 1})  # 15.00
+    client.post("/cart/voucher/", {"code": "bach10"})
+    with django_capture_on_commit_callbacks(execute=True):
+        checkout_page(client, gift_card_code=code)
+
+    order = Order.objects.get()
+    assert (order.subtotal, order.discount, order.shipping_cost, order.total) == (
+        Decimal("15.00"),
+        Decimal("1.50"),
+        Decimal("4.95"),
+        Decimal("18.45"),
+    )
+    assert order.status == Status.AUTHORISED and order.gift_card_amount == Decimal("18.45")
+    card.refresh_from_db()
+    assert card.balance == Decimal("81.55")
+    # Paid: the next cart starts without the voucher as well as without the record.
+    assert "voucher" not in client.session and client.session["cart_count"] == 0
+    assert "Voucher BACH10" not in client.get("/cart/").content.decode()
 
 
 def test_an_unpaid_order_that_expires_gives_the_gift_card_its_balance_back(offers):
