@@ -115,10 +115,15 @@ class CheckoutForm(forms.Form):
         initial=ShippingMethod.STANDARD,
     )
 
-    def __init__(self, *args, shipping_labels=None, **kwargs):
+    def __init__(self, *args, shipping_labels=None, ships=True, **kwargs):
         super().__init__(*args, **kwargs)
         if shipping_labels:
             self.fields["shipping_method"].choices = shipping_labels
+        # An order of gift cards alone ships nothing: no delivery address or method is
+        # asked for (the billing address stands for both, as the invoice needs one).
+        self.ships = ships
+        if not ships:
+            self.fields["shipping_method"].required = False
         self.helper = FormHelper()
         self.helper.form_id = "checkout-form"
         # The page's own error summary and messages, announced and linked to each field,
@@ -128,12 +133,25 @@ class CheckoutForm(forms.Form):
             "checkout_token",
             Fieldset(gettext("Contact"), "email", "phone"),
             Fieldset(gettext("Billing address"), *[f"billing_{f}" for f in ADDRESS_FIELDS]),
-            Fieldset(
-                gettext("Delivery"),
-                "same_address",
-                Div(*[f"shipping_{f}" for f in ADDRESS_FIELDS], css_id="shipping-address"),
+            *(
+                [
+                    Fieldset(
+                        gettext("Delivery"),
+                        "same_address",
+                        Div(*[f"shipping_{f}" for f in ADDRESS_FIELDS], css_id="shipping-address"),
+                    ),
+                    "shipping_method",  # a radio group: its own fieldset and legend
+                ]
+                if ships
+                else [
+                    HTML(
+                        format_html(
+                            '<p id="email-delivery">{}</p>',
+                            gettext("Gift cards come by email: there is nothing to ship."),
+                        )
+                    )
+                ]
             ),
-            "shipping_method",  # a radio group: its own fieldset and legend
             Fieldset(gettext("About you"), "age", Div(*privacy_forms.GUARDIAN_FIELDS, css_id="guardian-fields")),
             Fieldset(gettext("Offers (optional)"), "promo_email", "no_postal"),
             Fieldset(gettext("Gift card (optional)"), "gift_card_code"),
@@ -173,6 +191,8 @@ class CheckoutForm(forms.Form):
             self.add_error(None, self.STALE_PAGE)
         privacy_forms.validate_checkout_statement(self, data)
         self._normalise_address("billing")
+        if not self.ships:
+            data["same_address"], data["shipping_method"] = True, ShippingMethod.STANDARD
         if not data.get("same_address"):
             for name in ADDRESS_FIELDS:
                 if name not in ("line2", "region") and not data.get(f"shipping_{name}"):

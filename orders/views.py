@@ -342,7 +342,7 @@ def checkout(request):
     country = _destination(data, initial)
     rates = services.shipping_rates_for(country)
     sub = summary["goods_total"]  # goods after any discount: what shipping costs are worked out on
-    form = CheckoutForm(data, initial=initial, shipping_labels=_shipping_labels(sub, rates, country))
+    form = CheckoutForm(data, initial=initial, shipping_labels=_shipping_labels(sub, rates, country), ships=bool(lines))
     gifts = summary["gift_cards_total"]
     summary |= _shipping_summary(sub, rates, country, chosen=(data or {}).get("shipping_method"), extra=gifts)
     summary |= {

@@ -456,13 +456,22 @@ def test_the_checkout_summary_adds_gift_cards_to_every_shipping_total_without_ma
     assert 'data-total="€119.95"' in body and "Gift card for Robert" in body
 
 
-def test_a_checkout_of_gift_cards_alone_shows_no_shipping(client):
+def test_a_checkout_of_gift_cards_alone_asks_for_no_delivery(client, payment_sandbox):
     client.post("/gift-cards/", {"amount": "25", "recipient_name": "Robert", "recipient_email": "r@example.com"})
     page = client.get("/checkout/")
     assert (
         page.context["total"] == Decimal("25.00") and "No shipping: gift cards come by email" in page.content.decode()
     )
-    assert 'id="shipping-options"' not in page.content.decode()
+    body = page.content.decode()
+    assert 'id="shipping-options"' not in body
+    # Nothing ships: no delivery address or shipping method is asked for.
+    assert "Gift cards come by email: there is nothing to ship." in body
+    assert 'name="shipping_method"' not in body and 'name="same_address"' not in body
+    token = page.context["form"].initial["checkout_token"]
+    form = {k: v for k, v in CHECKOUT.items() if k not in ("shipping_method", "same_address")}
+    assert client.post("/checkout/", {**form, "checkout_token": token}).status_code == 302
+    order = Order.objects.get()
+    assert (order.shipping_line1, order.shipping_country, order.shipping_cost) == ("1 Wieck Street", "DE", 0)
 
 
 def test_a_holder_checks_the_balance_and_sees_only_the_last_four_of_the_code(client):
