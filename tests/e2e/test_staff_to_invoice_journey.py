@@ -12,6 +12,7 @@ from django.core import mail
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from catalog import services
 from catalog.models import Composer, Genre, Offer, Release, Work
 from orders import giftcards
 from orders.models import GiftCard, GiftCardEntry, Invoice, Order, Status, Voucher
@@ -51,9 +52,12 @@ def shop(django_user_model):
         name="Brahms", full_name="Johannes Brahms", sort_name="Brahms, Johannes", slug="brahms"
     )
     if not Work.objects.filter(composer=brahms, title__startswith="Symphony no. 4 in E minor").exists():
-        WorkFactory(
+        work = WorkFactory(
             composer=brahms, title="Symphony no. 4 in E minor, op. 98", slug="symphony-4", genre=Genre.ORCHESTRAL
         )
+        # As the admin leaves a work staff add: its number, key and search text read from the title.
+        services.composer_refresh_search_text(composer=brahms)
+        services.work_refresh_search_text(work=work)
     LabelFactory(name="Leipzig Records", slug="leipzig-records")
     ArtistFactory(name="Kurt Example", slug="kurt-example")
     ops = django_user_model.objects.create_superuser(email="ops@arkiv.example", password=PASSWORD)
