@@ -5,7 +5,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Value, Window
+from django.db import connection
+from django.db.models import BooleanField, Count, Exists, F, Func, OuterRef, Prefetch, Q, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
 
 from .models import (
@@ -235,17 +236,28 @@ def recordings_by_artist(*, artist, role=None, count=None):
       through most of the catalog (tens of milliseconds on PostgreSQL at 100,000
       releases): their recordings found from the credit index and sorted. The sort is on
       an expression the date index cannot serve, so that the database does not fall
-      back to the walk."""
+      back to the walk; on PostgreSQL the ids are compared as an array (id = ANY(ARRAY(
+      subquery))), read once and looked up by primary key, where `IN (subquery)` is
+      planned as a scan of every recording."""
     credits = Credit.objects.filter(artist=artist)
     if role:
         credits = credits.filter(role=role)
     if count is not None and count <= FEW_RECORDINGS:
         newest = Coalesce("release_date", "release_date").desc()
-        return (
-            Recording.objects.filter(pk__in=credits.values("recording_id"))
-            .order_by(newest, F("pk").desc())
-            .values_list("pk", flat=True)
-        )
+        ids = credits.values("recording_id")
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.expressions import ArraySubquery
+
+            among = Func(
+                F("pk"),
+                ArraySubquery(ids),
+                template="(%(expressions)s))",
+                arg_joiner=" = ANY(",
+                output_field=BooleanField(),
+            )
+        else:
+            among = Q(pk__in=ids)
+        return Recording.objects.filter(among).order_by(newest, F("pk").desc()).values_list("pk", flat=True)
     walk = Exists(credits.filter(recording=OuterRef("pk")))
     return Recording.objects.filter(walk).order_by(*ARTIST_ORDER).values_list("pk", flat=True)
 
