@@ -244,7 +244,7 @@ def recordings_by_artist(*, artist, role=None, count=None):
         credits = credits.filter(role=role)
     if count is not None and count <= FEW_RECORDINGS:
         newest = Coalesce("release_date", "release_date").desc()
-        ids = credits.values("recording_id")
+        ids = credits.order_by().values("recording_id")
         if connection.vendor == "postgresql":
             from django.contrib.postgres.expressions import ArraySubquery
 
