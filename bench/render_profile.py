@@ -8,9 +8,12 @@ Uses DATABASE_URL when set, else the SQLite file at --sqlite-path (load it first
 `manage.py load_demo_catalog --all-works --releases N`); --language de measures the same
 pages in German (/de/...: German work titles, genre names and prices). Two figures per page:
 
-- cold: the whole cache emptied before each request (page, versions and card fragments);
-- expired: the page's versions bumped (as a catalog change does) while the release
-  cards rendered before are still cached, which is what most misses look like.
+- miss: the page's cached copy expired because something on it changed (its versions
+  bumped, as a catalog change does), while the rest of the caches (release card and
+  row fragments, per-process data) stay warm. This is what a running shop's cache
+  miss is, and the figure issue 8's "fresh render (cache miss)" target is about;
+- cold: the whole cache emptied before each request (page, versions and fragments), as
+  only the first request after a deploy or a cache flush sees it.
 
 The cache is the per-process one, so the figures are the render, not a cache server's
 round trips. Each figure is a wall-clock median and the median CPU time of this process
@@ -64,7 +67,7 @@ def measure(urls, repeat):
     rows = {}
     for name, url in urls.items():
         client.get(url)
-        runs = {"cold": [], "expired": []}
+        runs = {"miss": [], "cold": []}
         counts = {}
         for _ in range(repeat):
             for mode in runs:
@@ -86,7 +89,11 @@ def measure(urls, repeat):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--sqlite-path", default=str(ROOT / "var" / "bench-100k.sqlite3"))
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--language", default="", help="a language prefix such as de (default: English)")
@@ -119,11 +126,11 @@ def main():
     if args.language:
         urls = {f"{name} ({args.language})": f"/{args.language}{url}" for name, url in urls.items()}
     print(f"{connection.vendor}, {Release.objects.count():,} releases, median of {args.repeat} renders")
-    print(f"{'':28} {'cold':>24} {'expired':>24}")
+    print(f"{'':28} {'miss (page expired)':>24} {'cold (cache emptied)':>24}")
     print(f"{'page':28} {'queries':>8} {'ms':>7} {'cpu ms':>7} {'queries':>8} {'ms':>7} {'cpu ms':>7}")
     for name, row in measure(urls, args.repeat).items():
-        (cq, cms, ccpu), (eq, ems, ecpu) = row["cold"], row["expired"]
-        print(f"{name:28} {cq:>8} {cms:>7.1f} {ccpu:>7.1f} {eq:>8} {ems:>7.1f} {ecpu:>7.1f}")
+        (mq, mms, mcpu), (cq, cms, ccpu) = row["miss"], row["cold"]
+        print(f"{name:28} {mq:>8} {mms:>7.1f} {mcpu:>7.1f} {cq:>8} {cms:>7.1f} {ccpu:>7.1f}")
 
 
 if __name__ == "__main__":

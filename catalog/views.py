@@ -143,11 +143,12 @@ def artist_detail(request, slug):
     artist = get_object_or_404(selectors.with_roles(Artist.objects.all()), slug=slug)
     form = ArtistRoleForm(request.GET)
     role = form.cleaned_data["role"] if form.is_valid() else ""
+    count = selectors.artist_recording_count(artist=artist, role=role)
     page = selectors.paginate(
-        selectors.recordings_by_artist(artist=artist, role=role),
+        selectors.recordings_by_artist(artist=artist, role=role, count=count),
         request.GET.get("page"),
         per_page=20,
-        count=selectors.artist_recording_count(artist=artist, role=role),
+        count=count,
     )
     page.object_list = selectors.recordings_shown(page.object_list)
     roles = selectors.artist_roles(artist=artist)

@@ -1,4 +1,5 @@
 import functools
+import html
 import json
 
 from babel import Locale
@@ -6,7 +7,7 @@ from babel.numbers import format_currency
 from django import template
 from django.conf import settings
 from django.http import QueryDict
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext, pgettext_lazy, to_locale
 
@@ -142,10 +143,12 @@ def credits(recording):
 def select_options(choices, selected):
     """<option>s for (value, label) pairs, the selected one marked: the work page's
     filters list up to a few hundred performers."""
+    # html.escape is what django.utils.html.escape does, without its check for lazy
+    # strings on each of a few hundred calls.
     selected = "" if selected is None else str(selected)
     options = []
     for value, label in choices:
         value = str(value)
         mark = " selected" if value == selected else ""
-        options.append(f'<option value="{escape(value)}"{mark}>{escape(label)}</option>')
+        options.append(f'<option value="{html.escape(value)}"{mark}>{html.escape(str(label))}</option>')
     return mark_safe("".join(options))
