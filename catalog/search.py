@@ -292,15 +292,72 @@ def _search_releases(matches, words, parsed, works, *, limit):
     releases = Release.objects.select_related("label")
     if not parsed.catalogue and not parsed.numbers and not matches:
         # Titles, performers, labels, catalogue numbers and barcodes.
-        text = _with_vector(releases)
-        if words:
-            text = text.filter(_all_words_q(words, model=Release))
-        found = list(text.order_by("-release_date", "-pk")[:limit])
+        ids = _newest_release_ids_short_words_last(words, limit=limit) if is_postgres() else None
+        if ids is not None:
+            found = list(releases.filter(pk__in=ids).order_by("-release_date", "-pk")) if ids else []
+        else:
+            text = _with_vector(releases)
+            if words:
+                text = text.filter(_all_words_q(words, model=Release))
+            found = list(text.order_by("-release_date", "-pk")[:limit])
         if found:
             return found
     if works:
         return list(releases.filter(recordings__work=works[0]).order_by("-release_date", "-pk").distinct()[:limit])
     return []
+
+
+# A word this short ("de", "an", "er") starts thousands of different words: a prefix
+# match on it in the GIN index gathers every entry of each (30-80 ms at a million
+# releases) before the other words narrow them down.
+SHORT_WORD = 2
+# How many releases the other words may find (by the planner's estimate, then for
+# real) for the short words to be checked on those rows instead: each row checked costs
+# about 8 microseconds.
+FEW_RELEASES = 1500
+
+
+def _newest_release_ids_short_words_last(words, *, limit):
+    """PostgreSQL: the ids of the newest releases with a word starting with each of
+    words, found through the longer words alone when they are rare, the short ones then
+    checked on those rows only. None when that does not apply (no short word, nothing
+    else to search by, or the longer words are common): search by all words at once.
+
+    The rows the longer words find are fenced off in a materialized CTE, so the planner
+    cannot walk the release-date index instead and check every release on the way."""
+    short = [w for w in words if len(w) <= SHORT_WORD]
+    long = [w for w in words if len(w) > SHORT_WORD]
+    if not short or not long:
+        return None
+    rare = " & ".join(f"{w}:*" for w in long)
+    every = " & ".join(f"{w}:*" for w in words)
+    table = Release._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE search_vector @@ to_tsquery('simple', %s)", [rare]
+        )
+        plan = cursor.fetchone()[0]
+        if isinstance(plan, str):
+            import json
+
+            plan = json.loads(plan)
+        if plan[0]["Plan"]["Plan Rows"] > FEW_RELEASES:
+            return None
+        # ts_match_vq is the @@ operator as a function, which no index answers: the short
+        # words are checked on the fenced rows, never looked up in the index.
+        cursor.execute(
+            f"""WITH found AS MATERIALIZED (
+                    SELECT id, release_date, search_vector FROM {table}
+                    WHERE search_vector @@ to_tsquery('simple', %s) LIMIT %s)
+                SELECT (SELECT count(*) FROM found), ARRAY(
+                    SELECT id FROM found WHERE ts_match_vq(search_vector, to_tsquery('simple', %s))
+                    ORDER BY release_date DESC, id DESC LIMIT %s)""",
+            [rare, FEW_RELEASES + 1, every, limit],
+        )
+        count, ids = cursor.fetchone()
+    if count > FEW_RELEASES:
+        return None  # the estimate was wrong: they are common after all
+    return ids
 
 
 # -- did you mean ---------------------------------------------------------------------
