@@ -307,10 +307,10 @@ def _search_releases(matches, words, parsed, works, *, limit):
     return []
 
 
-# A word this short ("de", "an", "er") starts thousands of different words: a prefix
-# match on it in the GIN index gathers every entry of each (30-80 ms at a million
-# releases) before the other words narrow them down.
-SHORT_WORD = 2
+# A word this short ("de", "an", "the", "und") starts thousands of different words: a
+# prefix match on it in the GIN index gathers every entry of each (30-150 ms at a
+# million releases) before the other words narrow them down.
+SHORT_WORD = 3
 # How many releases the other words may find (by the planner's estimate, then for
 # real) for the short words to be checked on those rows instead: each row checked costs
 # about 8 microseconds.

@@ -135,3 +135,13 @@ def test_a_query_of_short_words_only_still_finds_its_releases(postgres):
     _release("La mer", 2)
 
     assert [r.pk for r in search_catalog("de la").releases] == [release.pk]
+
+
+def test_three_letter_words_are_checked_on_the_releases_the_longer_words_find(postgres):
+    from catalog.search import search_catalog
+
+    quartet = _release("Death and the Maiden", 1)
+    theme = _release("Death and Theme for a Maiden", 2)  # "the" starts "theme"
+    _release("Death of a Maiden", 3)  # neither "and" nor "the"
+
+    assert [r.pk for r in search_catalog("death and the maiden").releases] == [theme.pk, quartet.pk]
