@@ -8,6 +8,7 @@ FTS5 indexes (migration 0004): word tables for the folded search text, a trigram
 for the vocabulary. Both then rank typo candidates with difflib."""
 
 import difflib
+import time
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -292,7 +293,7 @@ def _search_releases(matches, words, parsed, works, *, limit):
     releases = Release.objects.select_related("label")
     if not parsed.catalogue and not parsed.numbers and not matches:
         # Titles, performers, labels, catalogue numbers and barcodes.
-        ids = _newest_release_ids_short_words_last(words, limit=limit) if is_postgres() else None
+        ids = _newest_release_ids_common_words_last(words, limit=limit) if is_postgres() else None
         if ids is not None:
             found = list(releases.filter(pk__in=ids).order_by("-release_date", "-pk")) if ids else []
         else:
@@ -309,42 +310,79 @@ def _search_releases(matches, words, parsed, works, *, limit):
 
 # A word this short ("de", "an", "the", "und") starts thousands of different words: a
 # prefix match on it in the GIN index gathers every entry of each (30-150 ms at a
-# million releases) before the other words narrow them down.
+# million releases) before the other words narrow them down. So does a common word
+# ("concerto", "sonata"): tens of thousands of releases each.
 SHORT_WORD = 3
-# How many releases the other words may find (by the planner's estimate, then for
-# real) for the short words to be checked on those rows instead: each row checked costs
-# about 8 microseconds.
+# A word PostgreSQL's statistics expect on more releases than this is common; a search
+# with a rarer word finds its releases through the rare words only, and checks the
+# others on those rows (about 8 microseconds a row).
 FEW_RELEASES = 1500
 
+# The statistics change only when PostgreSQL analyzes the table again: each process
+# reads them once in this many seconds.
+STATISTICS_SECONDS = 300
+_statistics = {}
 
-def _newest_release_ids_short_words_last(words, *, limit):
+
+def _release_statistics(cursor):
+    """How many releases there are, and the share of them with each of the most common
+    words of their search text, as PostgreSQL last counted them (ANALYZE)."""
+    now = time.monotonic()
+    cached = _statistics.get(connection.alias)
+    if cached and now - cached[0] < STATISTICS_SECONDS:
+        return cached[1], cached[2]
+    table = Release._meta.db_table
+    cursor.execute("SELECT GREATEST(reltuples, 1) FROM pg_class WHERE oid = %s::regclass", [table])
+    total = cursor.fetchone()[0]
+    cursor.execute(
+        "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+        "WHERE schemaname = current_schema() AND tablename = %s AND attname = 'search_vector'",
+        [table],
+    )
+    row = cursor.fetchone()
+    # The shares end with three more figures (their lowest, their highest, the empty rows').
+    shares = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
+    _statistics[connection.alias] = (now, total, shares)
+    return total, shares
+
+
+def _newest_release_ids_common_words_last(words, *, limit):
     """PostgreSQL: the ids of the newest releases with a word starting with each of
-    words, found through the longer words alone when they are rare, the short ones then
-    checked on those rows only. None when that does not apply (no short word, nothing
-    else to search by, or the longer words are common): search by all words at once.
+    words, found through the rarest words alone, the others then checked on those rows
+    only. None when that does not apply (no short or common word, or no rare one):
+    search by all words at once.
 
-    The rows the longer words find are fenced off in a materialized CTE, so the planner
-    cannot walk the release-date index instead and check every release on the way."""
-    short = [w for w in words if len(w) <= SHORT_WORD]
-    long = [w for w in words if len(w) > SHORT_WORD]
-    if not short or not long:
+    How common a word is comes from the column's statistics (the most common words,
+    which the planner estimates with). The rows the rare words find are fenced off in a
+    materialized CTE, so the planner cannot walk the release-date index instead and
+    check every release on the way; should they be more than FEW_RELEASES after all,
+    the search asks for all words at once."""
+    if len(words) < 2:
         return None
-    rare = " & ".join(f"{w}:*" for w in long)
-    every = " & ".join(f"{w}:*" for w in words)
+    long = [w for w in words if len(w) > SHORT_WORD]
+    if not long:
+        return None
     table = Release._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE search_vector @@ to_tsquery('simple', %s)", [rare]
-        )
-        plan = cursor.fetchone()[0]
-        if isinstance(plan, str):
-            import json
-
-            plan = json.loads(plan)
-        if plan[0]["Plan"]["Plan Rows"] > FEW_RELEASES:
+        total, shares = _release_statistics(cursor)
+        # A word is expected on as many releases as the counted words it starts; one
+        # that starts none is rarer than the rarest counted: take it for FEW_RELEASES,
+        # about what the rarest counted word is on at a million releases.
+        expected = {
+            word: max(total * sum(f for elem, f in shares.items() if elem.startswith(word)), FEW_RELEASES)
+            for word in long
+        }
+        # The rarest words, until together they are expected on few releases.
+        rare, share = [], 1.0
+        for word in sorted(long, key=lambda w: expected[w]):
+            if rare and total * share <= FEW_RELEASES:
+                break
+            rare.append(word)
+            share *= min(expected[word] / total, 1.0)
+        if total * share > FEW_RELEASES or len(rare) == len(words):
             return None
-        # ts_match_vq is the @@ operator as a function, which no index answers: the short
-        # words are checked on the fenced rows, never looked up in the index.
+        # ts_match_vq is the @@ operator as a function, which no index answers: the
+        # other words are checked on the fenced rows, never looked up in the index.
         cursor.execute(
             f"""WITH found AS MATERIALIZED (
                     SELECT id, release_date, search_vector FROM {table}
@@ -352,11 +390,11 @@ def _newest_release_ids_short_words_last(words, *, limit):
                 SELECT (SELECT count(*) FROM found), ARRAY(
                     SELECT id FROM found WHERE ts_match_vq(search_vector, to_tsquery('simple', %s))
                     ORDER BY release_date DESC, id DESC LIMIT %s)""",
-            [rare, FEW_RELEASES + 1, every, limit],
+            [" & ".join(f"{w}:*" for w in rare), FEW_RELEASES + 1, " & ".join(f"{w}:*" for w in words), limit],
         )
         count, ids = cursor.fetchone()
     if count > FEW_RELEASES:
-        return None  # the estimate was wrong: they are common after all
+        return None  # the statistics were wrong: they are common after all
     return ids
 
 
