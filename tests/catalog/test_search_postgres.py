@@ -145,3 +145,26 @@ def test_three_letter_words_are_checked_on_the_releases_the_longer_words_find(po
     _release("Death of a Maiden", 3)  # neither "and" nor "the"
 
     assert [r.pk for r in search_catalog("death and the maiden").releases] == [theme.pk, quartet.pk]
+
+
+def test_a_word_common_in_the_catalog_is_checked_on_the_releases_a_rare_word_finds(postgres, monkeypatch):
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog import search
+
+    for n in range(1, 41):
+        _release(f"Sonata No. {n}", n)
+    moonlight = [_release("Moonlight Sonata", 50), _release("Moonlight Sonata", 60)]
+    _release("Moonlight Serenade", 70)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_release")
+    monkeypatch.setattr(search, "_statistics", {})
+    monkeypatch.setattr(search, "FEW_RELEASES", 5)
+
+    with CaptureQueriesContext(connection) as queries:
+        found = search.search_catalog("moonlight sonata").releases
+
+    assert [r.pk for r in found] == [moonlight[1].pk, moonlight[0].pk]
+    fenced = [q["sql"] for q in queries.captured_queries if "MATERIALIZED" in q["sql"]]
+    # Only the rare word was looked up in the index; "sonata", on 42 releases, was not.
+    assert fenced and "'moonlight:*') LIMIT" in fenced[0] and "'sonata:*') LIMIT" not in fenced[0]
