@@ -8,6 +8,7 @@ FTS5 indexes (migration 0004): word tables for the folded search text, a trigram
 for the vocabulary. Both then rank typo candidates with difflib."""
 
 import difflib
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -365,16 +366,18 @@ def _newest_release_ids_common_words_last(words, *, limit):
     table = Release._meta.db_table
     with connection.cursor() as cursor:
         total, shares = _release_statistics(cursor)
-        # A word is expected on as many releases as the counted words it starts; one
-        # that starts none is rarer than the rarest counted: take it for FEW_RELEASES,
-        # about what the rarest counted word is on at a million releases.
+        # A word is expected on as many releases as the counted words it starts. One
+        # that starts none is rarer than the rarest counted (the statistics' cut-off
+        # is about 0.15% of the releases), or, with no statistics, taken for rare.
+        uncounted = total * min(shares.values()) if shares else FEW_RELEASES
         expected = {
-            word: max(total * sum(f for elem, f in shares.items() if elem.startswith(word)), FEW_RELEASES)
-            for word in long
+            word: total * sum(f for elem, f in shares.items() if elem.startswith(word)) or uncounted for word in long
         }
-        # The rarest words, until together they are expected on few releases.
-        rare, share = [], 1.0
-        for word in sorted(long, key=lambda w: expected[w]):
+        # Every rare word costs the index little; then the commoner words, rarest
+        # first, until together they are expected on few releases.
+        rare = [w for w in long if expected[w] <= FEW_RELEASES]
+        share = math.prod(min(expected[w] / total, 1.0) for w in rare)
+        for word in sorted((w for w in long if w not in rare), key=lambda w: expected[w]):
             if rare and total * share <= FEW_RELEASES:
                 break
             rare.append(word)
