@@ -101,6 +101,7 @@ def measure(releases):
     if no_hit:
         print(f"  queries that found nothing (typo path included): p50 {statistics.median(no_hit):.1f} ms")
     print("  slowest: " + ", ".join(f"{q!r} {t:.0f} ms" for t, q in reversed(runs[-5:])))
+    print(f"  over 100 ms: {sum(t > 100 for t in timings)}")
 
 
 def main():

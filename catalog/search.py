@@ -8,6 +8,8 @@ FTS5 indexes (migration 0004): word tables for the folded search text, a trigram
 for the vocabulary. Both then rank typo candidates with difflib."""
 
 import difflib
+import math
+import time
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -292,15 +294,111 @@ def _search_releases(matches, words, parsed, works, *, limit):
     releases = Release.objects.select_related("label")
     if not parsed.catalogue and not parsed.numbers and not matches:
         # Titles, performers, labels, catalogue numbers and barcodes.
-        text = _with_vector(releases)
-        if words:
-            text = text.filter(_all_words_q(words, model=Release))
-        found = list(text.order_by("-release_date", "-pk")[:limit])
+        ids = _newest_release_ids_common_words_last(words, limit=limit) if is_postgres() else None
+        if ids is not None:
+            found = list(releases.filter(pk__in=ids).order_by("-release_date", "-pk")) if ids else []
+        else:
+            text = _with_vector(releases)
+            if words:
+                text = text.filter(_all_words_q(words, model=Release))
+            found = list(text.order_by("-release_date", "-pk")[:limit])
         if found:
             return found
     if works:
         return list(releases.filter(recordings__work=works[0]).order_by("-release_date", "-pk").distinct()[:limit])
     return []
+
+
+# A word this short ("de", "an", "the", "und") starts thousands of different words: a
+# prefix match on it in the GIN index gathers every entry of each (30-150 ms at a
+# million releases) before the other words narrow them down. So does a common word
+# ("concerto", "sonata"): tens of thousands of releases each.
+SHORT_WORD = 3
+# A word PostgreSQL's statistics expect on more releases than this is common; a search
+# with a rarer word finds its releases through the rare words only, and checks the
+# others on those rows (about 8 microseconds a row).
+FEW_RELEASES = 1500
+
+# The statistics change only when PostgreSQL analyzes the table again: each process
+# reads them once in this many seconds.
+STATISTICS_SECONDS = 300
+_statistics = {}
+
+
+def _release_statistics(cursor):
+    """How many releases there are, and the share of them with each of the most common
+    words of their search text, as PostgreSQL last counted them (ANALYZE)."""
+    now = time.monotonic()
+    cached = _statistics.get(connection.alias)
+    if cached and now - cached[0] < STATISTICS_SECONDS:
+        return cached[1], cached[2]
+    table = Release._meta.db_table
+    cursor.execute("SELECT GREATEST(reltuples, 1) FROM pg_class WHERE oid = %s::regclass", [table])
+    total = cursor.fetchone()[0]
+    cursor.execute(
+        "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+        "WHERE schemaname = current_schema() AND tablename = %s AND attname = 'search_vector'",
+        [table],
+    )
+    row = cursor.fetchone()
+    # The shares end with three more figures (their lowest, their highest, the empty rows').
+    shares = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
+    _statistics[connection.alias] = (now, total, shares)
+    return total, shares
+
+
+def _newest_release_ids_common_words_last(words, *, limit):
+    """PostgreSQL: the ids of the newest releases with a word starting with each of
+    words, found through the rarest words alone, the others then checked on those rows
+    only. None when that does not apply (no short or common word, or no rare one):
+    search by all words at once.
+
+    How common a word is comes from the column's statistics (the most common words,
+    which the planner estimates with). The rows the rare words find are fenced off in a
+    materialized CTE, so the planner cannot walk the release-date index instead and
+    check every release on the way; should they be more than FEW_RELEASES after all,
+    the search asks for all words at once."""
+    if len(words) < 2:
+        return None
+    long = [w for w in words if len(w) > SHORT_WORD]
+    if not long:
+        return None
+    table = Release._meta.db_table
+    with connection.cursor() as cursor:
+        total, shares = _release_statistics(cursor)
+        # A word is expected on as many releases as the counted words it starts. One
+        # that starts none is rarer than the rarest counted (the statistics' cut-off
+        # is about 0.15% of the releases), or, with no statistics, taken for rare.
+        uncounted = total * min(shares.values()) if shares else FEW_RELEASES
+        expected = {
+            word: total * sum(f for elem, f in shares.items() if elem.startswith(word)) or uncounted for word in long
+        }
+        # Every rare word costs the index little; then the commoner words, rarest
+        # first, until together they are expected on few releases.
+        rare = [w for w in long if expected[w] <= FEW_RELEASES]
+        share = math.prod(min(expected[w] / total, 1.0) for w in rare)
+        for word in sorted((w for w in long if w not in rare), key=lambda w: expected[w]):
+            if rare and total * share <= FEW_RELEASES:
+                break
+            rare.append(word)
+            share *= min(expected[word] / total, 1.0)
+        if total * share > FEW_RELEASES or len(rare) == len(words):
+            return None
+        # ts_match_vq is the @@ operator as a function, which no index answers: the
+        # other words are checked on the fenced rows, never looked up in the index.
+        cursor.execute(
+            f"""WITH found AS MATERIALIZED (
+                    SELECT id, release_date, search_vector FROM {table}
+                    WHERE search_vector @@ to_tsquery('simple', %s) LIMIT %s)
+                SELECT (SELECT count(*) FROM found), ARRAY(
+                    SELECT id FROM found WHERE ts_match_vq(search_vector, to_tsquery('simple', %s))
+                    ORDER BY release_date DESC, id DESC LIMIT %s)""",
+            [" & ".join(f"{w}:*" for w in rare), FEW_RELEASES + 1, " & ".join(f"{w}:*" for w in words), limit],
+        )
+        count, ids = cursor.fetchone()
+    if count > FEW_RELEASES:
+        return None  # the statistics were wrong: they are common after all
+    return ids
 
 
 # -- did you mean ---------------------------------------------------------------------

@@ -79,3 +79,92 @@ def test_a_release_renamed_is_found_by_its_new_title_at_once(postgres):
 
     assert [r.pk for r in search_catalog("zauberhafte abende").releases] == [release.pk]
     assert search_catalog("forgotten").releases == []
+
+
+def _release(title, day):
+    import datetime
+
+    from tests.factories import ReleaseFactory
+
+    return ReleaseFactory(
+        title=title,
+        search_text=f" {title.lower()} ",
+        release_date=datetime.date(2020, 1, 1) + datetime.timedelta(days=day),
+    )
+
+
+def test_a_two_letter_word_is_checked_on_the_releases_the_longer_words_find(postgres):
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog.search import search_catalog
+
+    older = _release("Messe de Nostre Dame", 1)
+    newer = _release("Messe de Nostre Dame", 5)
+    debut = _release("Nostre Dame Messe: a debut", 3)  # "de" starts "debut"
+    _release("Messe Nostre Dame", 9)  # no word starting with "de"
+    _release("De profundis", 10)  # "de", but not the other words
+
+    with CaptureQueriesContext(connection) as queries:
+        found = search_catalog("Messe de Nostre Dame").releases
+
+    assert [r.pk for r in found] == [newer.pk, debut.pk, older.pk]
+    # The rows the longer words found were fenced off: the short word was never
+    # gathered from the whole index.
+    assert any("MATERIALIZED" in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_two_letter_word_with_common_longer_words_finds_the_same_newest_releases(postgres, monkeypatch):
+    from catalog import search
+
+    # Fewer releases than the longer words find count as "few" here: the search
+    # falls back to asking the index for every word at once, with the same answer.
+    monkeypatch.setattr(search, "FEW_RELEASES", 2)
+    matching = [_release(f"Concerto in {key} major", day) for day, key in enumerate("CDEFGAB")]
+    _release("Concerto grosso", 20)
+    _release("In the mist", 21)
+
+    found = search.search_catalog("concerto in").releases
+
+    assert [r.pk for r in found] == [r.pk for r in reversed(matching)]
+
+
+def test_a_query_of_short_words_only_still_finds_its_releases(postgres):
+    from catalog.search import search_catalog
+
+    release = _release("La la de da", 1)
+    _release("La mer", 2)
+
+    assert [r.pk for r in search_catalog("de la").releases] == [release.pk]
+
+
+def test_three_letter_words_are_checked_on_the_releases_the_longer_words_find(postgres):
+    from catalog.search import search_catalog
+
+    quartet = _release("Death and the Maiden", 1)
+    theme = _release("Death and Theme for a Maiden", 2)  # "the" starts "theme"
+    _release("Death of a Maiden", 3)  # neither "and" nor "the"
+
+    assert [r.pk for r in search_catalog("death and the maiden").releases] == [theme.pk, quartet.pk]
+
+
+def test_a_word_common_in_the_catalog_is_checked_on_the_releases_a_rare_word_finds(postgres, monkeypatch):
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog import search
+
+    for n in range(1, 41):
+        _release(f"Sonata No. {n}", n)
+    moonlight = [_release("Moonlight Sonata", 50), _release("Moonlight Sonata", 60)]
+    _release("Moonlight Serenade", 70)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_release")
+    monkeypatch.setattr(search, "_statistics", {})
+    monkeypatch.setattr(search, "FEW_RELEASES", 5)
+
+    with CaptureQueriesContext(connection) as queries:
+        found = search.search_catalog("moonlight sonata").releases
+
+    assert [r.pk for r in found] == [moonlight[1].pk, moonlight[0].pk]
+    fenced = [q["sql"] for q in queries.captured_queries if "MATERIALIZED" in q["sql"]]
+    # Only the rare word was looked up in the index; "sonata", on 42 releases, was not.
+    assert fenced and "'moonlight:*') LIMIT" in fenced[0] and "'sonata:*') LIMIT" not in fenced[0]
