@@ -133,9 +133,12 @@ if not DEBUG:
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
+    # No CONN_HEALTH_CHECKS (a SELECT 1 before each request's first query): a kept
+    # connection the server dropped is found by polling its socket when a request
+    # starts, without a round trip, and closed (arkiv/dbconn.py).
     DATABASES = {
         "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "600")), conn_health_checks=True
+            DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "600")), conn_health_checks=False
         )
     }
 else:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
@@ -91,7 +92,66 @@ class CheckoutDetails:
     language: str = ""  # the checkout page's; the shop's default when empty
 
 
+# The zones and rates change only when staff edit them, yet the cart page and checkout
+# read them on every view: each process keeps the rows it read, under the version the
+# shared cache holds, and a change to a zone or a rate gives that version a new value, so
+# that every process reads them afresh at its next request. Without a shared cache other
+# than the database (sessions_cached() is false), reading the version would cost what
+# reading the rows does: they are read every time. Inside a transaction (an order being
+# placed) they are always read from the database.
+SHIPPING_VERSION_KEY = "orders:shipping-rates-version"
+_shipping_kept = {"version": None, "rows": None}
+
+
+def shipping_rates_changed(**kwargs):
+    """A zone or rate was saved or deleted: every process reads them afresh, now and again
+    once the change is committed (a request between the two may have read the old rows)."""
+    from django.core.cache import caches
+
+    shared = caches[settings.SESSION_CACHE_ALIAS]
+
+    def bump():
+        shared.set(SHIPPING_VERSION_KEY, uuid.uuid4().hex, None)
+
+    _shipping_kept["version"] = None
+    bump()
+    transaction.on_commit(bump)
+
+
+for _model in (ShippingZone, ShippingRate):
+    post_save.connect(
+        shipping_rates_changed, sender=_model, dispatch_uid=f"shipping-rates-changed-save-{_model.__name__}"
+    )
+    post_delete.connect(
+        shipping_rates_changed, sender=_model, dispatch_uid=f"shipping-rates-changed-delete-{_model.__name__}"
+    )
+
+
 def _shipping_rows():
+    """The rows of _shipping_rows_read, kept by this process while the shared cache's
+    version of them stays the same."""
+    from django.core.cache import caches
+
+    from privacy.sessions import sessions_cached
+
+    connection = connections[router.db_for_read(ShippingZone)]
+    if connection.in_atomic_block or not sessions_cached():
+        return _shipping_rows_read()
+    shared = caches[settings.SESSION_CACHE_ALIAS]
+    version = shared.get(SHIPPING_VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex
+        if not shared.add(SHIPPING_VERSION_KEY, version, None):
+            version = shared.get(SHIPPING_VERSION_KEY)
+    if version is not None and version == _shipping_kept["version"]:
+        return _shipping_kept["rows"]
+    rows = _shipping_rows_read()
+    if version is not None:
+        _shipping_kept.update(version=version, rows=rows)
+    return rows
+
+
+def _shipping_rows_read():
     """Each zone with each of its active rates: (zone id, countries, rest of world, rate
     id, method, price, free from), a zone without any in one row of NULL rate columns, in
     the zones' order. The query is written out: the ORM took several times longer to build

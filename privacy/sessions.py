@@ -11,12 +11,13 @@ from contextvars import ContextVar
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.contrib.sessions.backends.cached_db import KEY_PREFIX
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBSessionStore
 from django.contrib.sessions.backends.db import SessionStore as DBSessionStore
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
-from django.db import connections, router, transaction
+from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -77,7 +78,33 @@ class _AccountColumn:
         return instance
 
 
-class CachedSessionStore(_AccountColumn, CachedDBSessionStore):
+class _OneStatementSave(DBSessionStore):
+    def save(self, must_create=False):
+        """Django's save, without its transaction when none is open: a session row is
+        written by one statement, which the database applies whole on its own, and
+        BEGIN and COMMIT around it were two more round trips on every add to cart. Inside
+        a transaction Django's savepoint is kept, so that a failed write can be rolled
+        back alone."""
+        if self.session_key is None:
+            return self.create()
+        data = self._get_session(no_load=must_create)
+        obj = self.create_model_instance(data)
+        using = router.db_for_write(self.model, instance=obj)
+        if connections[using].in_atomic_block:
+            return super().save(must_create=must_create)
+        try:
+            obj.save(force_insert=must_create, force_update=not must_create, using=using)
+        except IntegrityError:
+            if must_create:
+                raise CreateError from None
+            raise
+        except DatabaseError:
+            if not must_create:
+                raise UpdateError from None
+            raise
+
+
+class CachedSessionStore(_AccountColumn, CachedDBSessionStore, _OneStatementSave):
     def load(self):
         key, data = _prefetched.get()
         if data is not None and key == self.session_key:
@@ -85,7 +112,7 @@ class CachedSessionStore(_AccountColumn, CachedDBSessionStore):
         return super().load()
 
 
-class DatabaseSessionStore(_AccountColumn, DBSessionStore):
+class DatabaseSessionStore(_AccountColumn, _OneStatementSave):
     pass
 
 
