@@ -97,8 +97,8 @@ class CheckoutDetails:
 # shared cache holds, and a change to a zone or a rate gives that version a new value, so
 # that every process reads them afresh at its next request. Without a shared cache other
 # than the database (sessions_cached() is false), reading the version would cost what
-# reading the rows does: they are read every time. Inside a transaction (an order being
-# placed) they are always read from the database.
+# reading the rows does: they are read every time. An order being placed reads them from
+# the database (fresh=True).
 SHIPPING_VERSION_KEY = "orders:shipping-rates-version"
 _shipping_kept = {"version": None, "rows": None}
 
@@ -127,15 +127,14 @@ for _model in (ShippingZone, ShippingRate):
     )
 
 
-def _shipping_rows():
+def _shipping_rows(*, fresh=False):
     """The rows of _shipping_rows_read, kept by this process while the shared cache's
-    version of them stays the same."""
+    version of them stays the same (read from the database if fresh)."""
     from django.core.cache import caches
 
     from privacy.sessions import sessions_cached
 
-    connection = connections[router.db_for_read(ShippingZone)]
-    if connection.in_atomic_block or not sessions_cached():
+    if fresh or not sessions_cached():
         return _shipping_rows_read()
     shared = caches[settings.SESSION_CACHE_ALIAS]
     version = shared.get(SHIPPING_VERSION_KEY)
@@ -178,12 +177,13 @@ def _amount(text):
     return None if text is None else Decimal(text).quantize(_CENT)
 
 
-def shipping_rates_for(country):
+def shipping_rates_for(country, *, fresh=False):
     """The methods offered to a country, each with its active rate, in the methods' order:
     those of the zone listing the country, else of the rest of the world (none if staff
-    set up neither). One query, as the cart and checkout pages ask on every view."""
+    set up neither). At most one query, none while this process's copy is current
+    (_shipping_rows); fresh reads them from the database."""
     zones = {}
-    for zone_id, countries, rest_of_world, rate_id, method, price, free_from in _shipping_rows():
+    for zone_id, countries, rest_of_world, rate_id, method, price, free_from in _shipping_rows(fresh=fresh):
         zone = zones.setdefault(
             zone_id,
             {"countries": set(filter(None, (countries or "").split(","))), "rest": bool(rest_of_world), "rates": {}},
@@ -202,11 +202,11 @@ def shipping_rates_for(country):
     }
 
 
-def shipping_cost(method, subtotal, country=None):
+def shipping_cost(method, subtotal, country=None, *, fresh=False):
     """What shipping costs by this method to the country (the shop's own by default), at
     the rate of the country's zone; refuses a method the zone does not offer."""
     country = country or settings.ARKIV_SHOP_COUNTRY
-    rate = shipping_rates_for(country).get(method)
+    rate = shipping_rates_for(country, fresh=fresh).get(method)
     if rate is None:
         raise ShippingUnavailable(shipping_refusal(method, country))
     return rate.cost_for(subtotal)
@@ -311,7 +311,7 @@ def order_place(
     # Free shipping thresholds look at what the goods cost after the discount. Gift cards
     # are emailed: an order of gift cards alone ships nothing and pays no shipping.
     shipping = (
-        shipping_cost(checkout.shipping_method, goods - discount_total, checkout.shipping.get("country"))
+        shipping_cost(checkout.shipping_method, goods - discount_total, checkout.shipping.get("country"), fresh=True)
         if offers
         else Decimal("0.00")
     )
