@@ -19,6 +19,7 @@ from arkiv.addresses import normalise_email
 from catalog.models import Offer
 from catalog.services import stock_moved
 from privacy import services as privacy
+from privacy import sessions
 
 from . import addresses, emails, gateway, giftcards, invoices, vat, vouchers
 from .models import (
@@ -100,6 +101,8 @@ class CheckoutDetails:
 # reading the rows does: they are read every time. An order being placed reads them from
 # the database (fresh=True).
 SHIPPING_VERSION_KEY = "orders:shipping-rates-version"
+# The cart page loads the session first: its version comes in the same round trip.
+sessions.read_with_sessions(SHIPPING_VERSION_KEY)
 _shipping_kept = {"version": None, "rows": None}
 
 
@@ -132,12 +135,12 @@ def _shipping_rows(*, fresh=False):
     version of them stays the same (read from the database if fresh)."""
     from django.core.cache import caches
 
-    from privacy.sessions import sessions_cached
-
-    if fresh or not sessions_cached():
+    if fresh or not sessions.sessions_cached():
         return _shipping_rows_read()
     shared = caches[settings.SESSION_CACHE_ALIAS]
-    version = shared.get(SHIPPING_VERSION_KEY)
+    version = sessions.read_along(SHIPPING_VERSION_KEY)
+    if version is sessions.NOT_READ:
+        version = shared.get(SHIPPING_VERSION_KEY)
     if version is None:
         version = uuid.uuid4().hex
         if not shared.add(SHIPPING_VERSION_KEY, version, None):

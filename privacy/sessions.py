@@ -17,6 +17,7 @@ from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBS
 from django.contrib.sessions.backends.db import SessionStore as DBSessionStore
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
+from django.core.signals import request_finished, request_started
 from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -24,6 +25,35 @@ from django.utils.module_loading import import_string
 # A session's cached copy read by the caller together with something else in one round
 # trip (catalog.caching reads it with the page): (session key, data or None).
 _prefetched = ContextVar("prefetched_session", default=(None, None))
+
+
+# Keys of the session cache that other parts of the shop read on most requests of a
+# visitor with a session, read together with the session in its one round trip
+# (read_with_sessions); what was found is kept for the rest of the request.
+_riders = []
+_read_along = ContextVar("read_along", default=None)
+NOT_READ = object()
+
+
+def read_with_sessions(key):
+    """Read this key of the session cache with each session loaded from it."""
+    if key not in _riders:
+        _riders.append(key)
+
+
+def read_along(key):
+    """The value of a key read with this request's session (None if the cache has none),
+    or NOT_READ if no session was loaded from the cache in this request."""
+    found = _read_along.get()
+    return NOT_READ if found is None or key not in found else found[key]
+
+
+def _forget_read_along(**kwargs):
+    _read_along.set(None)
+
+
+request_started.connect(_forget_read_along, dispatch_uid="privacy.sessions.forget_read_along")
+request_finished.connect(_forget_read_along, dispatch_uid="privacy.sessions.forget_read_along_finished")
 
 
 @contextmanager
@@ -109,7 +139,15 @@ class CachedSessionStore(_AccountColumn, CachedDBSessionStore, _OneStatementSave
         key, data = _prefetched.get()
         if data is not None and key == self.session_key:
             return data
-        return super().load()
+        if not _riders or not self.session_key:
+            return super().load()
+        try:
+            found = self._cache.get_many([self.cache_key, *_riders])
+        except Exception:  # noqa: BLE001 - as Django's load: the database answers instead
+            found = {}
+        _read_along.set({rider: found.get(rider) for rider in _riders})
+        data = found.get(self.cache_key)
+        return data if data is not None else super().load()
 
 
 class DatabaseSessionStore(_AccountColumn, _OneStatementSave):
