@@ -3,7 +3,11 @@ shipping rates are kept between views until staff change one, the offers' prices
 stock are read on every view, a session is written by one statement, and a connection
 the database dropped between two requests is replaced without the shopper noticing."""
 
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.db import connection, connections
@@ -157,3 +161,51 @@ def test_an_add_to_cart_writes_the_session_in_one_statement_and_it_is_kept(clien
     assert statements.count("UPDATE") == 1
     stored = AccountSession.objects.get(session_key=client.session.session_key)
     assert stored.get_decoded()["cart"][str(offer.pk)]["q"] == 2
+
+
+REDIS_URL = os.environ.get("ARKIV_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+@pytest.fixture
+def redis_shared_cache(settings):
+    """The shared cache in a real Redis, as every server of the shop shares it."""
+    import redis
+    from django.core.cache import caches
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip(f"needs Redis at {REDIS_URL} (ARKIV_TEST_REDIS_URL)")
+    settings.CACHES = {**settings.CACHES, "shared": {"BACKEND": "arkiv.cache.RedisCache", "LOCATION": REDIS_URL}}
+    caches["shared"].clear()
+    yield
+    caches["shared"].clear()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_rate_changed_by_another_process_shows_on_this_process_next_cart_page(redis_shared_cache, client):
+    _skip_unless_postgres()
+    offer = OfferFactory(price=Decimal("15.00"), stock=5)
+    client.post("/cart/add/", {"offer": offer.pk, "quantity": 4})
+    assert cart_shipping(client.get("/cart/?country=GB").content.decode())[1] != "€3.50"
+    database = connection.settings_dict
+    url = (
+        f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    )
+    change = (
+        "from decimal import Decimal; from orders.models import ShippingRate;"
+        "r = ShippingRate.objects.get(zone__name='Domestic', method='standard');"
+        "r.price, r.free_from = Decimal('3.50'), None; r.save()"
+    )
+    other = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", change],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "DEBUG": "1", "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "PAGE_CACHE": "locmem"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert other.returncode == 0, other.stderr
+
+    assert cart_shipping(client.get("/cart/?country=GB").content.decode())[1:] == ("€3.50", "€63.50")
