@@ -209,3 +209,21 @@ def test_a_rate_changed_by_another_process_shows_on_this_process_next_cart_page(
     assert other.returncode == 0, other.stderr
 
     assert cart_shipping(client.get("/cart/?country=GB").content.decode())[1:] == ("€3.50", "€63.50")
+
+
+def test_a_deployer_behind_a_connection_pooler_can_turn_djangos_health_checks_back_on():
+    code = "from django.conf import settings as s; print(s.DATABASES['default']['CONN_HEALTH_CHECKS'])"
+
+    def health_checks(**env):
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=Path(__file__).resolve().parents[2],
+            env={**os.environ, "DEBUG": "1", "DATABASE_URL": "postgres://u:p@db.example:5432/arkiv", **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return result.stdout.strip().splitlines()[-1]
+
+    assert health_checks() == "False"
+    assert health_checks(CONN_HEALTH_CHECKS="1") == "True"
