@@ -2,6 +2,7 @@
 payment (authorise at checkout, capture when shipped, void on cancel, refunds)."""
 
 import datetime
+import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -99,11 +100,15 @@ class CheckoutDetails:
 # that every process reads them afresh at its next request. Without a shared cache other
 # than the database (sessions_cached() is false), reading the version would cost what
 # reading the rows does: they are read every time. An order being placed reads them from
-# the database (fresh=True).
+# the database (fresh=True). Kept rows are read again after SHIPPING_ROWS_KEPT_SECONDS
+# whatever the version says: a change made while the shared cache was unreachable is
+# then not missed for longer.
+SHIPPING_ROWS_KEPT_SECONDS = 60
 SHIPPING_VERSION_KEY = "orders:shipping-rates-version"
 # The cart page loads the session first: its version comes in the same round trip.
 sessions.read_with_sessions(SHIPPING_VERSION_KEY)
-_shipping_kept = {"version": None, "rows": None}
+# (version, when read, rows), replaced whole so that a thread never sees a mix.
+_shipping_kept = {"entry": (None, 0.0, None)}
 
 
 def shipping_rates_changed(**kwargs):
@@ -116,7 +121,7 @@ def shipping_rates_changed(**kwargs):
     def bump():
         shared.set(SHIPPING_VERSION_KEY, uuid.uuid4().hex, None)
 
-    _shipping_kept["version"] = None
+    _shipping_kept["entry"] = (None, 0.0, None)
     bump()
     transaction.on_commit(bump)
 
@@ -145,11 +150,13 @@ def _shipping_rows(*, fresh=False):
         version = uuid.uuid4().hex
         if not shared.add(SHIPPING_VERSION_KEY, version, None):
             version = shared.get(SHIPPING_VERSION_KEY)
-    if version is not None and version == _shipping_kept["version"]:
-        return _shipping_kept["rows"]
+    kept_version, read_at, kept_rows = _shipping_kept["entry"]
+    now = time.monotonic()
+    if version is not None and version == kept_version and now - read_at < SHIPPING_ROWS_KEPT_SECONDS:
+        return kept_rows
     rows = _shipping_rows_read()
     if version is not None:
-        _shipping_kept.update(version=version, rows=rows)
+        _shipping_kept["entry"] = (version, now, rows)
     return rows
 
 
