@@ -133,9 +133,16 @@ if not DEBUG:
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
+    # A kept connection the server dropped is found by polling its socket when a request
+    # starts, without a round trip, and closed (arkiv/dbconn.py). CONN_HEALTH_CHECKS=1
+    # adds Django's SELECT 1 before each request's first query, for a pooler (PgBouncer)
+    # between the shop and the database, which keeps the shop's socket open when the
+    # database drops its own.
     DATABASES = {
         "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "600")), conn_health_checks=True
+            DATABASE_URL,
+            conn_max_age=int(os.environ.get("CONN_MAX_AGE", "600")),
+            conn_health_checks=env_bool("CONN_HEALTH_CHECKS", False),
         )
     }
 else:

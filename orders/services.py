@@ -2,6 +2,7 @@
 payment (authorise at checkout, capture when shipped, void on cancel, refunds)."""
 
 import datetime
+import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
@@ -18,6 +20,7 @@ from arkiv.addresses import normalise_email
 from catalog.models import Offer
 from catalog.services import stock_moved
 from privacy import services as privacy
+from privacy import sessions
 
 from . import addresses, emails, gateway, giftcards, invoices, vat, vouchers
 from .models import (
@@ -91,7 +94,73 @@ class CheckoutDetails:
     language: str = ""  # the checkout page's; the shop's default when empty
 
 
-def _shipping_rows():
+# The zones and rates change only when staff edit them, yet the cart page and checkout
+# read them on every view: each process keeps the rows it read, under the version the
+# shared cache holds, and a change to a zone or a rate gives that version a new value, so
+# that every process reads them afresh at its next request. Without a shared cache other
+# than the database (sessions_cached() is false), reading the version would cost what
+# reading the rows does: they are read every time. An order being placed reads them from
+# the database (fresh=True). Kept rows are read again after SHIPPING_ROWS_KEPT_SECONDS
+# whatever the version says: a change made while the shared cache was unreachable is
+# then not missed for longer.
+SHIPPING_ROWS_KEPT_SECONDS = 60
+SHIPPING_VERSION_KEY = "orders:shipping-rates-version"
+# The cart page loads the session first: its version comes in the same round trip.
+sessions.read_with_sessions(SHIPPING_VERSION_KEY)
+# (version, when read, rows), replaced whole so that a thread never sees a mix.
+_shipping_kept = {"entry": (None, 0.0, None)}
+
+
+def shipping_rates_changed(**kwargs):
+    """A zone or rate was saved or deleted: every process reads them afresh, now and again
+    once the change is committed (a request between the two may have read the old rows)."""
+    from django.core.cache import caches
+
+    shared = caches[settings.SESSION_CACHE_ALIAS]
+
+    def bump():
+        shared.set(SHIPPING_VERSION_KEY, uuid.uuid4().hex, None)
+
+    _shipping_kept["entry"] = (None, 0.0, None)
+    bump()
+    transaction.on_commit(bump)
+
+
+for _model in (ShippingZone, ShippingRate):
+    post_save.connect(
+        shipping_rates_changed, sender=_model, dispatch_uid=f"shipping-rates-changed-save-{_model.__name__}"
+    )
+    post_delete.connect(
+        shipping_rates_changed, sender=_model, dispatch_uid=f"shipping-rates-changed-delete-{_model.__name__}"
+    )
+
+
+def _shipping_rows(*, fresh=False):
+    """The rows of _shipping_rows_read, kept by this process while the shared cache's
+    version of them stays the same (read from the database if fresh)."""
+    from django.core.cache import caches
+
+    if fresh or not sessions.sessions_cached():
+        return _shipping_rows_read()
+    shared = caches[settings.SESSION_CACHE_ALIAS]
+    version = sessions.read_along(SHIPPING_VERSION_KEY)
+    if version is sessions.NOT_READ:
+        version = shared.get(SHIPPING_VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex
+        if not shared.add(SHIPPING_VERSION_KEY, version, None):
+            version = shared.get(SHIPPING_VERSION_KEY)
+    kept_version, read_at, kept_rows = _shipping_kept["entry"]
+    now = time.monotonic()
+    if version is not None and version == kept_version and now - read_at < SHIPPING_ROWS_KEPT_SECONDS:
+        return kept_rows
+    rows = _shipping_rows_read()
+    if version is not None:
+        _shipping_kept["entry"] = (version, now, rows)
+    return rows
+
+
+def _shipping_rows_read():
     """Each zone with each of its active rates: (zone id, countries, rest of world, rate
     id, method, price, free from), a zone without any in one row of NULL rate columns, in
     the zones' order. The query is written out: the ORM took several times longer to build
@@ -118,12 +187,13 @@ def _amount(text):
     return None if text is None else Decimal(text).quantize(_CENT)
 
 
-def shipping_rates_for(country):
+def shipping_rates_for(country, *, fresh=False):
     """The methods offered to a country, each with its active rate, in the methods' order:
     those of the zone listing the country, else of the rest of the world (none if staff
-    set up neither). One query, as the cart and checkout pages ask on every view."""
+    set up neither). At most one query, none while this process's copy is current
+    (_shipping_rows); fresh reads them from the database."""
     zones = {}
-    for zone_id, countries, rest_of_world, rate_id, method, price, free_from in _shipping_rows():
+    for zone_id, countries, rest_of_world, rate_id, method, price, free_from in _shipping_rows(fresh=fresh):
         zone = zones.setdefault(
             zone_id,
             {"countries": set(filter(None, (countries or "").split(","))), "rest": bool(rest_of_world), "rates": {}},
@@ -142,11 +212,11 @@ def shipping_rates_for(country):
     }
 
 
-def shipping_cost(method, subtotal, country=None):
+def shipping_cost(method, subtotal, country=None, *, fresh=False):
     """What shipping costs by this method to the country (the shop's own by default), at
     the rate of the country's zone; refuses a method the zone does not offer."""
     country = country or settings.ARKIV_SHOP_COUNTRY
-    rate = shipping_rates_for(country).get(method)
+    rate = shipping_rates_for(country, fresh=fresh).get(method)
     if rate is None:
         raise ShippingUnavailable(shipping_refusal(method, country))
     return rate.cost_for(subtotal)
@@ -251,7 +321,7 @@ def order_place(
     # Free shipping thresholds look at what the goods cost after the discount. Gift cards
     # are emailed: an order of gift cards alone ships nothing and pays no shipping.
     shipping = (
-        shipping_cost(checkout.shipping_method, goods - discount_total, checkout.shipping.get("country"))
+        shipping_cost(checkout.shipping_method, goods - discount_total, checkout.shipping.get("country"), fresh=True)
         if offers
         else Decimal("0.00")
     )

@@ -11,18 +11,49 @@ from contextvars import ContextVar
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.contrib.sessions.backends.cached_db import KEY_PREFIX
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBSessionStore
 from django.contrib.sessions.backends.db import SessionStore as DBSessionStore
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
-from django.db import connections, router, transaction
+from django.core.signals import request_finished, request_started
+from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 # A session's cached copy read by the caller together with something else in one round
 # trip (catalog.caching reads it with the page): (session key, data or None).
 _prefetched = ContextVar("prefetched_session", default=(None, None))
+
+
+# Keys of the session cache that other parts of the shop read on most requests of a
+# visitor with a session, read together with the session in its one round trip
+# (read_with_sessions); what was found is kept for the rest of the request.
+_riders = []
+_read_along = ContextVar("read_along", default=None)
+NOT_READ = object()
+
+
+def read_with_sessions(key):
+    """Read this key of the session cache with each session loaded from it."""
+    if key not in _riders:
+        _riders.append(key)
+
+
+def read_along(key):
+    """The value of a key read with this request's session (None if the cache has none),
+    or NOT_READ if no session was loaded from the cache in this request."""
+    found = _read_along.get()
+    return NOT_READ if found is None or key not in found else found[key]
+
+
+def _forget_read_along(**kwargs):
+    _read_along.set(None)
+
+
+request_started.connect(_forget_read_along, dispatch_uid="privacy.sessions.forget_read_along")
+request_finished.connect(_forget_read_along, dispatch_uid="privacy.sessions.forget_read_along_finished")
 
 
 @contextmanager
@@ -77,15 +108,49 @@ class _AccountColumn:
         return instance
 
 
-class CachedSessionStore(_AccountColumn, CachedDBSessionStore):
+class _OneStatementSave(DBSessionStore):
+    def save(self, must_create=False):
+        """Django's save, without its transaction when none is open: a session row is
+        written by one statement, which the database applies whole on its own, and
+        BEGIN and COMMIT around it were two more round trips on every add to cart. Inside
+        a transaction Django's savepoint is kept, so that a failed write can be rolled
+        back alone."""
+        if self.session_key is None:
+            return self.create()
+        data = self._get_session(no_load=must_create)
+        obj = self.create_model_instance(data)
+        using = router.db_for_write(self.model, instance=obj)
+        if connections[using].in_atomic_block:
+            return super().save(must_create=must_create)
+        try:
+            obj.save(force_insert=must_create, force_update=not must_create, using=using)
+        except IntegrityError:
+            if must_create:
+                raise CreateError from None
+            raise
+        except DatabaseError:
+            if not must_create:
+                raise UpdateError from None
+            raise
+
+
+class CachedSessionStore(_AccountColumn, CachedDBSessionStore, _OneStatementSave):
     def load(self):
         key, data = _prefetched.get()
         if data is not None and key == self.session_key:
             return data
-        return super().load()
+        if not _riders or not self.session_key:
+            return super().load()
+        try:
+            found = self._cache.get_many([self.cache_key, *_riders])
+        except Exception:  # noqa: BLE001 - as Django's load: the database answers instead
+            found = {}
+        _read_along.set({rider: found.get(rider) for rider in _riders})
+        data = found.get(self.cache_key)
+        return data if data is not None else super().load()
 
 
-class DatabaseSessionStore(_AccountColumn, DBSessionStore):
+class DatabaseSessionStore(_AccountColumn, _OneStatementSave):
     pass
 
 
