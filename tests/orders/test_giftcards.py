@@ -21,22 +21,10 @@ from orders.cart import CartLine
 from orders.models import GiftCard, GiftCardEntry, Invoice, Order, OrderEmail, Status
 from orders.services import order_cancel, order_place, order_refund, order_ship, orders_expire_unpaid
 from tests.factories import VoucherFactory, checkout_details
-from tests.orders.helpers import deliver, pay
+from tests.orders.helpers import CHECKOUT, deliver, pay
 
 pytestmark = pytest.mark.django_db
 
-CHECKOUT = {
-    "email": "clara@example.com",
-    "phone": "+49 341 000000",
-    "billing_name": "Clara Schumann",
-    "billing_line1": "1 Wieck Street",
-    "billing_city": "Leipzig",
-    "billing_postcode": "04109",
-    "billing_country": "DE",
-    "same_address": "on",
-    "shipping_method": "standard",
-    "age": "adult",
-}
 CODE = re.compile(r"[2-9A-HJKMNP-TV-Z]{4}(?:-[2-9A-HJKMNP-TV-Z]{4}){3}")
 
 

@@ -2,20 +2,16 @@
 lock and the conditional debit let exactly one through; the other buyer is told."""
 
 import datetime
-import threading
-import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from catalog.models import Offer
 from orders import giftcards
-from orders.cart import CartLine
 from orders.models import GiftCard, GiftCardEntry, Order
-from orders.services import order_place
-from tests.factories import OfferFactory, checkout_details
+from tests.factories import OfferFactory
+from tests.orders.helpers import place_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -31,34 +27,8 @@ def test_two_checkouts_spending_the_last_euros_of_one_card_only_one_succeeds(pos
     )
     # Each buyer takes a different record: no stock lock puts them in line, only the card's.
     offers = [OfferFactory(price=Decimal("15.00"), stock=10) for _ in range(2)]
-    buyers = 2
-    barrier = threading.Barrier(buyers)
-    outcomes = []
-
-    def buy(i):
-        try:
-            fresh = Offer.objects.get(pk=offers[i].pk)
-            barrier.wait()
-            order_place(
-                cart_lines=[CartLine(fresh, 1, fresh.price)],
-                customer=None,
-                checkout=checkout_details(email=f"b{i}@example.com"),
-                checkout_token=uuid.uuid4(),
-                gift_card_code=code,
-            )
-            outcomes.append("ok")
-        except giftcards.GiftCardRefused as exc:
-            outcomes.append(str(exc))
-        except Exception as exc:  # noqa: BLE001 - any other failure is the test's finding
-            outcomes.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=buy, args=(i,)) for i in range(buyers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    emails = [f"b{i}@example.com" for i in range(2)]
+    outcomes = place_at_once(offers, emails=emails, refused=giftcards.GiftCardRefused, placed="ok", gift_card_code=code)
     assert sorted(outcomes) == ["This gift card has no balance left.", "ok"]
     card.refresh_from_db()
     assert card.balance == 0

@@ -12,22 +12,9 @@ from catalog.models import Offer
 from orders import gateway
 from orders.models import Order, PaymentEvent, Status
 from orders.services import IllegalTransition, OrderError, order_cancel, order_refund, order_ship, payment_sync
-from tests.orders.helpers import deliver, pay
+from tests.orders.helpers import CHECKOUT, deliver, pay
 
 pytestmark = pytest.mark.django_db
-
-CHECKOUT = {
-    "email": "clara@example.com",
-    "phone": "+49 341 000000",
-    "billing_name": "Clara Schumann",
-    "billing_line1": "1 Wieck Street",
-    "billing_city": "Leipzig",
-    "billing_postcode": "04109",
-    "billing_country": "DE",
-    "same_address": "on",
-    "shipping_method": "standard",
-    "age": "adult",
-}
 
 
 def checkout(client, offers, quantities=(2, 1)):

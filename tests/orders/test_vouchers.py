@@ -28,22 +28,9 @@ from tests.factories import (
     VoucherFactory,
     checkout_details,
 )
-from tests.orders.helpers import pay
+from tests.orders.helpers import CHECKOUT, pay
 
 pytestmark = pytest.mark.django_db
-
-CHECKOUT = {
-    "email": "clara@example.com",
-    "phone": "+49 341 000000",
-    "billing_name": "Clara Schumann",
-    "billing_line1": "1 Wieck Street",
-    "billing_city": "Leipzig",
-    "billing_postcode": "04109",
-    "billing_country": "DE",
-    "same_address": "on",
-    "shipping_method": "standard",
-    "age": "adult",
-}
 
 
 def fill_cart(client, offers, quantities=(2, 1)):

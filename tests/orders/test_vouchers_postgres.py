@@ -1,17 +1,16 @@
 """Many buyers at once for a voucher's last use: the voucher's row lock decides."""
 
-import threading
 import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from catalog.models import Offer
 from orders.cart import CartLine
 from orders.models import Order, VoucherRedemption
 from orders.services import VoucherRefused, order_place
 from tests.factories import OfferFactory, VoucherFactory, checkout_details
+from tests.orders.helpers import place_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -20,34 +19,8 @@ def _race(buyers, *, code, email_of):
     """Each buyer checks out a different record, so no stock lock puts them in a queue:
     only the voucher's own lock can."""
     offers = [OfferFactory(price=Decimal("20.00"), stock=5) for _ in range(buyers)]
-    barrier = threading.Barrier(buyers)
-    outcomes = []
-
-    def buy(i):
-        try:
-            fresh = Offer.objects.select_related("release").get(pk=offers[i].pk)
-            barrier.wait()
-            order_place(
-                cart_lines=[CartLine(fresh, 1, fresh.price)],
-                customer=None,
-                checkout=checkout_details(email=email_of(i)),
-                checkout_token=uuid.uuid4(),
-                voucher_code=code,
-            )
-            outcomes.append("placed")
-        except VoucherRefused as exc:
-            outcomes.append(str(exc))
-        except Exception as exc:  # noqa: BLE001 - any other failure is the test's finding
-            outcomes.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=buy, args=(i,)) for i in range(buyers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
+    emails = [email_of(i) for i in range(buyers)]
+    return place_at_once(offers, emails=emails, refused=VoucherRefused, voucher_code=code)
 
 
 def test_of_many_checkouts_on_a_vouchers_last_use_exactly_one_gets_it(postgres):
