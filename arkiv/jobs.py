@@ -23,6 +23,7 @@ running the same job; keep these on one server):
     17 3 * * *    manage.py purge_expired_records
     27 3 * * *    manage.py prune_db_task_results --queue-name '*' --min-age-days 14
     37 3 * * *    manage.py purge_mail_log 30
+    */5 * * * *   manage.py requeue_stalled_tasks
 """
 
 import io
@@ -85,6 +86,8 @@ def scheduled_jobs():
         Job("purge_mail_log", day, "purge_mail_log", (str(settings.MAIL_LOG_DAYS),), lease=timedelta(hours=1)),
     ]
     if _task_results_in_database():
+        # A task whose worker died mid-run is queued again (arkiv.taskqueue).
+        jobs.append(Job("requeue_stalled_tasks", timedelta(minutes=5), "requeue_stalled_tasks"))
         jobs.append(
             Job(
                 "prune_db_task_results",

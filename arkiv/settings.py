@@ -600,6 +600,11 @@ SERVICE_MAIL_IMAP_URL = os.environ.get("SERVICE_MAIL_IMAP_URL", "")
 # Days the delivery log (when and whether, no content) and finished task results are kept.
 MAIL_LOG_DAYS = int(os.environ.get("MAIL_LOG_DAYS", "30"))
 TASK_RESULT_DAYS = int(os.environ.get("TASK_RESULT_DAYS", "14"))
+# A task still running after this many minutes has lost its worker (killed, out of
+# memory, server gone) and is queued again; the longest task, a catalog import of
+# 100,000 rows, takes under a minute. After TASK_MAX_ATTEMPTS such stalls it is failed.
+TASK_STALLED_MINUTES = int(os.environ.get("TASK_STALLED_MINUTES", "30"))
+TASK_MAX_ATTEMPTS = int(os.environ.get("TASK_MAX_ATTEMPTS", "3"))
 # Where the file mail backend (django.core.mail.backends.filebased.EmailBackend) writes.
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 # Port 465 speaks TLS from the first byte (EMAIL_USE_SSL); 587 upgrades (EMAIL_USE_TLS).

@@ -58,9 +58,9 @@ def test_run_once_expires_unpaid_orders_and_runs_every_daily_job(settings):
     order.refresh_from_db()
     assert order.status == Status.EXPIRED
     assert output.strip() == (
-        "Ran 7 job(s): expire_unpaid_orders, retry_order_emails, deliver_outbox, send_alerts, "
+        "Ran 8 job(s): expire_unpaid_orders, retry_order_emails, deliver_outbox, send_alerts, "
         "purge_expired_records, "
-        "purge_mail_log, prune_db_task_results."
+        "purge_mail_log, requeue_stalled_tasks, prune_db_task_results."
     )
     jobs = {job.name: job for job in PeriodicJob.objects.all()}
     assert set(jobs) == {j.name for j in scheduled_jobs()}
