@@ -16,6 +16,8 @@ from django.urls import path
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
+from arkiv import logjson
+
 from . import imports, services
 from .models import (
     Artist,
@@ -383,7 +385,7 @@ class ImportRunAdmin(admin.ModelAdmin):
             full_feed=form.cleaned_data["full_feed"],
             force=form.cleaned_data["force"],
         )
-        preview_catalog_file.enqueue(run_id=run.pk)
+        preview_catalog_file.enqueue(run_id=run.pk, request_id=logjson.request_id.get())
         return redirect("admin:catalog_importrun_preview", run.pk)
 
     def preview_view(self, request, pk):
@@ -419,7 +421,7 @@ class ImportRunAdmin(admin.ModelAdmin):
                 request, f"This file ({run.file_name}) was confirmed already: it is imported once.", messages.WARNING
             )
             return redirect("admin:catalog_importrun_change", run.pk)
-        apply_catalog_file.enqueue(run_id=run.pk, stored=run.stored)
+        apply_catalog_file.enqueue(run_id=run.pk, stored=run.stored, request_id=logjson.request_id.get())
         self.message_user(request, f"Importing {run.file_name}: this page shows how it went.")
         return redirect("admin:catalog_importrun_change", run.pk)
 

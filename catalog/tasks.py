@@ -5,6 +5,8 @@ import logging
 from django.core.files.storage import default_storage
 from django_tasks import task
 
+from arkiv import logjson
+
 from . import imports
 from .models import ImportRun
 
@@ -12,7 +14,14 @@ logger = logging.getLogger(__name__)
 
 
 @task()
-def preview_catalog_file(*, run_id):
+def preview_catalog_file(*, run_id, request_id=None):
+    """Read a file staff uploaded, for its preview (below); logs carry the id of the
+    request that uploaded it."""
+    with logjson.bound_request_id(request_id):
+        _preview(run_id)
+
+
+def _preview(run_id):
     """Read a file staff uploaded and keep what it would create, change, deactivate and
     reject for the preview page; writes nothing to the catalog. Idempotent: a run no
     longer waiting for its preview is left as it is."""
@@ -43,10 +52,17 @@ def preview_catalog_file(*, run_id):
         )
         return
     waiting.update(status=ImportRun.Status.PREVIEWED, kind=report.kind, rows=report.rows, preview=report.as_preview())
+    logger.info("Preview of import run %s ready: %s rows read", run_id, report.rows)
 
 
 @task()
-def apply_catalog_file(*, run_id, stored):
+def apply_catalog_file(*, run_id, stored, request_id=None):
+    """Apply a confirmed file (below); logs carry the id of the request that confirmed it."""
+    with logjson.bound_request_id(request_id):
+        _apply(run_id, stored)
+
+
+def _apply(run_id, stored):
     """Apply a file staff previewed and confirmed; the import run says how it went and,
     while it runs, how many rows are done. Idempotent: a run already finished is left as
     it is."""

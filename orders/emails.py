@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
+from arkiv import logjson
 from privacy import services as privacy
 
 from .models import GiftCard, OrderEmail
@@ -32,12 +33,12 @@ def queue(order, kind, *, to=None):
     """Record an email for the order and send it once the transaction commits. An
     under-18 buyer's guardian gets a copy of the confirmation (promise P8)."""
     email = OrderEmail.objects.create(order=order, kind=kind, to=to or order.email)
-    transaction.on_commit(lambda: send_order_email.enqueue(email.pk))
+    transaction.on_commit(lambda: _send_soon(email))
     if kind == OrderEmail.Kind.CONFIRMATION and to is None:
         guardian = privacy.guardian_email_for(order.number)
         if guardian:
             copy = OrderEmail.objects.create(order=order, kind=kind, to=guardian)
-            transaction.on_commit(lambda: send_order_email.enqueue(copy.pk))
+            transaction.on_commit(lambda: _send_soon(copy))
     return email
 
 
@@ -47,7 +48,7 @@ def queue_gift_card(order, card):
     email = OrderEmail.objects.create(
         order=order, kind=OrderEmail.Kind.GIFT_CARD, to=card.purchase.recipient_email, gift_card=card
     )
-    transaction.on_commit(lambda: send_order_email.enqueue(email.pk))
+    transaction.on_commit(lambda: _send_soon(email))
     return email
 
 
@@ -109,10 +110,19 @@ def send(email):
     return True
 
 
+def _send_soon(email):
+    # The request's id goes with the task, so the worker's logs of this email (and of
+    # its delivery by the outbox) carry the id of the request that caused it.
+    send_order_email.enqueue(email.pk, request_id=logjson.request_id.get())
+
+
 @task()
-def send_order_email(email_id):
-    email = OrderEmail.objects.select_related("order").filter(pk=email_id).exclude(state=OrderEmail.State.SENT).first()
-    return send(email) if email else True
+def send_order_email(email_id, request_id=None):
+    with logjson.bound_request_id(request_id):
+        email = (
+            OrderEmail.objects.select_related("order").filter(pk=email_id).exclude(state=OrderEmail.State.SENT).first()
+        )
+        return send(email) if email else True
 
 
 def retry_unsent(*, max_attempts=10):

@@ -207,3 +207,69 @@ def test_gunicorn_writes_json_lines_without_query_strings_addresses_or_link_toke
     assert healthz["request_id"] == "lb-0c1d" and healthz["duration_ms"] >= 0
     assert any(r["path"] == "/account/password-reset/[redacted]" for r in access)
     assert any(r["logger"] == "gunicorn.error" and "Shutting down" in r["message"] for r in records)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_email_and_its_delivery_are_logged_by_the_worker_under_the_id_of_the_request_that_caused_them(
+    settings, json_logs
+):
+    """The email task, then the outbox delivery it asks for: one id follows the request
+    through both worker runs."""
+    import uuid
+    from decimal import Decimal
+
+    from arkiv import logjson
+    from orders.cart import CartLine
+    from orders.models import OrderEmail, Status
+    from orders.services import order_place, order_transition
+    from tests.factories import OfferFactory, checkout_details
+
+    settings.EMAIL_BACKEND = "arkiv.mail.QueueBackend"
+    settings.MAILER_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    offer = OfferFactory(price=Decimal("19.99"), stock=3)
+    order = order_place(
+        cart_lines=[CartLine(offer, 1, offer.price)],
+        customer=None,
+        checkout=checkout_details(),
+        checkout_token=uuid.uuid4(),
+    )
+    with logjson.bound_request_id("lb-77c1f00d"):  # the request in which the payment is confirmed
+        order_transition(order, Status.AUTHORISED)
+    assert not mail.outbox
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--queue-name", "*", verbosity=0)
+
+    (sent,) = mail.outbox
+    assert sent.subject == f"Your Arkiv order {order.number} is confirmed"
+    assert OrderEmail.objects.get().state == OrderEmail.State.SENT
+    (delivery,) = [r for r in json_logs() if r["logger"] == "arkiv.mail"]
+    assert delivery["message"].startswith("Delivering the outbox")
+    assert delivery["request_id"] == "lb-77c1f00d"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_catalog_preview_prepared_by_the_worker_is_logged_under_the_id_of_the_upload_request(
+    admin_client, settings, json_logs
+):
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from catalog.models import ImportRun
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    response = admin_client.post(
+        "/admin/catalog/importrun/import/",
+        {"file": SimpleUploadedFile("prices.csv", b"sku,price\nARK-123,12.50\n")},
+        headers={"X-Request-ID": "lb-0a1b2c3d"},
+    )
+    assert response.status_code == 302
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--queue-name", "*", verbosity=0)
+
+    run = ImportRun.objects.get()
+    assert run.status == ImportRun.Status.PREVIEWED
+    (ready,) = [r for r in json_logs() if r["logger"] == "catalog.tasks"]
+    assert ready["message"] == f"Preview of import run {run.pk} ready: 1 rows read"
+    assert ready["request_id"] == "lb-0a1b2c3d"
+    default_storage.delete(run.stored)  # the upload, never confirmed

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.utils import timezone
@@ -31,6 +32,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def task_queue(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def no_uploads_left():
+    """Files of previews a test leaves unconfirmed are removed, as the nightly purge would."""
+    yield
+    for stored in ImportRun.objects.exclude(stored="").values_list("stored", flat=True):
+        default_storage.delete(stored)
 
 
 def run_worker():
