@@ -110,10 +110,13 @@ def cart_accept_prices(request):
 def cart_voucher(request):
     """Apply a voucher code to the cart, or say why it cannot be used (with a 400)."""
     form = VoucherForm(request.POST)
-    lines = Cart(request.session).lines()
+    cart = Cart(request.session)
+    lines = cart.lines()
     problem = ""
     if not form.is_valid():
         problem = form.errors["code"][0]
+    elif not lines and cart.gift_cards():
+        problem = _("Vouchers take money off recordings, not gift cards: add a recording to use this code.")
     elif not lines:
         problem = _("Your cart is empty: add something before entering a voucher code.")
     else:

@@ -499,3 +499,15 @@ def test_guessing_on_the_balance_page_counts_with_the_checkout_and_is_throttled(
 
     assert response.status_code == 429 and "Too many unknown gift card codes" in response.content.decode()
     assert "€10.00" not in response.content.decode()
+
+
+def test_a_voucher_entered_for_a_cart_of_gift_cards_alone_is_refused_saying_why(client):
+    VoucherFactory(code="BACH10")
+    client.post("/gift-cards/", {"amount": "25", "recipient_name": "Robert", "recipient_email": "r@example.com"})
+
+    response = client.post("/cart/voucher/", {"code": "BACH10"})
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "Vouchers take money off recordings, not gift cards" in body and "Your cart is empty" not in body
+    assert "Gift card for Robert" in body  # the cart is as it was
