@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from arkiv.admin import SaveOnlyWhatCanChange
 from catalog.models import Format, Genre
 
-from . import addresses, emails, exports, gateway, invoices, returns, services, vat, vouchers
+from . import addresses, emails, exports, gateway, giftcards, invoices, returns, services, vat, vouchers
 from .models import (
     GiftCard,
     GiftCardEntry,
@@ -951,10 +951,18 @@ class GiftCardEntryInline(ReadOnlyInline):
     verbose_name_plural = "ledger"
 
 
+class ReplaceGiftCardForm(forms.Form):
+    send_to = forms.EmailField(
+        label="Send the new code to",
+        help_text="The recipient's address; correct it here if the first email went to a wrong one.",
+    )
+
+
 @admin.register(GiftCard)
 class GiftCardAdmin(SaveOnlyWhatCanChange, admin.ModelAdmin):
-    """Cards are made by orders, never here; staff see the balance and its ledger and may
-    disable a card. The code is never shown: only a hash of it is kept."""
+    """Cards are made by orders, never here; staff see the balance and its ledger, may
+    disable a card, and may replace a lost code with a new one emailed to the recipient.
+    The code is never shown: only a hash of it is kept."""
 
     list_display = ["__str__", "recipient", "initial_amount", "balance", "expires_at", "disabled", "issued_at"]
     list_filter = ["disabled", ("issued_at", admin.DateFieldListFilter)]
@@ -969,13 +977,68 @@ class GiftCardAdmin(SaveOnlyWhatCanChange, admin.ModelAdmin):
         "balance",
         "issued_at",
         "expires_at",
+        "lost_code",
     ]
     fields = [*readonly_fields, "disabled"]
     inlines = [GiftCardEntryInline]
     actions = ["disable"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("purchase__order")
+        return super().get_queryset(request).select_related("purchase__order", "replaces", "replacement")
+
+    def get_urls(self):
+        own = [
+            path("<int:pk>/replace/", self.admin_site.admin_view(self.replace_view), name="orders_giftcard_replace"),
+        ]
+        return own + super().get_urls()
+
+    @admin.display(description="Lost code")
+    def lost_code(self, card):
+        """What happened to the code, and the way to a new one while there is a balance."""
+        replacement = getattr(card, "replacement", None)
+        if replacement is not None:
+            link = reverse("admin:orders_giftcard_change", args=[replacement.pk])
+            return format_html('Replaced by <a href="{}">{}</a>', link, replacement)
+        parts = []
+        if card.replaces_id:
+            link = reverse("admin:orders_giftcard_change", args=[card.replaces_id])
+            parts.append(format_html('Replaces <a href="{}">{}</a>.', link, card.replaces))
+        if not giftcards.replace_refusal(card):
+            link = reverse("admin:orders_giftcard_replace", args=[card.pk])
+            parts.append(format_html('<a href="{}">Replace the code and email a new one</a>', link))
+        return format_html(" ".join(["{}"] * len(parts)), *parts) if parts else "—"
+
+    def replace_view(self, request, pk):
+        if not request.user.has_perm("orders.change_giftcard"):
+            raise PermissionDenied
+        card = get_object_or_404(GiftCard.objects.select_related("purchase__order"), pk=pk)
+        back = redirect("admin:orders_giftcard_change", card.pk)
+        problem = giftcards.replace_refusal(card)
+        if problem:
+            # A second click, or another member of staff, got there first.
+            messages.error(request, problem)
+            return back
+        form = ReplaceGiftCardForm(request.POST or None, initial={"send_to": card.purchase.recipient_email})
+        if request.method == "POST" and form.is_valid():
+            try:
+                new = giftcards.gift_card_replace(card, send_to=form.cleaned_data["send_to"])
+            except giftcards.GiftCardRefused as exc:
+                messages.error(request, str(exc))
+                return back
+            messages.success(
+                request,
+                f"{card} is disabled; its {new.balance} {new.currency} moved to {new}, "
+                f"whose code is on its way to {new.purchase.recipient_email}.",
+            )
+            return redirect("admin:orders_giftcard_change", new.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "card": card,
+            "form": form,
+            "title": f"Replace the code of {card}",
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/orders/giftcard/replace.html", context, status=400 if form.errors else 200)
 
     def has_add_permission(self, request):
         return False

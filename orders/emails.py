@@ -70,6 +70,8 @@ def render(email):
         if email.kind == OrderEmail.Kind.GIFT_CARD:
             context |= {"card": email.gift_card, "purchase": email.gift_card.purchase}
         subject = SUBJECTS[email.kind] % {"number": order.number, "buyer": order.billing_name}
+        if email.kind == OrderEmail.Kind.GIFT_CARD and email.gift_card.replaces_id:
+            subject = str(_("A new code for your Arkiv gift card"))
         text = render_to_string(f"orders/email/{email.kind}.txt", context)
         html = render_to_string(f"orders/email/{email.kind}.html", context)
     return subject, text, html

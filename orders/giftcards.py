@@ -12,7 +12,10 @@ what the card was charged, and only then onto the gift card (orders.services.ord
 
 Only a SHA-256 hash of a code is stored (codes carry 80 random bits, so no slower hash is
 needed to resist guessing), plus its last four characters to tell cards apart; the code
-itself is kept only until the recipient's email has been handed to the outbox."""
+itself is kept only until the recipient's email has been handed to the outbox. A code
+cannot be sent twice, so a recipient who lost it (or whose email went to a wrong address)
+gets a replacement card: a new code carrying the old card's balance and expiry, while the
+old code stops working."""
 
 import datetime
 import hashlib
@@ -171,3 +174,55 @@ def gift_cards_issue(order):
 def only_gift_cards(order):
     """Whether nothing in the order ships: it bought gift cards and nothing else."""
     return not order.lines.exists() and order.gift_card_lines.exists()
+
+
+def replace_refusal(card, *, now=None):
+    """Why staff cannot replace this card's code, or ''."""
+    now = now or timezone.now()
+    if card.disabled:
+        return "This card is disabled or was already replaced; nothing is left on it to move."
+    if card.expires_at <= now:
+        return "This card has expired; its balance cannot be moved to a new code."
+    if card.balance <= 0:
+        return "This card has no balance left to move."
+    if card.purchase is None:
+        return "This card was not bought through an order, so there is no recipient to send a new code to."
+    return ""
+
+
+@transaction.atomic
+def gift_card_replace(card, *, send_to):
+    """Issue a new code for a card whose code was lost, and email it to `send_to` (the
+    recipient's address, corrected if it was wrong): the balance and expiry move to a new
+    card and the old one is disabled, under the old card's row lock, so a checkout
+    spending the old code at the same moment either finishes first (and less moves) or
+    is refused. GiftCardRefused (for staff) if the card cannot be replaced."""
+    from . import emails
+
+    card = GiftCard.objects.select_for_update().select_related("purchase__order").get(pk=card.pk)
+    problem = replace_refusal(card)
+    if problem:
+        raise GiftCardRefused(problem)
+    amount, line = card.balance, card.purchase
+    # Saved, not updated, so the audit trail records who disabled it.
+    card.disabled, card.balance, card.purchase = True, ZERO, None
+    card.save(update_fields=["disabled", "balance", "purchase"])
+    _entry(card, GiftCardEntry.Kind.MOVED_OUT, -amount)
+    if line.recipient_email != send_to:
+        line.recipient_email = send_to
+        line.save(update_fields=["recipient_email"])
+    code = new_code()
+    new = GiftCard.objects.create(
+        code_hash=code_hash(code),
+        last4=normalise_code(code)[-4:],
+        code_to_send=code,
+        purchase=line,
+        currency=card.currency,
+        initial_amount=amount,
+        balance=amount,
+        expires_at=card.expires_at,
+        replaces=card,
+    )
+    _entry(new, GiftCardEntry.Kind.MOVED_IN, amount)
+    emails.queue_gift_card(line.order, new)
+    return new

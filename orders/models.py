@@ -745,6 +745,11 @@ class GiftCard(models.Model):
     issued_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     disabled = models.BooleanField(default=False, help_text="A disabled card cannot be spent.")
+    # A card issued with a new code because its recipient lost this one's (or it went to a
+    # wrong address): the balance moved over, and the old code no longer works.
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replacement", editable=False
+    )
 
     class Meta:
         ordering = ["-issued_at", "-pk"]
@@ -765,6 +770,8 @@ class GiftCardEntry(models.Model):
         REDEEM = "redeem", "Spent on an order"
         RELEASE = "release", "Given back (order not paid or cancelled)"
         REFUND = "refund", "Refunded onto the card"
+        MOVED_OUT = "moved_out", "Moved to a replacement card"
+        MOVED_IN = "moved_in", "Moved from the card it replaces"
 
     gift_card = models.ForeignKey(GiftCard, on_delete=models.PROTECT, related_name="entries")
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="gift_card_entries")
@@ -778,7 +785,8 @@ class GiftCardEntry(models.Model):
         verbose_name_plural = "gift card entries"
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["issue", "redeem", "release", "refund"]), name="orders_gift_card_entry_kind"
+                condition=Q(kind__in=["issue", "redeem", "release", "refund", "moved_out", "moved_in"]),
+                name="orders_gift_card_entry_kind",
             ),
             # An order spends from a card once and gets it back at most once.
             models.UniqueConstraint(

@@ -511,3 +511,131 @@ def test_a_voucher_entered_for_a_cart_of_gift_cards_alone_is_refused_saying_why(
     assert response.status_code == 400
     assert "Vouchers take money off recordings, not gift cards" in body and "Your cart is empty" not in body
     assert "Gift card for Robert" in body  # the cart is as it was
+
+
+def _issued_card(capture, recipient_email="robert@example.com"):
+    """A €30 card bought for Robert and issued: the card and the code his email carried."""
+    order = order_place(
+        cart_lines=[],
+        customer=None,
+        checkout=checkout_details(),
+        checkout_token=uuid.uuid4(),
+        gift_cards=[_gift("Robert", recipient_email, "Alles Gute")],
+    )
+    with capture(execute=True):
+        (card,) = giftcards.gift_cards_issue(order)
+    (email,) = [m for m in mail.outbox if m.to == [recipient_email]]
+    return card, CODE.search(email.body).group()
+
+
+def test_staff_replace_a_lost_code_the_old_stops_working_and_the_new_one_with_the_balance_goes_to_the_corrected_address(
+    admin_client, offers, django_capture_on_commit_callbacks
+):
+    card, old_code = _issued_card(django_capture_on_commit_callbacks, recipient_email="robert@exmaple.com")
+    order_place(  # Robert spent part of it before the email was lost
+        cart_lines=[CartLine(offers[0], 1, Decimal("15.00"))],
+        customer=None,
+        checkout=checkout_details(email="robert@example.com"),
+        checkout_token=uuid.uuid4(),
+        gift_card_code=old_code,
+    )
+    card.refresh_from_db()
+    assert card.balance == Decimal("10.05")
+    desk = admin_client
+    page = desk.get(f"/admin/orders/giftcard/{card.pk}/change/").content.decode()
+    replace = f"/admin/orders/giftcard/{card.pk}/replace/"
+    assert f'href="{replace}"' in page
+    form = desk.get(replace).content.decode()
+    assert "10.05 EUR" in form and 'value="robert@exmaple.com"' in form
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = desk.post(replace, {"send_to": "robert@example.com"}, follow=True)
+
+    new = GiftCard.objects.get(replaces=card)
+    assert done.redirect_chain[-1][0] == f"/admin/orders/giftcard/{new.pk}/change/"
+    assert "whose code is on its way to robert@example.com" in done.content.decode()
+    (sent,) = mail.outbox
+    assert sent.to == ["robert@example.com"] and sent.subject == "A new code for your Arkiv gift card"
+    assert "new code for your Arkiv gift card, with its balance of €10.05" in sent.body
+    new_code = CODE.search(sent.body).group()
+    assert new_code != old_code and giftcards.find(new_code) == new
+    assert new.balance == Decimal("10.05") and new.expires_at == card.expires_at
+    with pytest.raises(giftcards.GiftCardRefused, match="can no longer be used"):
+        giftcards.check(old_code)
+    card.refresh_from_db()
+    assert card.disabled and card.balance == 0
+    assert [(e.kind, e.amount) for e in card.entries.all()][-1] == ("moved_out", Decimal("-10.05"))
+    assert [(e.kind, e.amount) for e in new.entries.all()] == [("moved_in", Decimal("10.05"))]
+    assert new_code not in desk.get(f"/admin/orders/giftcard/{new.pk}/change/").content.decode()
+    old_page = desk.get(f"/admin/orders/giftcard/{card.pk}/change/").content.decode()
+    assert "Replaced by" in old_page and f"…{new.last4}" in old_page
+    # The new code pays.
+    paid = order_place(
+        cart_lines=[CartLine(offers[1], 1, offers[1].price)],
+        customer=None,
+        checkout=checkout_details(email="robert@example.com"),
+        checkout_token=uuid.uuid4(),
+        gift_card_code=new_code,
+    )
+    assert paid.gift_card == new and paid.gift_card_amount == Decimal("10.05")
+
+
+def test_a_second_click_on_replace_sends_no_second_code(admin_client, django_capture_on_commit_callbacks):
+    card, _ = _issued_card(django_capture_on_commit_callbacks)
+    replace = f"/admin/orders/giftcard/{card.pk}/replace/"
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(replace, {"send_to": "robert@example.com"})
+        again = admin_client.post(replace, {"send_to": "robert@example.com"}, follow=True)
+
+    assert "already replaced" in again.content.decode()
+    assert len(mail.outbox) == 1 and GiftCard.objects.count() == 2
+
+
+def test_a_card_with_nothing_to_move_cannot_be_replaced_and_a_bad_address_is_refused(
+    admin_client, django_capture_on_commit_callbacks
+):
+    card, _ = _issued_card(django_capture_on_commit_callbacks)
+    replace = f"/admin/orders/giftcard/{card.pk}/replace/"
+
+    bad = admin_client.post(replace, {"send_to": "robert at example"})
+    assert bad.status_code == 400 and "Enter a valid email address." in bad.content.decode()
+
+    GiftCard.objects.filter(pk=card.pk).update(expires_at=timezone.now() - datetime.timedelta(days=1))
+    refused = admin_client.get(replace, follow=True).content.decode()
+    assert "This card has expired; its balance cannot be moved to a new code." in refused
+    assert GiftCard.objects.count() == 1
+
+
+def test_a_recipient_reading_german_gets_the_new_code_in_german(admin_client, django_capture_on_commit_callbacks):
+    card, _ = _issued_card(django_capture_on_commit_callbacks)
+    card.purchase.order.__class__.objects.filter(pk=card.purchase.order_id).update(language="de")
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(f"/admin/orders/giftcard/{card.pk}/replace/", {"send_to": "robert@example.com"})
+
+    (sent,) = mail.outbox
+    assert sent.subject == "Ein neuer Code für Ihren Arkiv-Geschenkgutschein"
+    assert "Hier ist ein neuer Code für Ihren Arkiv-Geschenkgutschein" in sent.body and "30,00" in sent.body
+
+
+def test_staff_who_may_only_view_gift_cards_cannot_replace_a_code(
+    django_user_model, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Group
+
+    from tests.orders.helpers import staff_client
+
+    card, _ = _issued_card(django_capture_on_commit_callbacks)
+    user = django_user_model.objects.create_user(
+        email="desk@arkiv.example", password="a-long-passphrase", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name="Fulfilment"))
+    desk = staff_client(user)
+
+    assert desk.get(f"/admin/orders/giftcard/{card.pk}/change/").status_code == 200
+    assert desk.post(f"/admin/orders/giftcard/{card.pk}/replace/", {"send_to": "robert@example.com"}).status_code == 403
+    assert GiftCard.objects.count() == 1
