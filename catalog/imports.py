@@ -780,6 +780,7 @@ def _write_new(items, matcher):
                 role=c["role"],
                 instrument=c["instrument"],
                 position=c["position"],
+                release_date=row.release_date,
             )
             for row, r in recordings
             for c in r["credits"]
@@ -848,9 +849,9 @@ def _write(spec, plan, matcher):
             release.recordings.all().delete()
     if plan["structure"]:
         _create_structure(release, plan["recordings"], plan["tracks"])
-        Recording.objects.filter(release=release).update(release_date=release.release_date)
+        services.release_date_copied(release=release)
     elif "release_date" in plan["fields"]:
-        Recording.objects.filter(release=release).update(release_date=release.release_date)
+        services.release_date_copied(release=release)
     for sku, (action, values) in plan["offers"].items():
         if action == "created":
             offer = Offer.objects.create(release=release, sku=sku, **values)  # its signal: lowest price, pages
@@ -894,6 +895,7 @@ def _create_structure(release, recordings, tracks):
                 role=c["role"],
                 instrument=c["instrument"],
                 position=c["position"],
+                release_date=row.release_date,
                 pk=c.get("id"),
             )
             for r, row in zip(recordings, rows, strict=True)
@@ -924,10 +926,17 @@ def _after_write(changes):
         return
     services.releases_imported(release_ids)
     work_ids = set(Recording.objects.filter(release_id__in=release_ids).values_list("work_id", flat=True))
+    artist_ids = set(Credit.objects.filter(recording__release_id__in=release_ids).values_list("artist_id", flat=True))
     for change in changes:
         if change.model == "release" and change.before:
             work_ids |= {r["work_id"] for r in change.before["recordings"]}
+            artist_ids |= _credited(change.before["recordings"])
     recount_works(work_ids)
+    services.artists_recount(artist_ids=artist_ids)
+
+
+def _credited(recordings):
+    return {c["artist_id"] for r in recordings for c in r["credits"]}
 
 
 def recount_works(work_ids):
@@ -1011,7 +1020,7 @@ def import_undo(*, run):
     notes = []
     offers = run.changes.filter(model="offer").order_by("-pk")
     releases = run.changes.filter(model="release").order_by("-pk")
-    touched_releases, work_ids = set(), set()
+    touched_releases, work_ids, artist_ids = set(), set(), set()
     changed_offers = []
     for change in offers.iterator(chunk_size=2000):
         offer = Offer.objects.select_for_update().filter(pk=change.object_id).first()
@@ -1078,12 +1087,13 @@ def import_undo(*, run):
         ):
             release.recordings.all().delete()
             _create_structure(release, before["recordings"], before["tracks"])
+            artist_ids |= _credited(before["recordings"])
         if structure_edited or _edited(current_fields, change.after, RELEASE_FIELDS):
             # Part of it stays as someone made it since: its search text says what it holds now.
             services.release_refresh_search_text(release=release)
         else:
             Release.objects.filter(pk=release.pk).update(search_text=before["search_text"])
-        Recording.objects.filter(release=release).update(release_date=release.release_date)
+        services.release_date_copied(release=release)
         if not structure_edited:
             work_ids |= {r["work_id"] for r in before["recordings"]}
         touched_releases.add(release.pk)
@@ -1092,6 +1102,7 @@ def import_undo(*, run):
     if touched_releases:
         services.releases_imported(list(touched_releases))
     recount_works(work_ids)
+    services.artists_recount(artist_ids=artist_ids)
     run.status = ImportRun.Status.UNDONE
     run.notes = [*run.notes, *notes]
     run.save(update_fields=["status", "notes"])

@@ -1,11 +1,11 @@
 """Writes to the catalog that keep its derived data (search vocabulary, cached pages) in step."""
 
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Min, OuterRef, Q, Subquery
+from django.db.models import Count, Min, OuterRef, Q, Subquery
 
 from . import selectors
 from .models import (
@@ -210,7 +210,44 @@ def _recording_deleted(recording):
     return _release_page(recording.release_id) + _work_page(recording.work_id)
 
 
+def release_date_copied(*, release):
+    """The release's date, copied onto its recordings and their credits: the work and
+    performer pages sort and page by these copies."""
+    Recording.objects.filter(release=release).update(release_date=release.release_date)
+    Credit.objects.filter(recording__release=release).update(release_date=release.release_date)
+
+
+@transaction.atomic
+def artists_recount(*, artist_ids=None):
+    """Count again the recordings each of these performers (all, when None) is credited
+    on, in all roles and in each, as their page shows them. Their rows are locked first,
+    so that two writers crediting one performer at once each count the other's credits."""
+    artists = Artist.objects.select_for_update().order_by("pk")
+    if artist_ids is not None:
+        artist_ids = {pk for pk in artist_ids if pk is not None}
+        if not artist_ids:
+            return
+        artists = artists.filter(pk__in=artist_ids)
+    locked = list(artists.values_list("pk", flat=True))
+    credits = Credit.objects.filter(artist_id__in=locked) if artist_ids is not None else Credit.objects.all()
+    counted = Count("recording_id", distinct=True)
+    totals = dict(credits.order_by().values("artist_id").annotate(n=counted).values_list("artist_id", "n"))
+    roles = defaultdict(dict)
+    for artist_id, role, n in (
+        credits.order_by().values("artist_id", "role").annotate(n=counted).values_list("artist_id", "role", "n")
+    ):
+        roles[artist_id][role] = n
+    Artist.objects.bulk_update(
+        [Artist(pk=pk, recording_count=totals.get(pk, 0), role_counts=roles.get(pk, {})) for pk in locked],
+        ["recording_count", "role_counts"],
+        batch_size=500,
+    )
+
+
 def _credit_deleted(credit):
+    # Deleted alone or along with its recording or release: the performer's count, in
+    # the same transaction.
+    artists_recount(artist_ids=[credit.artist_id])
     recording = Recording.objects.filter(pk=credit.recording_id).values("release_id", "work_id").first()
     artist = Artist.objects.filter(pk=credit.artist_id).values_list("slug", flat=True).first()
     tags = [page_tag("artist", artist)] if artist else []
