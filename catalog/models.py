@@ -350,9 +350,7 @@ class Credit(models.Model):
             # alone, in all roles or in one (migration 0014).
             models.Index(fields=["artist", "release_date", "recording"], name="catalog_credit_artist_date"),
             models.Index(fields=["artist", "role", "release_date", "recording"], name="catalog_credit_role_date"),
-            # "Is this recording theirs?", the credits of a recording, and counting
-            # recordings in a role (migration 0012).
-            models.Index(fields=["artist", "role", "recording"], name="catalog_credit_artist_rec"),
+            # A recording's credits, and "is this recording theirs?" (migration 0012).
             models.Index(fields=["recording", "artist", "role"], name="catalog_credit_rec_artist"),
         ]
 
