@@ -1,5 +1,6 @@
 """Writes to the catalog that keep its derived data (search vocabulary, cached pages) in step."""
 
+import threading
 import time
 from collections import Counter, defaultdict
 
@@ -242,12 +243,32 @@ def artists_recount(*, artist_ids=None):
         ["recording_count", "role_counts"],
         batch_size=500,
     )
+    # Counted now: a later deletion of their credits counts them again.
+    done = getattr(_recounted, "deletion", None)
+    if done is not None:
+        done[1].difference_update(locked)
+
+
+# The performers counted again for the last deletion (its origin: a release, a recording,
+# a queryset), per thread.
+_recounted = threading.local()
+
+
+def _recount_after_deletion(artist_id, origin):
+    """A credit of the performer was deleted, alone or along with its recording or
+    release: count again, in the same transaction, once for all the credits one deletion
+    took. Django deletes them all before it signals the first, so one count sees them
+    gone; a release of ten recordings by one orchestra is counted once, not ten times."""
+    done = getattr(_recounted, "deletion", None)
+    if origin is None or done is None or done[0] is not origin:
+        done = _recounted.deletion = (origin, set())
+    if artist_id in done[1]:
+        return
+    artists_recount(artist_ids=[artist_id])
+    done[1].add(artist_id)
 
 
 def _credit_deleted(credit):
-    # Deleted alone or along with its recording or release: the performer's count, in
-    # the same transaction.
-    artists_recount(artist_ids=[credit.artist_id])
     recording = Recording.objects.filter(pk=credit.recording_id).values("release_id", "work_id").first()
     artist = Artist.objects.filter(pk=credit.artist_id).values_list("slug", flat=True).first()
     tags = [page_tag("artist", artist)] if artist else []
@@ -260,12 +281,15 @@ def _track_deleted(track):
     return _release_page(track.release_id)
 
 
-def catalog_row_deleted(instance):
+def catalog_row_deleted(instance, *, origin=None):
     """A catalog row was deleted (by staff, one or many at once, or along with its
-    release): the pages that showed it go stale, and every page only when the row is
-    one that many pages show (a composer, a work, a label, a performer)."""
+    release; origin is what was deleted): the pages that showed it go stale, and every
+    page only when the row is one that many pages show (a composer, a work, a label, a
+    performer). A deleted credit's performer is counted again."""
     if isinstance(instance, Offer):
         return offer_changed(instance)
+    if isinstance(instance, Credit):
+        _recount_after_deletion(instance.artist_id, origin)
     handler = {
         Release: _release_deleted,
         Recording: _recording_deleted,

@@ -8,8 +8,10 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from catalog.imports import import_undo
 from catalog.models import Artist, Credit, Role
@@ -145,3 +147,25 @@ def test_the_demo_catalog_counts_every_performers_recordings_and_dates_every_cre
     assert {a.pk: a.recording_count for a in artists} == counted
     mismatched = [c for c in Credit.objects.select_related("recording") if c.release_date != c.recording.release_date]
     assert mismatched == []
+
+
+def test_deleting_a_release_counts_each_of_its_performers_again_once(client):
+    """A release of ten recordings by one conductor and orchestra: deleting it counts the
+    two performers' recordings again once each, not once per credit (at a million
+    releases a busy performer's count reads 80,000 index entries)."""
+    conductor, orchestra = ArtistFactory(), ArtistFactory()
+    conducted(conductor, 2001)
+    release = ReleaseFactory()
+    for position in range(1, 11):
+        recording = RecordingFactory(release=release, position=position)
+        CreditFactory(artist=conductor, recording=recording, role=Role.CONDUCTOR)
+        CreditFactory(artist=orchestra, recording=recording, role=Role.ORCHESTRA)
+    with CaptureQueriesContext(connection) as deleting:
+        release.delete()
+
+    counts = [
+        q["sql"] for q in deleting.captured_queries if 'COUNT(DISTINCT "catalog_credit"."recording_id")' in q["sql"]
+    ]
+    assert len(counts) == 2 * 2  # in all roles and in each, for each performer
+    assert page(client, conductor) == ("1 recording", ["released-2001"])
+    assert page(client, orchestra)[0] == "0 recordings"
