@@ -650,17 +650,20 @@ def _release_batch(batch, report, matcher):
     if report.dry_run or not writes:
         return
     try:
-        with transaction.atomic():
+        with transaction.atomic(), services.artists_counted_once() as uncounted:
             changes = _write_new([(s, p) for s, p in writes if s.release is None], matcher)
             changes += [c for spec, plan in writes if spec.release for c in _write(spec, plan, matcher)]
+            uncounted |= _credited_by(changes)
     except IntegrityError:
         # Something the checks above did not foresee (a row written meanwhile): find
         # the release it belongs to, one at a time, and apply the others.
         changes = []
         for spec, plan in writes:
             try:
-                with transaction.atomic():
-                    changes += _write(spec, plan, matcher) if spec.release else _write_new([(spec, plan)], matcher)
+                with transaction.atomic(), services.artists_counted_once() as uncounted:
+                    written = _write(spec, plan, matcher) if spec.release else _write_new([(spec, plan)], matcher)
+                    uncounted |= _credited_by(written)
+                changes += written
             except IntegrityError:
                 name = f"{spec.label} {spec.catalog_number}"
                 report.counts[("changed" if spec.release else "created")] -= 1
@@ -926,17 +929,21 @@ def _after_write(changes):
         return
     services.releases_imported(release_ids)
     work_ids = set(Recording.objects.filter(release_id__in=release_ids).values_list("work_id", flat=True))
-    artist_ids = set(Credit.objects.filter(recording__release_id__in=release_ids).values_list("artist_id", flat=True))
     for change in changes:
         if change.model == "release" and change.before:
             work_ids |= {r["work_id"] for r in change.before["recordings"]}
-            artist_ids |= _credited(change.before["recordings"])
     recount_works(work_ids)
-    services.artists_recount(artist_ids=artist_ids)
 
 
 def _credited(recordings):
     return {c["artist_id"] for r in recordings for c in r["credits"]}
+
+
+def _credited_by(changes):
+    """The performers credited on the releases written (their pages count them); those
+    whose credits were replaced are counted as the credits are deleted."""
+    release_ids = [c.object_id for c in changes if c.model == "release"]
+    return set(Credit.objects.filter(recording__release_id__in=release_ids).values_list("artist_id", flat=True))
 
 
 def recount_works(work_ids):
@@ -1011,6 +1018,11 @@ def import_undo(*, run):
     still what the import set; only the last import still applied can be undone.
     Returns notes, also kept on the run: values someone changed since the import are
     kept and listed, and an offer already ordered is deactivated, not deleted."""
+    with services.artists_counted_once() as uncounted:
+        return _undo(run, uncounted)
+
+
+def _undo(run, artist_ids):
     run = ImportRun.objects.select_for_update().get(pk=run.pk)
     if ImportRun.objects.filter(status=ImportRun.Status.QUEUED).exists():
         raise UndoRefused("An import is running: undo when it has finished.")
@@ -1020,7 +1032,7 @@ def import_undo(*, run):
     notes = []
     offers = run.changes.filter(model="offer").order_by("-pk")
     releases = run.changes.filter(model="release").order_by("-pk")
-    touched_releases, work_ids, artist_ids = set(), set(), set()
+    touched_releases, work_ids = set(), set()
     changed_offers = []
     for change in offers.iterator(chunk_size=2000):
         offer = Offer.objects.select_for_update().filter(pk=change.object_id).first()
@@ -1102,7 +1114,6 @@ def import_undo(*, run):
     if touched_releases:
         services.releases_imported(list(touched_releases))
     recount_works(work_ids)
-    services.artists_recount(artist_ids=artist_ids)
     run.status = ImportRun.Status.UNDONE
     run.notes = [*run.notes, *notes]
     run.save(update_fields=["status", "notes"])

@@ -3,6 +3,7 @@
 import threading
 import time
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 
 from django.core.cache import cache
 from django.db import transaction
@@ -254,11 +255,33 @@ def artists_recount(*, artist_ids=None):
 _recounted = threading.local()
 
 
+@contextmanager
+def artists_counted_once():
+    """Within it, the performers of deleted credits are counted again once, on leaving
+    (in the caller's transaction), rather than after each deletion: a feed replacing the
+    credits of many releases. Yields the set of performers to count; add those you
+    credit to it."""
+    pending = getattr(_recounted, "pending", None)
+    if pending is not None:  # already within one: counted when that one ends
+        yield pending
+        return
+    _recounted.pending = pending = set()
+    try:
+        yield pending
+    finally:
+        _recounted.pending = None
+    artists_recount(artist_ids=pending)
+
+
 def _recount_after_deletion(artist_id, origin):
     """A credit of the performer was deleted, alone or along with its recording or
     release: count again, in the same transaction, once for all the credits one deletion
     took. Django deletes them all before it signals the first, so one count sees them
     gone; a release of ten recordings by one orchestra is counted once, not ten times."""
+    pending = getattr(_recounted, "pending", None)
+    if pending is not None:
+        pending.add(artist_id)
+        return
     done = getattr(_recounted, "deletion", None)
     if origin is None or done is None or done[0] is not origin:
         done = _recounted.deletion = (origin, set())

@@ -14,7 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from catalog.imports import import_undo
-from catalog.models import Artist, Credit, Role
+from catalog.models import Artist, Credit, Label, Role
 from tests.catalog.test_admin import admin_form_as_shown
 from tests.catalog.test_import import example, example_catalog, run  # noqa: F401 (a fixture)
 from tests.conftest import staff_login
@@ -169,3 +169,19 @@ def test_deleting_a_release_counts_each_of_its_performers_again_once(client):
     assert len(counts) == 2 * 2  # in all roles and in each, for each performer
     assert page(client, conductor) == ("1 recording", ["released-2001"])
     assert page(client, orchestra)[0] == "0 recordings"
+
+
+def test_a_feed_replacing_a_releases_performers_moves_the_count_from_one_to_the_other(
+    client,
+    example_catalog,  # noqa: F811
+):
+    old_conductor = ArtistFactory(slug="old-conductor")
+    release = ReleaseFactory(label=Label.objects.get(name="Example Classics"), catalog_number="EXC2401")
+    CreditFactory(artist=old_conductor, recording=RecordingFactory(release=release), role=Role.CONDUCTOR)
+    assert page(client, old_conductor)[0] == "1 recording"
+
+    report = run(example("release_feed.csv"))
+
+    assert report.counts == {"changed": 1, "created": 1}
+    assert page(client, old_conductor) == ("0 recordings", [])
+    assert page(client, Artist.objects.get(name="Example Conductor"), "?role=conductor")[0] == "2 recordings"
