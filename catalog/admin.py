@@ -153,7 +153,8 @@ class ReleaseAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         release = form.instance
-        release.recordings.update(release_date=release.release_date)
+        # Its recordings, and the credits on them, sort on the work and performer pages by its date.
+        services.release_date_copied(release=release)
         # Search finds the release by what staff just wrote (title, label, performers...).
         services.release_refresh_search_text(release=release)
         prices = [o.price for o in release.offers.filter(is_active=True)]
@@ -184,6 +185,25 @@ class RecordingAdmin(admin.ModelAdmin):
     autocomplete_fields = ["work", "release"]
     list_select_related = ["work", "work__composer", "release"]
     inlines = [CreditInline]
+
+    def save_related(self, request, form, formsets, change):
+        recording = form.instance
+        before = set(recording.credits.values_list("artist_id", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        Credit.objects.filter(recording=recording).update(release_date=recording.release_date)
+        # Performers added, removed or changed in a role: their pages count it.
+        services.artists_recount(artist_ids=before | set(recording.credits.values_list("artist_id", flat=True)))
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Credit:
+            return super().save_formset(request, form, formset, change)
+        credits = formset.save(commit=False)
+        for credit in credits:
+            credit.release_date = form.instance.release_date
+            credit.save()
+        for credit in formset.deleted_objects:
+            credit.delete()
+        formset.save_m2m()
 
 
 @admin.register(Offer)

@@ -349,8 +349,8 @@ def _catalog_row_changed(sender, **kwargs):
     catalog_changed()
 
 
-def _catalog_row_deleted(sender, instance, **kwargs):
-    catalog_row_deleted(instance)
+def _catalog_row_deleted(sender, instance, origin=None, **kwargs):
+    catalog_row_deleted(instance, origin=origin)
 
 
 def _offer_row_changed(sender, instance, **kwargs):

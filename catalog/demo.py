@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 
 from .models import Artist, Credit, Format, Genre, Label, Movement, Offer, Recording, Release, Role, Track, Work
+from .services import artists_recount
 from .text import fold, release_search_text
 
 LABELS = [
@@ -346,7 +347,14 @@ def _create_batch(indexes, *, works, cumulative, pool, today):
             )
             recording_rows.append(recording)
             credits += [
-                Credit(recording=recording, artist=artist, role=role, instrument=instrument, position=n)
+                Credit(
+                    recording=recording,
+                    artist=artist,
+                    role=role,
+                    instrument=instrument,
+                    position=n,
+                    release_date=release.release_date,
+                )
                 for n, (artist, role, instrument) in enumerate(performers, start=1)
             ]
     Recording.objects.bulk_create(recording_rows)
@@ -390,6 +398,7 @@ def refresh_derived_fields():
     """Recompute the counts and prices that list pages read without joins."""
     counts = Recording.objects.filter(work=OuterRef("pk")).values("work").annotate(n=Count("pk")).values("n")
     Work.objects.update(recording_count=Coalesce(Subquery(counts), 0))
+    artists_recount()
     prices = (
         Offer.objects.filter(release=OuterRef("pk"), is_active=True)
         .values("release")

@@ -650,17 +650,20 @@ def _release_batch(batch, report, matcher):
     if report.dry_run or not writes:
         return
     try:
-        with transaction.atomic():
+        with transaction.atomic(), services.artists_counted_once() as uncounted:
             changes = _write_new([(s, p) for s, p in writes if s.release is None], matcher)
             changes += [c for spec, plan in writes if spec.release for c in _write(spec, plan, matcher)]
+            uncounted |= _credited_by(changes)
     except IntegrityError:
         # Something the checks above did not foresee (a row written meanwhile): find
         # the release it belongs to, one at a time, and apply the others.
         changes = []
         for spec, plan in writes:
             try:
-                with transaction.atomic():
-                    changes += _write(spec, plan, matcher) if spec.release else _write_new([(spec, plan)], matcher)
+                with transaction.atomic(), services.artists_counted_once() as uncounted:
+                    written = _write(spec, plan, matcher) if spec.release else _write_new([(spec, plan)], matcher)
+                    uncounted |= _credited_by(written)
+                changes += written
             except IntegrityError:
                 name = f"{spec.label} {spec.catalog_number}"
                 report.counts[("changed" if spec.release else "created")] -= 1
@@ -780,6 +783,7 @@ def _write_new(items, matcher):
                 role=c["role"],
                 instrument=c["instrument"],
                 position=c["position"],
+                release_date=row.release_date,
             )
             for row, r in recordings
             for c in r["credits"]
@@ -848,9 +852,9 @@ def _write(spec, plan, matcher):
             release.recordings.all().delete()
     if plan["structure"]:
         _create_structure(release, plan["recordings"], plan["tracks"])
-        Recording.objects.filter(release=release).update(release_date=release.release_date)
+        services.release_date_copied(release=release)
     elif "release_date" in plan["fields"]:
-        Recording.objects.filter(release=release).update(release_date=release.release_date)
+        services.release_date_copied(release=release)
     for sku, (action, values) in plan["offers"].items():
         if action == "created":
             offer = Offer.objects.create(release=release, sku=sku, **values)  # its signal: lowest price, pages
@@ -894,6 +898,7 @@ def _create_structure(release, recordings, tracks):
                 role=c["role"],
                 instrument=c["instrument"],
                 position=c["position"],
+                release_date=row.release_date,
                 pk=c.get("id"),
             )
             for r, row in zip(recordings, rows, strict=True)
@@ -928,6 +933,17 @@ def _after_write(changes):
         if change.model == "release" and change.before:
             work_ids |= {r["work_id"] for r in change.before["recordings"]}
     recount_works(work_ids)
+
+
+def _credited(recordings):
+    return {c["artist_id"] for r in recordings for c in r["credits"]}
+
+
+def _credited_by(changes):
+    """The performers credited on the releases written (their pages count them); those
+    whose credits were replaced are counted as the credits are deleted."""
+    release_ids = [c.object_id for c in changes if c.model == "release"]
+    return set(Credit.objects.filter(recording__release_id__in=release_ids).values_list("artist_id", flat=True))
 
 
 def recount_works(work_ids):
@@ -1002,6 +1018,11 @@ def import_undo(*, run):
     still what the import set; only the last import still applied can be undone.
     Returns notes, also kept on the run: values someone changed since the import are
     kept and listed, and an offer already ordered is deactivated, not deleted."""
+    with services.artists_counted_once() as uncounted:
+        return _undo(run, uncounted)
+
+
+def _undo(run, artist_ids):
     run = ImportRun.objects.select_for_update().get(pk=run.pk)
     if ImportRun.objects.filter(status=ImportRun.Status.QUEUED).exists():
         raise UndoRefused("An import is running: undo when it has finished.")
@@ -1078,12 +1099,13 @@ def import_undo(*, run):
         ):
             release.recordings.all().delete()
             _create_structure(release, before["recordings"], before["tracks"])
+            artist_ids |= _credited(before["recordings"])
         if structure_edited or _edited(current_fields, change.after, RELEASE_FIELDS):
             # Part of it stays as someone made it since: its search text says what it holds now.
             services.release_refresh_search_text(release=release)
         else:
             Release.objects.filter(pk=release.pk).update(search_text=before["search_text"])
-        Recording.objects.filter(release=release).update(release_date=release.release_date)
+        services.release_date_copied(release=release)
         if not structure_edited:
             work_ids |= {r["work_id"] for r in before["recordings"]}
         touched_releases.add(release.pk)

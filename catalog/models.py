@@ -218,6 +218,10 @@ class Artist(models.Model):
     instrument = models.CharField(max_length=60, blank=True, help_text="Main instrument of a soloist.")
     is_demo = models.BooleanField(default=False, help_text="Generated for the demo catalog.")
     search_text = models.TextField(blank=True, editable=False)
+    # How many recordings their page lists, in all roles and in each ({role: count}),
+    # counted again whenever their credits change (services.artists_recount).
+    recording_count = models.PositiveIntegerField(default=0, editable=False)
+    role_counts = models.JSONField(default=dict, editable=False)
 
     class Meta:
         ordering = ["sort_name"]
@@ -327,20 +331,26 @@ class Recording(models.Model):
 
 
 class Credit(models.Model):
-    recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="credits")
-    artist = models.ForeignKey(Artist, on_delete=models.PROTECT, related_name="credits")
+    # Both foreign keys are served by the indexes below, which lead with them.
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="credits", db_index=False)
+    artist = models.ForeignKey(Artist, on_delete=models.PROTECT, related_name="credits", db_index=False)
     role = models.CharField(max_length=12, choices=Role.choices)
     instrument = models.CharField(max_length=60, blank=True, help_text="For soloists: piano, violin, soprano, ...")
     position = models.PositiveSmallIntegerField(default=1)
+    # Copied from the recording (from its release) so that a performer's page walks
+    # their credits newest first and stops after a page (services.release_date_copied
+    # keeps it right).
+    release_date = models.DateField(editable=False)
 
     class Meta:
         ordering = ["position"]
         constraints = [choices_check("role", Role, "catalog_credit_role_valid")]
         indexes = [
-            models.Index(fields=["artist", "role"], name="catalog_credit_artist_role"),
-            # A performer's page: their recordings counted and walked newest first from
-            # the index alone (migration 0011).
-            models.Index(fields=["artist", "role", "recording"], name="catalog_credit_artist_rec"),
+            # A performer's page: their recordings walked newest first from the index
+            # alone, in all roles or in one (migration 0014).
+            models.Index(fields=["artist", "release_date", "recording"], name="catalog_credit_artist_date"),
+            models.Index(fields=["artist", "role", "release_date", "recording"], name="catalog_credit_role_date"),
+            # A recording's credits, and "is this recording theirs?" (migration 0012).
             models.Index(fields=["recording", "artist", "role"], name="catalog_credit_rec_artist"),
         ]
 

@@ -5,9 +5,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db import connection
-from django.db.models import BooleanField, Count, Exists, F, Func, OuterRef, Prefetch, Q, Value, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Value, Window
+from django.db.models.functions import RowNumber
 
 from .models import (
     Artist,
@@ -216,50 +215,16 @@ def release_detail(*, slug):
     return release, recordings, offers
 
 
-ARTIST_ORDER = ["-release_date", "-pk"]
-
-
-# Up to this many recordings, a performer's are read from the credit index and sorted;
-# past it, found by walking every recording newest first (see recordings_by_artist).
-FEW_RECORDINGS = 2000
-
-
-def recordings_by_artist(*, artist, role=None, count=None):
-    """The ids of the artist's recordings (in role), newest first, from indexes alone;
-    recordings_shown then reads a page's rows. count is how many there are
-    (artist_recording_count), which picks the cheaper way:
-
-    - a performer on many recordings: the recordings' release dates walked newest first,
-      each checked against the credits' (recording, artist) pairs (migration 0011); their
-      twenty come soon;
-    - one on a few recordings (count <= FEW_RECORDINGS), whom that walk would look for
-      through most of the catalog (tens of milliseconds on PostgreSQL at 100,000
-      releases): their recordings found from the credit index and sorted. The sort is on
-      an expression the date index cannot serve, so that the database does not fall
-      back to the walk; on PostgreSQL the ids are compared as an array (id = ANY(ARRAY(
-      subquery))), read once and looked up by primary key, where `IN (subquery)` is
-      planned as a scan of every recording."""
+def recordings_by_artist(*, artist, role=None):
+    """The ids of the artist's recordings (in role), newest first: their credits walked
+    on the index (artist, [role,] release_date, recording) (migration 0014), which stops
+    after the page asked for, however many recordings they are on. A recording they
+    have two credits on (conducting from the keyboard) is listed once, its credits being
+    next to each other in that walk. recordings_shown then reads a page's rows."""
     credits = Credit.objects.filter(artist=artist)
     if role:
         credits = credits.filter(role=role)
-    if count is not None and count <= FEW_RECORDINGS:
-        newest = Coalesce("release_date", "release_date").desc()
-        ids = credits.order_by().values("recording_id")
-        if connection.vendor == "postgresql":
-            from django.contrib.postgres.expressions import ArraySubquery
-
-            among = Func(
-                F("pk"),
-                ArraySubquery(ids),
-                template="(%(expressions)s))",
-                arg_joiner=" = ANY(",
-                output_field=BooleanField(),
-            )
-        else:
-            among = Q(pk__in=ids)
-        return Recording.objects.filter(among).order_by(newest, F("pk").desc()).values_list("pk", flat=True)
-    walk = Exists(credits.filter(recording=OuterRef("pk")))
-    return Recording.objects.filter(walk).order_by(*ARTIST_ORDER).values_list("pk", flat=True)
+    return credits.order_by("-release_date", "-recording_id").values_list("recording_id", flat=True).distinct()
 
 
 def recordings_shown(ids):
@@ -276,27 +241,14 @@ def recordings_shown(ids):
 
 
 def artist_recording_count(*, artist, role=None):
-    """How many recordings the artist is credited on (in role), counted from the credit
-    index alone (migration 0011) rather than by reading each recording."""
-    credits = Credit.objects.filter(artist=artist)
-    if role:
-        credits = credits.filter(role=role)
-    return credits.order_by().values("recording_id").distinct().count()
-
-
-def with_roles(artists):
-    """Artists, each with the roles they are credited in (artist_roles), asked as one
-    index lookup a role in the same query rather than by reading all their credits."""
-    return artists.annotate(
-        **{f"has_{role}": Exists(Credit.objects.filter(artist=OuterRef("pk"), role=role)) for role in Role.values}
-    )
+    """How many recordings the artist's page lists (in role): the counts kept on the
+    artist as their credits change (services.artists_recount), not counted per page."""
+    return artist.role_counts.get(role, 0) if role else artist.recording_count
 
 
 def artist_roles(*, artist):
     """The roles the artist is credited in, sorted by value."""
-    if not hasattr(artist, f"has_{Role.values[0]}"):
-        artist = with_roles(Artist.objects.filter(pk=artist.pk)).get()
-    return sorted(role for role in Role.values if getattr(artist, f"has_{role}"))
+    return sorted(role for role, count in artist.role_counts.items() if count and role in Role.values)
 
 
 def releases_of_label(*, label, format=None):

@@ -1,11 +1,13 @@
 """Writes to the catalog that keep its derived data (search vocabulary, cached pages) in step."""
 
+import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
+from contextlib import contextmanager
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Min, OuterRef, Q, Subquery
+from django.db.models import Count, Min, OuterRef, Q, Subquery
 
 from . import selectors
 from .models import (
@@ -210,6 +212,85 @@ def _recording_deleted(recording):
     return _release_page(recording.release_id) + _work_page(recording.work_id)
 
 
+def release_date_copied(*, release):
+    """The release's date, copied onto its recordings and their credits: the work and
+    performer pages sort and page by these copies."""
+    Recording.objects.filter(release=release).update(release_date=release.release_date)
+    Credit.objects.filter(recording__release=release).update(release_date=release.release_date)
+
+
+@transaction.atomic
+def artists_recount(*, artist_ids=None):
+    """Count again the recordings each of these performers (all, when None) is credited
+    on, in all roles and in each, as their page shows them. Their rows are locked first,
+    so that two writers crediting one performer at once each count the other's credits."""
+    artists = Artist.objects.select_for_update().order_by("pk")
+    if artist_ids is not None:
+        artist_ids = {pk for pk in artist_ids if pk is not None}
+        if not artist_ids:
+            return
+        artists = artists.filter(pk__in=artist_ids)
+    locked = list(artists.values_list("pk", flat=True))
+    credits = Credit.objects.filter(artist_id__in=locked) if artist_ids is not None else Credit.objects.all()
+    counted = Count("recording_id", distinct=True)
+    totals = dict(credits.order_by().values("artist_id").annotate(n=counted).values_list("artist_id", "n"))
+    roles = defaultdict(dict)
+    for artist_id, role, n in (
+        credits.order_by().values("artist_id", "role").annotate(n=counted).values_list("artist_id", "role", "n")
+    ):
+        roles[artist_id][role] = n
+    Artist.objects.bulk_update(
+        [Artist(pk=pk, recording_count=totals.get(pk, 0), role_counts=roles.get(pk, {})) for pk in locked],
+        ["recording_count", "role_counts"],
+        batch_size=500,
+    )
+    # Counted now: a later deletion of their credits counts them again.
+    done = getattr(_recounted, "deletion", None)
+    if done is not None:
+        done[1].difference_update(locked)
+
+
+# The performers counted again for the last deletion (its origin: a release, a recording,
+# a queryset), per thread.
+_recounted = threading.local()
+
+
+@contextmanager
+def artists_counted_once():
+    """Within it, the performers of deleted credits are counted again once, on leaving
+    (in the caller's transaction), rather than after each deletion: a feed replacing the
+    credits of many releases. Yields the set of performers to count; add those you
+    credit to it."""
+    pending = getattr(_recounted, "pending", None)
+    if pending is not None:  # already within one: counted when that one ends
+        yield pending
+        return
+    _recounted.pending = pending = set()
+    try:
+        yield pending
+    finally:
+        _recounted.pending = None
+    artists_recount(artist_ids=pending)
+
+
+def _recount_after_deletion(artist_id, origin):
+    """A credit of the performer was deleted, alone or along with its recording or
+    release: count again, in the same transaction, once for all the credits one deletion
+    took. Django deletes them all before it signals the first, so one count sees them
+    gone; a release of ten recordings by one orchestra is counted once, not ten times."""
+    pending = getattr(_recounted, "pending", None)
+    if pending is not None:
+        pending.add(artist_id)
+        return
+    done = getattr(_recounted, "deletion", None)
+    if origin is None or done is None or done[0] is not origin:
+        done = _recounted.deletion = (origin, set())
+    if artist_id in done[1]:
+        return
+    artists_recount(artist_ids=[artist_id])
+    done[1].add(artist_id)
+
+
 def _credit_deleted(credit):
     recording = Recording.objects.filter(pk=credit.recording_id).values("release_id", "work_id").first()
     artist = Artist.objects.filter(pk=credit.artist_id).values_list("slug", flat=True).first()
@@ -223,12 +304,15 @@ def _track_deleted(track):
     return _release_page(track.release_id)
 
 
-def catalog_row_deleted(instance):
+def catalog_row_deleted(instance, *, origin=None):
     """A catalog row was deleted (by staff, one or many at once, or along with its
-    release): the pages that showed it go stale, and every page only when the row is
-    one that many pages show (a composer, a work, a label, a performer)."""
+    release; origin is what was deleted): the pages that showed it go stale, and every
+    page only when the row is one that many pages show (a composer, a work, a label, a
+    performer). A deleted credit's performer is counted again."""
     if isinstance(instance, Offer):
         return offer_changed(instance)
+    if isinstance(instance, Credit):
+        _recount_after_deletion(instance.artist_id, origin)
     handler = {
         Release: _release_deleted,
         Recording: _recording_deleted,

@@ -140,12 +140,12 @@ def artist_list(request):
 @cached_page
 def artist_detail(request, slug):
     """An artist's recordings, optionally in one role."""
-    artist = get_object_or_404(selectors.with_roles(Artist.objects.all()), slug=slug)
+    artist = get_object_or_404(Artist, slug=slug)
     form = ArtistRoleForm(request.GET)
     role = form.cleaned_data["role"] if form.is_valid() else ""
     count = selectors.artist_recording_count(artist=artist, role=role)
     page = selectors.paginate(
-        selectors.recordings_by_artist(artist=artist, role=role, count=count),
+        selectors.recordings_by_artist(artist=artist, role=role),
         request.GET.get("page"),
         per_page=20,
         count=count,

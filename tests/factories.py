@@ -97,10 +97,20 @@ class RecordingFactory(factory.django.DjangoModelFactory):
 class CreditFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Credit
+        skip_postgeneration_save = True
 
     recording = factory.SubFactory(RecordingFactory)
     artist = factory.SubFactory(ArtistFactory)
     role = Role.CONDUCTOR
+    release_date = factory.LazyAttribute(lambda o: o.recording.release_date)
+
+    @factory.post_generation
+    def counted(credit, create, extracted, **kwargs):
+        """Credited as the shop's own writes credit: the performer's page counts it."""
+        if create:
+            from catalog.services import artists_recount
+
+            artists_recount(artist_ids=[credit.artist_id])
 
 
 class TrackFactory(factory.django.DjangoModelFactory):
