@@ -35,18 +35,23 @@ def _release_shown(release):
     )
 
 
+def _credit_values(credits):
+    return tuple((c.artist.slug, c.artist.name, c.role, c.instrument) for c in credits)
+
+
 def _credits_shown(recording):
-    return tuple((c.artist.slug, c.artist.name, c.role, c.instrument) for c in recording.credits.all())
+    return _credit_values(recording.credits.all())
 
 
 def _work_row_shown(recording):
-    offers = list(recording.release.offers.all())
+    # As catalog.selectors.recordings_of_work reads them.
+    offers = recording.release.active_offers
     first = offers[0] if offers else None
     return (
         recording.pk,
         recording.year,
         _release_shown(recording.release),
-        _credits_shown(recording),
+        _credit_values(recording.shown_credits),
         first and (first.available, first.made_to_order, bool(first.stock)),
         # Awards and live picks (catalog.selectors.attach_editorial).
         tuple((badge.kind, badge.text) for badge in getattr(recording.release, "badges", ())),

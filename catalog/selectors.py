@@ -148,9 +148,42 @@ SORTS = {
 }
 
 
+# What a work page's row shows (catalog.cards.work_recordings, its cover and the page's
+# preview image): the releases' notes, barcodes and search text of the most recorded
+# works are not read for nothing.
+_WORK_ROW_FIELDS = (
+    "year",
+    "release_date",
+    "work_id",
+    "release__title",
+    "release__slug",
+    "release__catalog_number",
+    "release__release_date",
+    "release__format",
+    "release__discs",
+    "release__cover",
+    "release__min_price",
+    "release__label__name",
+)
+# Kept as lists (recording.shown_credits, release.active_offers) rather than as the
+# related managers' caches, which Django builds as a queryset for each row.
+_work_row_credits = Prefetch(
+    "credits",
+    queryset=Credit.objects.select_related("artist")
+    .only("recording_id", "role", "instrument", "artist__name", "artist__slug")
+    .order_by("position"),
+    to_attr="shown_credits",
+)
+_work_row_offers = Prefetch(
+    "release__offers",
+    queryset=Offer.objects.filter(is_active=True).only("release_id", "is_active", "made_to_order", "stock"),
+    to_attr="active_offers",
+)
+
+
 def recordings_of_work(*, work, filters):
     """Every recording of a work, filtered and sorted, with its release, label,
-    performers and offers."""
+    performers (recording.shown_credits) and active offers (release.active_offers)."""
     recordings = Recording.objects.filter(work=work)
     if filters.format:
         recordings = recordings.filter(release__format=filters.format)
@@ -162,7 +195,8 @@ def recordings_of_work(*, work, filters):
         recordings = recordings.filter(year=filters.year)
     return (
         recordings.select_related("release", "release__label")
-        .prefetch_related(_credits, Prefetch("release__offers", queryset=Offer.objects.filter(is_active=True)))
+        .only(*_WORK_ROW_FIELDS)
+        .prefetch_related(_work_row_credits, _work_row_offers)
         .order_by(*SORTS.get(filters.sort, SORTS["newest"]))
     )
 

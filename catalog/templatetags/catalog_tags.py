@@ -124,9 +124,15 @@ def as_role(role):
 def credits(recording):
     """The performers of a recording, linked: "A (conductor), B (piano), C". A tag rather
     than an include, because it runs once per row of the work, artist and release pages."""
+    return credit_list(recording.credits.all())
+
+
+@register.simple_tag
+def credit_list(credits):
+    """The credits tag for credits already at hand (a work page's rows keep theirs as a list)."""
     parts = []
     conductor = None
-    for credit in recording.credits.all():
+    for credit in credits:
         artist = credit.artist
         if credit.instrument:
             suffix = f" ({instrument(credit.instrument)})"
