@@ -4,6 +4,7 @@ queries, whatever the number of rows."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import BooleanField, Count, Exists, F, Func, OuterRef, Prefetch, Q, Value, Window
@@ -201,18 +202,55 @@ def recordings_of_work(*, work, filters):
     )
 
 
-def recording_filter_choices(*, work, filters=None):
-    """The formats, labels, performers and years that the work's recordings have, as
-    (value, label) pairs, and "count": how many recordings the filters leave (None when
-    a performer is chosen, which is counted with the page). Formats, labels, years and
-    the count come from one query grouping the work's recordings."""
-    filters = filters or RecordingFilters()
+# The work's filter choices are kept this long under its page versions; an entry whose
+# versions are not the current ones is never read again, only dropped by the cache.
+FILTER_CHOICES_TTL = 3600
+
+
+def _work_filter_rows(work):
+    """The work's recordings grouped by format, label and year, and its performers: read
+    from the database, or from the cache under the versions of the work's page.
+
+    Any change that can alter them (a recording or credit added or removed, a release's
+    format or label changed, a label or performer renamed) expires the work's page
+    (catalog.services), so the entry is read only while it is still true. The versions
+    are read before the database, as the page cache does: a write committed in between
+    bumps them again and the entry is never used."""
+    from .services import CATALOG_VERSION_KEY, page_tag, version_key, versions_for
+
+    keys = [CATALOG_VERSION_KEY, version_key(page_tag("work", work.composer.slug, work.slug))]
+    versions = versions_for(keys)
+    key = "catalog:work-filters:v1:{}:{}:{}".format(work.pk, *(versions[k] for k in keys))
+    found = cache.get(key)
+    if found is not None:
+        return found
     rows = list(
         Recording.objects.filter(work=work)
         .order_by()
         .values_list("release__format", "release__label__slug", "release__label__name", "year")
         .annotate(n=Count("pk"))
     )
+    performers = list(
+        Artist.objects.filter(
+            credits__recording__work=work, credits__role__in=[Role.CONDUCTOR, Role.SOLOIST, Role.ENSEMBLE]
+        )
+        .distinct()
+        .order_by("sort_name")
+        .values_list("slug", "sort_name")[:200]
+    )
+    cache.set(key, (rows, performers), FILTER_CHOICES_TTL)
+    return rows, performers
+
+
+def recording_filter_choices(*, work, filters=None):
+    """The formats, labels, performers and years that the work's recordings have, as
+    (value, label) pairs, and "count": how many recordings the filters leave (None when
+    a performer is chosen, which is counted with the page). Formats, labels, years and
+    the count come from one query grouping the work's recordings; both that and the
+    performers are kept per work under its page versions (_work_filter_rows), so every
+    filter, sort and page of the work renders from one reading."""
+    filters = filters or RecordingFilters()
+    rows, performers = _work_filter_rows(work)
     formats = {row[0] for row in rows}
     count = None
     if not filters.performer:
@@ -226,14 +264,7 @@ def recording_filter_choices(*, work, filters=None):
     return {
         "formats": [(f.value, f.label) for f in Format if f.value in formats],
         "labels": sorted({(slug, name) for _, slug, name, _, _ in rows}, key=lambda label: (label[1], label[0])),
-        "performers": list(
-            Artist.objects.filter(
-                credits__recording__work=work, credits__role__in=[Role.CONDUCTOR, Role.SOLOIST, Role.ENSEMBLE]
-            )
-            .distinct()
-            .order_by("sort_name")
-            .values_list("slug", "sort_name")[:200]
-        ),
+        "performers": performers,
         "years": [(y, y) for y in sorted({row[3] for row in rows if row[3]}, reverse=True)],
         "count": count,
     }

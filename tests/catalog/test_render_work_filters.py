@@ -1,0 +1,90 @@
+"""A work's filter choices (formats, labels, performers, years) and its recording count
+are read once for all its filter, sort and page addresses, and kept under the versions
+of the work's page: whatever changes them must show on the very next render."""
+
+import datetime
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from catalog.models import Format, Role
+from tests.factories import ArtistFactory, CreditFactory, LabelFactory, RecordingFactory, ReleaseFactory, WorkFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def work():
+    work = WorkFactory()
+    label = LabelFactory(name="Alpha", slug="alpha")
+    for day in range(1, 4):
+        release = ReleaseFactory(label=label, format=Format.CD, release_date=datetime.date(2010, 1, day))
+        recording = RecordingFactory(work=work, release=release, year=2001)
+        CreditFactory(recording=recording, role=Role.CONDUCTOR)
+    return work
+
+
+def page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    body = response.content.decode()
+    count = int(re.search(r"<h2[^>]*>\s*(\d+) recordings?", body).group(1))
+    options = {
+        name: re.findall(r'<option value="([^"]+)"', select)
+        for name, select in re.findall(r'<select id="f-[a-z]+" name="([a-z]+)"[^>]*>(.*?)</select>', body)
+    }
+    return count, options
+
+
+def test_the_filters_are_read_once_for_every_sort_and_filter_of_the_work(client, work):
+    client.get(work.get_absolute_url())
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(work.get_absolute_url() + "?sort=oldest")
+
+    assert response.status_code == 200
+    grouped = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"] or "DISTINCT" in q["sql"]]
+    assert grouped == []
+
+
+def test_a_new_recording_of_the_work_shows_in_the_filters_and_the_count_at_once(client, work):
+    url = work.get_absolute_url()
+    assert page(client, url)[0] == 3
+
+    release = ReleaseFactory(label=LabelFactory(name="Gamma", slug="gamma"), format=Format.SACD)
+    recording = RecordingFactory(work=work, release=release, year=1999)
+    CreditFactory(recording=recording, role=Role.CONDUCTOR, artist=ArtistFactory(slug="new-maestro"))
+
+    for address in (url, url + "?sort=oldest"):
+        count, options = page(client, address)
+        assert count == 4
+        assert "gamma" in options["label"]
+        assert "sacd" in options["format"]
+        assert "1999" in options["year"]
+        assert "new-maestro" in options["performer"]
+
+
+def test_a_release_moved_to_another_format_and_label_shows_in_the_filters_at_once(client, work):
+    url = work.get_absolute_url()
+    page(client, url + "?sort=price")
+    release = work.recordings.order_by("pk").first().release
+
+    release.format = Format.LP
+    release.label = LabelFactory(name="Delta", slug="delta")
+    release.save()
+
+    count, options = page(client, url + "?format=lp")
+    assert count == 1
+    assert "lp" in options["format"]
+    assert "delta" in options["label"]
+
+
+def test_a_new_soloist_of_a_recording_shows_in_the_performer_filter_at_once(client, work):
+    url = work.get_absolute_url()
+    page(client, url)
+
+    CreditFactory(recording=work.recordings.first(), role=Role.SOLOIST, artist=ArtistFactory(slug="sol-o"))
+
+    assert "sol-o" in page(client, url + "?sort=oldest")[1]["performer"]
