@@ -202,29 +202,43 @@ def recordings_of_work(*, work, filters):
     )
 
 
-# The work's filter choices are kept this long under its page versions; an entry whose
-# versions are not the current ones is never read again, only dropped by the cache.
-FILTER_CHOICES_TTL = 3600
+# What work_page_facts reads is kept this long; an entry whose versions are no longer
+# the current ones is never read again, only dropped by the cache.
+WORK_FACTS_TTL = 3600
 
 
-def _work_filter_rows(work):
-    """The work's recordings grouped by format, label and year, and its performers: read
-    from the database, or from the cache under the versions of the work's page.
+@dataclass
+class WorkFacts:
+    """What a work's page shows of the set of its recordings and of the work itself,
+    the same on every filter, sort and page of it."""
 
-    Any change that can alter them (a recording or credit added or removed, a release's
-    format or label changed, a label or performer renamed) expires the work's page
-    (catalog.services), so the entry is read only while it is still true. The versions
+    # (format, label slug, label name, year, how many recordings)
+    groups: list
+    # (slug, sort name) of its conductors, soloists and ensembles
+    performers: list
+    catalogue_numbers: list
+    movements: list
+
+
+def work_page_facts(*, work):
+    """The work's WorkFacts: read from the database, or from the cache under the catalog
+    version and the version of the work's recordings (services.work_recordings_tag).
+
+    Whatever can change them (a recording, credit, performer, label, catalogue number or
+    movement saved or deleted, a release's format or label edited) bumps one of those
+    versions, and an offer's stock or price neither, so an entry is read only while it is
+    still true, and survives the stock changes that expire the page itself. The versions
     are read before the database, as the page cache does: a write committed in between
     bumps them again and the entry is never used."""
-    from .services import CATALOG_VERSION_KEY, page_tag, version_key, versions_for
+    from .services import CATALOG_VERSION_KEY, version_key, versions_for, work_recordings_tag
 
-    keys = [CATALOG_VERSION_KEY, version_key(page_tag("work", work.composer.slug, work.slug))]
+    keys = [CATALOG_VERSION_KEY, version_key(work_recordings_tag(work.composer.slug, work.slug))]
     versions = versions_for(keys)
-    key = "catalog:work-filters:v1:{}:{}:{}".format(work.pk, *(versions[k] for k in keys))
-    found = cache.get(key)
-    if found is not None:
-        return found
-    rows = list(
+    key = "catalog:work-facts:v1:{}:{}:{}".format(work.pk, *(versions[k] for k in keys))
+    facts = cache.get(key)
+    if facts is not None:
+        return facts
+    groups = list(
         Recording.objects.filter(work=work)
         .order_by()
         .values_list("release__format", "release__label__slug", "release__label__name", "year")
@@ -238,19 +252,22 @@ def _work_filter_rows(work):
         .order_by("sort_name")
         .values_list("slug", "sort_name")[:200]
     )
-    cache.set(key, (rows, performers), FILTER_CHOICES_TTL)
-    return rows, performers
+    facts = WorkFacts(
+        groups=groups,
+        performers=performers,
+        catalogue_numbers=[str(number) for number in work.catalogue_numbers.all()],
+        movements=list(work.movements.values_list("title", flat=True)),
+    )
+    cache.set(key, facts, WORK_FACTS_TTL)
+    return facts
 
 
-def recording_filter_choices(*, work, filters=None):
-    """The formats, labels, performers and years that the work's recordings have, as
-    (value, label) pairs, and "count": how many recordings the filters leave (None when
-    a performer is chosen, which is counted with the page). Formats, labels, years and
-    the count come from one query grouping the work's recordings; both that and the
-    performers are kept per work under its page versions (_work_filter_rows), so every
-    filter, sort and page of the work renders from one reading."""
+def recording_filter_choices(*, facts, filters=None):
+    """The formats, labels, performers and years that the work's recordings have (its
+    WorkFacts), as (value, label) pairs, and "count": how many recordings the filters
+    leave (None when a performer is chosen, which is counted with the page)."""
     filters = filters or RecordingFilters()
-    rows, performers = _work_filter_rows(work)
+    rows = facts.groups
     formats = {row[0] for row in rows}
     count = None
     if not filters.performer:
@@ -264,7 +281,7 @@ def recording_filter_choices(*, work, filters=None):
     return {
         "formats": [(f.value, f.label) for f in Format if f.value in formats],
         "labels": sorted({(slug, name) for _, slug, name, _, _ in rows}, key=lambda label: (label[1], label[0])),
-        "performers": performers,
+        "performers": facts.performers,
         "years": [(y, y) for y in sorted({row[3] for row in rows if row[3]}, reverse=True)],
         "count": count,
     }

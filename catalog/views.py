@@ -91,7 +91,8 @@ def work_detail(request, composer, slug):
     today = timezone.localdate()
     if filters.sort == "recommended":
         recordings = selectors.recommended_first(recordings, today=today)
-    choices = selectors.recording_filter_choices(work=work, filters=filters)
+    facts = selectors.work_page_facts(work=work)
+    choices = selectors.recording_filter_choices(facts=facts, filters=filters)
     page = selectors.paginate(recordings, request.GET.get("page"), per_page=20, count=choices.pop("count"))
     selectors.attach_editorial([r.release for r in page], today=today)
     return render(
@@ -104,8 +105,8 @@ def work_detail(request, composer, slug):
             "form": form,
             "filters": filters,
             "choices": choices,
-            "catalogue_numbers": list(work.catalogue_numbers.all()),
-            "movements": list(work.movements.all()),
+            "catalogue_numbers": facts.catalogue_numbers,
+            "movements": facts.movements,
             "jsonld": jsonld.work(request, work),
             "meta": opengraph.work(work, page[0].release if page else None),
         },

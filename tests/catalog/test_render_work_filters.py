@@ -1,6 +1,9 @@
-"""A work's filter choices (formats, labels, performers, years) and its recording count
-are read once for all its filter, sort and page addresses, and kept under the versions
-of the work's page: whatever changes them must show on the very next render."""
+"""What a work's page shows of the set of its recordings (the filter choices: formats,
+labels, performers, years; the recording count) and of the work itself (catalogue
+numbers, movements) is read once for all its filter, sort and page addresses and kept
+until a change to the work's recordings: whatever changes them must show on the very
+next render, and a stock or price change, which expires the page, does not read them
+again."""
 
 import datetime
 import re
@@ -9,8 +12,17 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalog.models import Format, Role
-from tests.factories import ArtistFactory, CreditFactory, LabelFactory, RecordingFactory, ReleaseFactory, WorkFactory
+from catalog.models import CatalogueNumber, Format, Movement, Role
+from catalog.services import offer_changed
+from tests.factories import (
+    ArtistFactory,
+    CreditFactory,
+    LabelFactory,
+    OfferFactory,
+    RecordingFactory,
+    ReleaseFactory,
+    WorkFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +35,13 @@ def work():
         release = ReleaseFactory(label=label, format=Format.CD, release_date=datetime.date(2010, 1, day))
         recording = RecordingFactory(work=work, release=release, year=2001)
         CreditFactory(recording=recording, role=Role.CONDUCTOR)
+        OfferFactory(release=release, stock=10)
     return work
+
+
+def grouping_queries(ctx):
+    """The queries that read the work's recordings as a set (its filters and count)."""
+    return [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"] or "DISTINCT" in q["sql"]]
 
 
 def page(client, url):
@@ -45,8 +63,48 @@ def test_the_filters_are_read_once_for_every_sort_and_filter_of_the_work(client,
         response = client.get(work.get_absolute_url() + "?sort=oldest")
 
     assert response.status_code == 200
-    grouped = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"] or "DISTINCT" in q["sql"]]
-    assert grouped == []
+    assert grouping_queries(ctx) == []
+
+
+def test_a_sold_out_offer_shows_at_once_without_reading_the_filters_again(client, work):
+    url = work.get_absolute_url()
+    client.get(url)
+    offer = work.recordings.order_by("pk").first().release.offers.get()
+
+    offer.stock = 0
+    offer.save()
+    offer_changed(offer)
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get(url).content.decode()
+
+    assert "Out of stock" in body
+    assert grouping_queries(ctx) == []
+    assert page(client, url)[0] == 3
+
+
+def test_a_deleted_recording_and_a_deleted_credit_show_in_the_filters_at_once(client, work):
+    url = work.get_absolute_url()
+    first, second = work.recordings.order_by("pk")[:2]
+    soloist = CreditFactory(recording=first, role=Role.SOLOIST, artist=ArtistFactory(slug="sol-o"))
+    assert "sol-o" in page(client, url)[1]["performer"]
+
+    soloist.delete()
+    assert "sol-o" not in page(client, url + "?sort=oldest")[1]["performer"]
+
+    second.delete()
+    assert page(client, url + "?sort=price")[0] == 2
+
+
+def test_a_new_catalogue_number_and_movement_show_at_once(client, work):
+    url = work.get_absolute_url()
+    page(client, url)
+
+    CatalogueNumber.objects.create(work=work, system="Op", number="99")
+    Movement.objects.create(work=work, position=1, title="Allegro con brio")
+
+    body = client.get(url + "?sort=oldest").content.decode()
+    assert "op. 99" in body
+    assert "<li>Allegro con brio</li>" in body
 
 
 def test_a_new_recording_of_the_work_shows_in_the_filters_and_the_count_at_once(client, work):
