@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import BooleanField, Count, Exists, F, Func, OuterRef, Prefetch, Q, Value, Window
+from django.db.models import BooleanField, Count, DateField, Exists, F, Func, OuterRef, Prefetch, Q, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
 
 from .models import (
@@ -216,6 +216,8 @@ class WorkFacts:
     groups: list
     # (slug, sort name) of its conductors, soloists and ensembles
     performers: list
+    # the picks (live or not) and awards of its releases, as _editorial gives them
+    editorial: list
     catalogue_numbers: list
     movements: list
 
@@ -225,7 +227,8 @@ def work_page_facts(*, work):
     version and the version of the work's recordings (services.work_recordings_tag).
 
     Whatever can change them (a recording, credit, performer, label, catalogue number or
-    movement saved or deleted, a release's format or label edited) bumps one of those
+    movement saved or deleted, a release's format or label edited, an award or pick of
+    one of its releases saved or deleted) bumps one of those
     versions, and an offer's stock or price neither, so an entry is read only while it is
     still true, and survives the stock changes that expire the page itself. The versions
     are read before the database, as the page cache does: a write committed in between
@@ -234,7 +237,7 @@ def work_page_facts(*, work):
 
     keys = [CATALOG_VERSION_KEY, version_key(work_recordings_tag(work.composer.slug, work.slug))]
     versions = versions_for(keys)
-    key = "catalog:work-facts:v1:{}:{}:{}".format(work.pk, *(versions[k] for k in keys))
+    key = "catalog:work-facts:v2:{}:{}:{}".format(work.pk, *(versions[k] for k in keys))
     facts = cache.get(key)
     if facts is not None:
         return facts
@@ -252,9 +255,15 @@ def work_page_facts(*, work):
         .order_by("sort_name")
         .values_list("slug", "sort_name")[:200]
     )
+    # Not joined through the recordings: a release with two recordings of the work
+    # would have its badges twice.
+    releases = Recording.objects.filter(work=work).values("release_id")
     facts = WorkFacts(
         groups=groups,
         performers=performers,
+        editorial=_editorial(
+            EditorialPick.objects.filter(release_id__in=releases), Award.objects.filter(release_id__in=releases)
+        ),
         catalogue_numbers=[str(number) for number in work.catalogue_numbers.all()],
         movements=list(work.movements.values_list("title", flat=True)),
     )
@@ -436,25 +445,21 @@ class Badge:
     text: str
 
 
-def attach_editorial(releases, *, today):
-    """Give each release its badges (release.badges): its live picks, then its awards,
-    newest first, in one query for any number of releases."""
-    releases = list(releases)
-    ids = {r.pk for r in releases}
-    awards = (
-        Award.objects.filter(release_id__in=ids)
-        .order_by()
-        .values_list("release_id", Value("award"), "name", "year", "category")
+def _editorial(picks, awards):
+    """(release id, "pick" or "award", kind or name, year, category, starts on, ends on)
+    of these picks and awards, in one query."""
+    no_date = Value(None, output_field=DateField())
+    awards = awards.order_by().values_list("release_id", Value("award"), "name", "year", "category", no_date, no_date)
+    picks = picks.order_by().values_list(
+        "release_id", Value("pick"), "kind", "starts_on__year", Value(""), "starts_on", "ends_on"
     )
-    picks = (
-        _live_picks(today)
-        .filter(release_id__in=ids)
-        .order_by()
-        .values_list("release_id", Value("pick"), "kind", "starts_on__year", Value(""))
-    )
+    return list(picks.union(awards, all=True))
+
+
+def _attach_badges(releases, rows):
     labels = dict(EditorialPick.Kind.choices)
     badges = {}
-    for release_id, kind, name, year, category in picks.union(awards, all=True):
+    for release_id, kind, name, year, category, *_ in rows:
         if kind == "pick":
             badge = Badge("pick", str(labels.get(name, name)))
         else:
@@ -463,6 +468,27 @@ def attach_editorial(releases, *, today):
     for release in releases:
         release.badges = [badge for *_, badge in sorted(badges.get(release.pk, []))]
     return releases
+
+
+def attach_editorial(releases, *, today):
+    """Give each release its badges (release.badges): its live picks, then its awards,
+    newest first, in one query for any number of releases."""
+    releases = list(releases)
+    ids = {r.pk for r in releases}
+    rows = _editorial(_live_picks(today).filter(release_id__in=ids), Award.objects.filter(release_id__in=ids))
+    return _attach_badges(releases, rows)
+
+
+def attach_work_editorial(releases, *, facts, today):
+    """attach_editorial for releases of a work, from its WorkFacts: no query."""
+    releases = list(releases)
+    ids = {r.pk for r in releases}
+    rows = [
+        row
+        for row in facts.editorial
+        if row[0] in ids and (row[1] == "award" or (row[5] <= today and (row[6] is None or row[6] >= today)))
+    ]
+    return _attach_badges(releases, rows)
 
 
 def recommended_first(recordings, *, today):

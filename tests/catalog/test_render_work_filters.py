@@ -16,7 +16,9 @@ from catalog.models import CatalogueNumber, Format, Movement, Role
 from catalog.services import offer_changed
 from tests.factories import (
     ArtistFactory,
+    AwardFactory,
     CreditFactory,
+    EditorialPickFactory,
     LabelFactory,
     OfferFactory,
     RecordingFactory,
@@ -146,3 +148,27 @@ def test_a_new_soloist_of_a_recording_shows_in_the_performer_filter_at_once(clie
     CreditFactory(recording=work.recordings.first(), role=Role.SOLOIST, artist=ArtistFactory(slug="sol-o"))
 
     assert "sol-o" in page(client, url + "?sort=oldest")[1]["performer"]
+
+
+def test_an_award_and_an_editors_pick_show_on_the_work_page_at_once(client, work):
+    url = work.get_absolute_url()
+    client.get(url)
+    release = work.recordings.order_by("pk").first().release
+
+    AwardFactory(release=release, name="Diapason d'Or", year=2020)
+    body = client.get(url + "?sort=oldest").content.decode()
+    assert body.count("Diapason d&#x27;Or 2020") == 1
+
+    EditorialPickFactory(release=release)
+    body = client.get(url + "?sort=price").content.decode()
+    assert '<span class="badge text-bg-dark pick-badge">Editor&#x27;s choice</span>' in body
+
+
+def test_a_release_with_two_recordings_of_the_work_shows_its_award_once_on_each_row(client, work):
+    release = work.recordings.order_by("pk").first().release
+    RecordingFactory(work=work, release=release, year=2002)
+    AwardFactory(release=release, name="Edison", year=2011)
+
+    body = client.get(work.get_absolute_url()).content.decode()
+
+    assert body.count("Edison 2011") == 2
