@@ -166,25 +166,11 @@ _WORK_ROW_FIELDS = (
     "release__min_price",
     "release__label__name",
 )
-# Kept as lists (recording.shown_credits, release.active_offers) rather than as the
-# related managers' caches, which Django builds as a queryset for each row.
-_work_row_credits = Prefetch(
-    "credits",
-    queryset=Credit.objects.select_related("artist")
-    .only("recording_id", "role", "instrument", "artist__name", "artist__slug")
-    .order_by("position"),
-    to_attr="shown_credits",
-)
-_work_row_offers = Prefetch(
-    "release__offers",
-    queryset=Offer.objects.filter(is_active=True).only("release_id", "is_active", "made_to_order", "stock"),
-    to_attr="active_offers",
-)
 
 
 def recordings_of_work(*, work, filters):
-    """Every recording of a work, filtered and sorted, with its release, label,
-    performers (recording.shown_credits) and active offers (release.active_offers)."""
+    """Every recording of a work, filtered and sorted, with its release and label (a
+    page of them then goes through work_rows)."""
     recordings = Recording.objects.filter(work=work)
     if filters.format:
         recordings = recordings.filter(release__format=filters.format)
@@ -197,9 +183,35 @@ def recordings_of_work(*, work, filters):
     return (
         recordings.select_related("release", "release__label")
         .only(*_WORK_ROW_FIELDS)
-        .prefetch_related(_work_row_credits, _work_row_offers)
         .order_by(*SORTS.get(filters.sort, SORTS["newest"]))
     )
+
+
+def work_rows(recordings):
+    """The recordings of a page of a work, each with its performers in order
+    (recording.shown_credits) and its release's active offers, cheapest first
+    (release.active_offers): two queries for any number of rows. Read by id rather than
+    by prefetch_related, which builds a queryset for each row and filters by model
+    instances: on a work page's twenty rows that was a good part of the render."""
+    recordings = list(recordings)
+    credits, offers = {}, {}
+    for credit in (
+        Credit.objects.filter(recording_id__in=[r.pk for r in recordings])
+        .select_related("artist")
+        .only("recording_id", "role", "instrument", "artist__name", "artist__slug")
+        .order_by("position")
+    ):
+        credits.setdefault(credit.recording_id, []).append(credit)
+    for offer in (
+        Offer.objects.filter(release_id__in={r.release_id for r in recordings}, is_active=True)
+        .only("release_id", "is_active", "made_to_order", "stock")
+        .order_by("price")
+    ):
+        offers.setdefault(offer.release_id, []).append(offer)
+    for recording in recordings:
+        recording.shown_credits = credits.get(recording.pk, [])
+        recording.release.active_offers = offers.get(recording.release_id, [])
+    return recordings
 
 
 # What work_page_facts reads is kept this long; an entry whose versions are no longer

@@ -94,6 +94,7 @@ def work_detail(request, composer, slug):
     facts = selectors.work_page_facts(work=work)
     choices = selectors.recording_filter_choices(facts=facts, filters=filters)
     page = selectors.paginate(recordings, request.GET.get("page"), per_page=20, count=choices.pop("count"))
+    page.object_list = selectors.work_rows(page.object_list)
     selectors.attach_work_editorial([r.release for r in page], facts=facts, today=today)
     return render(
         request,
