@@ -44,9 +44,8 @@ def _credits_shown(recording):
 
 
 def _work_row_shown(recording):
-    # As catalog.selectors.recordings_of_work reads them.
-    offers = recording.release.active_offers
-    first = offers[0] if offers else None
+    # As catalog.selectors.work_rows gives it.
+    first = recording.release.first_offer
     return (
         recording.pk,
         recording.year,

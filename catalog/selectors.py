@@ -7,7 +7,20 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import BooleanField, Count, DateField, Exists, F, Func, OuterRef, Prefetch, Q, Value, Window
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber
 
 from .models import (
@@ -180,21 +193,28 @@ def recordings_of_work(*, work, filters):
         recordings = recordings.filter(credits__artist__slug=filters.performer)
     if filters.year:
         recordings = recordings.filter(year=filters.year)
+    # What a row says of availability is its release's cheapest active offer's.
+    first_offer = Offer.objects.filter(release=OuterRef("release_id"), is_active=True).order_by("price", "pk")
     return (
         recordings.select_related("release", "release__label")
         .only(*_WORK_ROW_FIELDS)
+        .annotate(
+            first_offer_stock=Subquery(first_offer.values("stock")[:1]),
+            first_offer_made_to_order=Subquery(first_offer.values("made_to_order")[:1]),
+        )
         .order_by(*SORTS.get(filters.sort, SORTS["newest"]))
     )
 
 
 def work_rows(recordings):
     """The recordings of a page of a work, each with its performers in order
-    (recording.shown_credits) and its release's active offers, cheapest first
-    (release.active_offers): two queries for any number of rows. Read by id rather than
-    by prefetch_related, which builds a queryset for each row and filters by model
-    instances: on a work page's twenty rows that was a good part of the render."""
+    (recording.shown_credits) and its release's cheapest active offer, or None
+    (release.first_offer, from recordings_of_work's columns): one query for any number
+    of rows. Read by id rather than by prefetch_related, which builds a queryset for
+    each row and filters by model instances: on a work page's twenty rows that was a
+    good part of the render."""
     recordings = list(recordings)
-    credits, offers = {}, {}
+    credits = {}
     for credit in (
         Credit.objects.filter(recording_id__in=[r.pk for r in recordings])
         .select_related("artist")
@@ -202,15 +222,19 @@ def work_rows(recordings):
         .order_by("position")
     ):
         credits.setdefault(credit.recording_id, []).append(credit)
-    for offer in (
-        Offer.objects.filter(release_id__in={r.release_id for r in recordings}, is_active=True)
-        .only("release_id", "is_active", "made_to_order", "stock")
-        .order_by("price")
-    ):
-        offers.setdefault(offer.release_id, []).append(offer)
     for recording in recordings:
         recording.shown_credits = credits.get(recording.pk, [])
-        recording.release.active_offers = offers.get(recording.release_id, [])
+        made_to_order = recording.first_offer_made_to_order
+        recording.release.first_offer = (
+            None
+            if made_to_order is None
+            else Offer(
+                release_id=recording.release_id,
+                is_active=True,
+                made_to_order=made_to_order,
+                stock=recording.first_offer_stock,
+            )
+        )
     return recordings
 
 
