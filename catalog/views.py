@@ -84,7 +84,8 @@ def composer_detail(request, slug):
 @cached_page
 def work_detail(request, composer, slug):
     """Every recording of a work, with filters and sorting."""
-    work = get_object_or_404(Work.objects.select_related("composer"), composer__slug=composer, slug=slug)
+    works = Work.objects.select_related("composer").defer("search_text", "composer__search_text")
+    work = get_object_or_404(works, composer__slug=composer, slug=slug)
     form = RecordingFilterForm(request.GET)
     filters = form.filters()
     recordings = selectors.recordings_of_work(work=work, filters=filters)
