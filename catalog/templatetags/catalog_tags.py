@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext, pgettext_lazy, to_locale
 
+from catalog.cards import catalog_path
 from catalog.text import german_key_name
 
 register = template.Library()
@@ -141,7 +142,8 @@ def credit_list(credits):
             suffix = f" ({conductor})"
         else:
             suffix = ""
-        parts.append(format_html('<a href="{}">{}</a>{}', artist.get_absolute_url(), artist.name, suffix))
+        url = catalog_path("catalog:artist", slug=artist.slug)
+        parts.append(format_html('<a href="{}">{}</a>{}', url, artist.name, suffix))
     return mark_safe(", ".join(parts))
 
 

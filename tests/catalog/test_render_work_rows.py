@@ -43,3 +43,21 @@ def test_each_row_tells_the_availability_of_its_cheapest_active_offer(client):
     assert availability(client, work, "Sold out cheap") == "Out of stock"
     assert availability(client, work, "Made to order") == "Made to order"
     assert availability(client, work, "Nothing active") is None
+
+
+def test_each_rows_performers_link_to_their_pages_in_the_pages_language(client):
+    from django.utils import translation
+
+    from catalog.models import Role
+    from tests.factories import ArtistFactory, CreditFactory
+
+    recording = RecordingFactory()
+    artists = [ArtistFactory(slug="anne-sophie"), ArtistFactory(slug="o_2")]
+    for artist in artists:
+        CreditFactory(recording=recording, artist=artist, role=Role.SOLOIST)
+
+    for prefix, language in (("", "en-gb"), ("/de", "de")):
+        body = client.get(prefix + recording.work.get_absolute_url()).content.decode()
+        with translation.override(language):
+            for artist in artists:
+                assert f'<a href="{artist.get_absolute_url()}">{artist.name}</a>' in body
