@@ -395,12 +395,10 @@ def releases_imported(release_ids):
     tags |= {
         page_tag("label", slug) for slug in Label.objects.filter(releases__in=releases).values_list("slug", flat=True)
     }
-    tags |= {
-        page_tag("work", composer, work)
-        for composer, work in Work.objects.filter(recordings__release__in=releases).values_list(
-            "composer__slug", "slug"
-        )
-    }
+    works = set(Work.objects.filter(recordings__release__in=releases).values_list("composer__slug", "slug"))
+    tags |= {page_tag("work", composer, work) for composer, work in works}
+    # Their recordings, credits, formats or labels may be new (selectors.work_page_facts).
+    tags |= {work_recordings_tag(composer, work) for composer, work in works}
     tags |= {
         page_tag("artist", slug)
         for slug in Artist.objects.filter(credits__recording__release__in=releases).values_list("slug", flat=True)

@@ -172,3 +172,31 @@ def test_a_release_with_two_recordings_of_the_work_shows_its_award_once_on_each_
     body = client.get(work.get_absolute_url()).content.decode()
 
     assert body.count("Edison 2011") == 2
+
+
+def test_a_recording_a_release_feed_brings_shows_in_its_works_filters_at_once(client):
+    import io
+
+    from catalog.imports import catalog_import
+    from catalog.models import Work
+
+    LabelFactory(name="Example Classics", slug="example-classics")
+    ArtistFactory(name="Example Conductor", slug="example-conductor")
+    fifth = Work.objects.get(composer__slug="beethoven", catalogue_numbers__system="Op", catalogue_numbers__number="67")
+    url = fifth.get_absolute_url()
+    count, options = page(client, url)
+    assert "example-classics" not in options["label"]
+
+    feed = (
+        "label,catalog_number,barcode,release_title,release_date,format,discs,composer,work,recording_year,"
+        "performers,disc,track,track_title,duration,sku,price,stock,made_to_order,lead_time_days\n"
+        "Example Classics,EXC77,,Glimmerwald Fifth,2024-05-01,CD,1,Beethoven,op. 67,1988,"
+        "conductor: Example Conductor,1,1,I,,EXC77-S,11.00,4,no,\n"
+    )
+    catalog_import(file=io.BytesIO(feed.encode()), file_name="feed.csv", dry_run=False)
+
+    after, options = page(client, url + "?sort=oldest")
+    assert after == count + 1
+    assert "example-classics" in options["label"]
+    assert "1988" in options["year"]
+    assert "example-conductor" in options["performer"]
