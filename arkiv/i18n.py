@@ -13,7 +13,7 @@ from django.conf import settings
 from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.http import HttpResponseRedirect
 from django.middleware import locale
-from django.urls import NoReverseMatch, reverse, translate_url
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse, translate_url
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language, get_supported_language_variant
@@ -90,7 +90,8 @@ class LocaleMiddleware(locale.LocaleMiddleware):
         return response
 
 
-# The path of each URL name in each language, with a mark where each argument goes.
+# The path of each URL name in each language (and script prefix and URLconf), with a
+# mark where each argument goes.
 _PATHS = {}
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
@@ -103,7 +104,7 @@ def _path_in(match, code):
     kwargs = {name: str(value) for name, value in match.kwargs.items()}
     if match.args or match.url_name is None or not all(_SLUG.fullmatch(value) for value in kwargs.values()):
         return None
-    key = (match.view_name, code, tuple(kwargs))
+    key = (match.view_name, code, get_script_prefix(), get_urlconf(), tuple(kwargs))
     if key not in _PATHS:
         marks = {name: f"0arg0{name}0" for name in kwargs}
         try:

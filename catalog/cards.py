@@ -11,7 +11,7 @@ import re
 
 from django.core.cache import cache
 from django.template.loader import get_template
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
@@ -72,7 +72,8 @@ def _artist_row_shown(recording):
 
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")
-# The path of each URL name, per language and script prefix, with a mark for each argument.
+# The path of each URL name, per language, script prefix and URLconf, with a mark for
+# each argument.
 _PATHS = {}
 
 
@@ -84,7 +85,7 @@ def catalog_path(name, **slugs):
     reversed as usual."""
     if not all(_SLUG.fullmatch(slug) for slug in slugs.values()):
         return reverse(name, kwargs=slugs)
-    key = (name, get_language(), get_script_prefix(), tuple(slugs))
+    key = (name, get_language(), get_script_prefix(), get_urlconf(), tuple(slugs))
     if key not in _PATHS:
         marks = {arg: f"0arg0{arg}0" for arg in slugs}
         _PATHS[key] = (reverse(name, kwargs=marks), marks)
