@@ -6,13 +6,14 @@ at the home page from elsewhere (typed, bookmarked, a search result) is sent to 
 German home page; once on the site, the address alone decides, so choosing "English"
 in the language switch sticks for as long as the visitor follows the shop's links."""
 
+import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.http import HttpResponseRedirect
 from django.middleware import locale
-from django.urls import translate_url
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse, translate_url
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language, get_supported_language_variant
@@ -89,17 +90,54 @@ class LocaleMiddleware(locale.LocaleMiddleware):
         return response
 
 
+# The path of each URL name in each language (and script prefix and URLconf), with a
+# mark where each argument goes.
+_PATHS = {}
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+
+
+def _path_in(match, code):
+    """The path the resolved URL has in that language, as translate_url would give it,
+    from a path reversed once per URL name and language with the arguments filled in;
+    None where that cannot be done the same way (positional or unusual arguments, a URL
+    without a name), which translate_url then answers."""
+    kwargs = {name: str(value) for name, value in match.kwargs.items()}
+    if match.args or match.url_name is None or not all(_SLUG.fullmatch(value) for value in kwargs.values()):
+        return None
+    key = (match.view_name, code, get_script_prefix(), get_urlconf(), tuple(kwargs))
+    if key not in _PATHS:
+        marks = {name: f"0arg0{name}0" for name in kwargs}
+        try:
+            with translation.override(code):
+                _PATHS[key] = (reverse(match.view_name, kwargs=marks), marks)
+        except NoReverseMatch:
+            _PATHS[key] = None
+    if _PATHS[key] is None:
+        return None
+    path, marks = _PATHS[key]
+    for name, value in kwargs.items():
+        path = path.replace(marks[name], value)
+    return path
+
+
 def language_versions(request):
     """[(code, name in that language, URL of this page in it, the same absolute, is the
     current one)] for the language switch and the hreflang links; empty where the page
     has one language only (the admin, feeds). Absolute URLs come from ARKIV_SITE_URL,
-    never from the request's Host header (which a 400 page for a bad host cannot read)."""
+    never from the request's Host header (which a 400 page for a bad host cannot read).
+    The page's URL is resolved once, by the request itself, not again per language."""
     path = request.get_full_path()
+    query = path.partition("?")[2]
+    match = getattr(request, "resolver_match", None)
     current = get_language()
     site = settings.ARKIV_SITE_URL.rstrip("/")
     versions = []
     for code, _name in settings.LANGUAGES:
-        url = translate_url(path, code)
+        url = _path_in(match, code) if match is not None else None
+        if url is None:
+            url = translate_url(path, code)
+        elif query:
+            url = f"{url}?{query}"
         versions.append((code, settings.LANGUAGE_AUTONYMS[code], url, site + url, code == current))
     if len({version[2] for version in versions}) < len(versions):
         return []

@@ -11,7 +11,7 @@ import re
 
 from django.core.cache import cache
 from django.template.loader import get_template
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
@@ -35,18 +35,22 @@ def _release_shown(release):
     )
 
 
+def _credit_values(credits):
+    return tuple((c.artist.slug, c.artist.name, c.role, c.instrument) for c in credits)
+
+
 def _credits_shown(recording):
-    return tuple((c.artist.slug, c.artist.name, c.role, c.instrument) for c in recording.credits.all())
+    return _credit_values(recording.credits.all())
 
 
 def _work_row_shown(recording):
-    offers = list(recording.release.offers.all())
-    first = offers[0] if offers else None
+    # As catalog.selectors.work_rows gives it.
+    first = recording.release.first_offer
     return (
         recording.pk,
         recording.year,
         _release_shown(recording.release),
-        _credits_shown(recording),
+        _credit_values(recording.shown_credits),
         first and (first.available, first.made_to_order, bool(first.stock)),
         # Awards and live picks (catalog.selectors.attach_editorial).
         tuple((badge.kind, badge.text) for badge in getattr(recording.release, "badges", ())),
@@ -68,27 +72,32 @@ def _artist_row_shown(recording):
 
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+# The path of each URL name, per language, script prefix and URLconf, with a mark for
+# each argument.
+_PATHS = {}
+
+
+def catalog_path(name, **slugs):
+    """reverse(name, kwargs=slugs) for a catalog URL with slug arguments, each name
+    reversed once per language and script prefix in this process and the slugs filled
+    into its path: a fresh list of twenty rows would otherwise reverse about a hundred
+    URLs (release, cover, each performer). A slug with anything a URL would quote is
+    reversed as usual."""
+    if not all(_SLUG.fullmatch(slug) for slug in slugs.values()):
+        return reverse(name, kwargs=slugs)
+    key = (name, get_language(), get_script_prefix(), get_urlconf(), tuple(slugs))
+    if key not in _PATHS:
+        marks = {arg: f"0arg0{arg}0" for arg in slugs}
+        _PATHS[key] = (reverse(name, kwargs=marks), marks)
+    path, marks = _PATHS[key]
+    for arg, slug in slugs.items():
+        path = path.replace(marks[arg], slug)
+    return path
 
 
 def _linker():
-    """A function giving the URL of a named catalog URL with slug arguments, reversing
-    each name once and filling each row's slugs into its path: a fresh list of twenty
-    rows would otherwise reverse about sixty URLs. A slug with anything a URL would
-    quote is reversed as usual."""
-    paths = {}
-
-    def link(name, **slugs):
-        if not all(_SLUG.fullmatch(slug) for slug in slugs.values()):
-            return reverse(name, kwargs=slugs)
-        if name not in paths:
-            marks = {arg: f"0arg0{arg}0" for arg in slugs}
-            paths[name] = (reverse(name, kwargs=marks), marks)
-        path, marks = paths[name]
-        for arg, slug in slugs.items():
-            path = path.replace(marks[arg], slug)
-        return path
-
-    return link
+    """The function giving the URLs of a list's rows (catalog_path)."""
+    return catalog_path
 
 
 def _release_links(release, link):

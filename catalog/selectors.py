@@ -4,8 +4,20 @@ queries, whatever the number of rows."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Value, Window
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    Window,
+)
 from django.db.models.functions import RowNumber
 
 from .models import (
@@ -147,9 +159,28 @@ SORTS = {
 }
 
 
+# What a work page's row shows (catalog.cards.work_recordings, its cover and the page's
+# preview image): the releases' notes, barcodes and search text of the most recorded
+# works are not read for nothing.
+_WORK_ROW_FIELDS = (
+    "year",
+    "release_date",
+    "work_id",
+    "release__title",
+    "release__slug",
+    "release__catalog_number",
+    "release__release_date",
+    "release__format",
+    "release__discs",
+    "release__cover",
+    "release__min_price",
+    "release__label__name",
+)
+
+
 def recordings_of_work(*, work, filters):
-    """Every recording of a work, filtered and sorted, with its release, label,
-    performers and offers."""
+    """Every recording of a work, filtered and sorted, with its release and label (a
+    page of them then goes through work_rows)."""
     recordings = Recording.objects.filter(work=work)
     if filters.format:
         recordings = recordings.filter(release__format=filters.format)
@@ -159,25 +190,126 @@ def recordings_of_work(*, work, filters):
         recordings = recordings.filter(credits__artist__slug=filters.performer)
     if filters.year:
         recordings = recordings.filter(year=filters.year)
+    # What a row says of availability is its release's cheapest active offer's.
+    first_offer = Offer.objects.filter(release=OuterRef("release_id"), is_active=True).order_by("price", "pk")
     return (
         recordings.select_related("release", "release__label")
-        .prefetch_related(_credits, Prefetch("release__offers", queryset=Offer.objects.filter(is_active=True)))
+        .only(*_WORK_ROW_FIELDS)
+        .annotate(
+            first_offer_stock=Subquery(first_offer.values("stock")[:1]),
+            first_offer_made_to_order=Subquery(first_offer.values("made_to_order")[:1]),
+        )
         .order_by(*SORTS.get(filters.sort, SORTS["newest"]))
     )
 
 
-def recording_filter_choices(*, work, filters=None):
-    """The formats, labels, performers and years that the work's recordings have, as
-    (value, label) pairs, and "count": how many recordings the filters leave (None when
-    a performer is chosen, which is counted with the page). Formats, labels, years and
-    the count come from one query grouping the work's recordings."""
-    filters = filters or RecordingFilters()
-    rows = list(
+def work_rows(recordings):
+    """The recordings of a page of a work, each with its performers in order
+    (recording.shown_credits) and its release's cheapest active offer, or None
+    (release.first_offer, from recordings_of_work's columns): one query for any number
+    of rows. Read by id rather than by prefetch_related, which builds a queryset for
+    each row and filters by model instances: on a work page's twenty rows that was a
+    good part of the render."""
+    recordings = list(recordings)
+    credits = {}
+    for credit in (
+        Credit.objects.filter(recording_id__in=[r.pk for r in recordings])
+        .select_related("artist")
+        .only("recording_id", "role", "instrument", "artist__name", "artist__slug")
+        .order_by("position")
+    ):
+        credits.setdefault(credit.recording_id, []).append(credit)
+    for recording in recordings:
+        recording.shown_credits = credits.get(recording.pk, [])
+        made_to_order = recording.first_offer_made_to_order
+        recording.release.first_offer = (
+            None
+            if made_to_order is None
+            else Offer(
+                release_id=recording.release_id,
+                is_active=True,
+                made_to_order=made_to_order,
+                stock=recording.first_offer_stock,
+            )
+        )
+    return recordings
+
+
+# What work_page_facts reads is kept this long; an entry whose versions are no longer
+# the current ones is never read again, only dropped by the cache.
+WORK_FACTS_TTL = 3600
+
+
+@dataclass
+class WorkFacts:
+    """What a work's page shows of the set of its recordings and of the work itself,
+    the same on every filter, sort and page of it."""
+
+    # (format, label slug, label name, year, how many recordings)
+    groups: list
+    # (slug, sort name) of its conductors, soloists and ensembles
+    performers: list
+    # the picks (live or not) and awards of its releases, as _editorial gives them
+    editorial: list
+    catalogue_numbers: list
+    movements: list
+
+
+def work_page_facts(*, work):
+    """The work's WorkFacts: read from the database, or from the cache under the catalog
+    version and the version of the work's recordings (services.work_recordings_tag).
+
+    Whatever can change them (a recording, credit, performer, label, catalogue number or
+    movement saved or deleted, a release's format or label edited, an award or pick of
+    one of its releases saved or deleted) bumps one of those
+    versions, and an offer's stock or price neither, so an entry is read only while it is
+    still true, and survives the stock changes that expire the page itself. The versions
+    are read before the database, as the page cache does: a write committed in between
+    bumps them again and the entry is never used."""
+    from .services import CATALOG_VERSION_KEY, version_key, versions_for, work_recordings_tag
+
+    keys = [CATALOG_VERSION_KEY, version_key(work_recordings_tag(work.composer.slug, work.slug))]
+    versions = versions_for(keys)
+    key = "catalog:work-facts:v2:{}:{}:{}".format(work.pk, *(versions[k] for k in keys))
+    facts = cache.get(key)
+    if facts is not None:
+        return facts
+    groups = list(
         Recording.objects.filter(work=work)
         .order_by()
         .values_list("release__format", "release__label__slug", "release__label__name", "year")
         .annotate(n=Count("pk"))
     )
+    performers = list(
+        Artist.objects.filter(
+            credits__recording__work=work, credits__role__in=[Role.CONDUCTOR, Role.SOLOIST, Role.ENSEMBLE]
+        )
+        .distinct()
+        .order_by("sort_name")
+        .values_list("slug", "sort_name")[:200]
+    )
+    # Not joined through the recordings: a release with two recordings of the work
+    # would have its badges twice.
+    releases = Recording.objects.filter(work=work).values("release_id")
+    facts = WorkFacts(
+        groups=groups,
+        performers=performers,
+        editorial=_editorial(
+            EditorialPick.objects.filter(release_id__in=releases), Award.objects.filter(release_id__in=releases)
+        ),
+        catalogue_numbers=[str(number) for number in work.catalogue_numbers.all()],
+        movements=list(work.movements.values_list("title", flat=True)),
+    )
+    cache.set(key, facts, WORK_FACTS_TTL)
+    return facts
+
+
+def recording_filter_choices(*, facts, filters=None):
+    """The formats, labels, performers and years that the work's recordings have (its
+    WorkFacts), as (value, label) pairs, and "count": how many recordings the filters
+    leave (None when a performer is chosen, which is counted with the page)."""
+    filters = filters or RecordingFilters()
+    rows = facts.groups
     formats = {row[0] for row in rows}
     count = None
     if not filters.performer:
@@ -191,14 +323,7 @@ def recording_filter_choices(*, work, filters=None):
     return {
         "formats": [(f.value, f.label) for f in Format if f.value in formats],
         "labels": sorted({(slug, name) for _, slug, name, _, _ in rows}, key=lambda label: (label[1], label[0])),
-        "performers": list(
-            Artist.objects.filter(
-                credits__recording__work=work, credits__role__in=[Role.CONDUCTOR, Role.SOLOIST, Role.ENSEMBLE]
-            )
-            .distinct()
-            .order_by("sort_name")
-            .values_list("slug", "sort_name")[:200]
-        ),
+        "performers": facts.performers,
         "years": [(y, y) for y in sorted({row[3] for row in rows if row[3]}, reverse=True)],
         "count": count,
     }
@@ -306,25 +431,21 @@ class Badge:
     text: str
 
 
-def attach_editorial(releases, *, today):
-    """Give each release its badges (release.badges): its live picks, then its awards,
-    newest first, in one query for any number of releases."""
-    releases = list(releases)
-    ids = {r.pk for r in releases}
-    awards = (
-        Award.objects.filter(release_id__in=ids)
-        .order_by()
-        .values_list("release_id", Value("award"), "name", "year", "category")
+def _editorial(picks, awards):
+    """(release id, "pick" or "award", kind or name, year, category, starts on, ends on)
+    of these picks and awards, in one query."""
+    no_date = Value(None, output_field=DateField())
+    awards = awards.order_by().values_list("release_id", Value("award"), "name", "year", "category", no_date, no_date)
+    picks = picks.order_by().values_list(
+        "release_id", Value("pick"), "kind", "starts_on__year", Value(""), "starts_on", "ends_on"
     )
-    picks = (
-        _live_picks(today)
-        .filter(release_id__in=ids)
-        .order_by()
-        .values_list("release_id", Value("pick"), "kind", "starts_on__year", Value(""))
-    )
+    return list(picks.union(awards, all=True))
+
+
+def _attach_badges(releases, rows):
     labels = dict(EditorialPick.Kind.choices)
     badges = {}
-    for release_id, kind, name, year, category in picks.union(awards, all=True):
+    for release_id, kind, name, year, category, *_ in rows:
         if kind == "pick":
             badge = Badge("pick", str(labels.get(name, name)))
         else:
@@ -333,6 +454,27 @@ def attach_editorial(releases, *, today):
     for release in releases:
         release.badges = [badge for *_, badge in sorted(badges.get(release.pk, []))]
     return releases
+
+
+def attach_editorial(releases, *, today):
+    """Give each release its badges (release.badges): its live picks, then its awards,
+    newest first, in one query for any number of releases."""
+    releases = list(releases)
+    ids = {r.pk for r in releases}
+    rows = _editorial(_live_picks(today).filter(release_id__in=ids), Award.objects.filter(release_id__in=ids))
+    return _attach_badges(releases, rows)
+
+
+def attach_work_editorial(releases, *, facts, today):
+    """attach_editorial for releases of a work, from its WorkFacts: no query."""
+    releases = list(releases)
+    ids = {r.pk for r in releases}
+    rows = [
+        row
+        for row in facts.editorial
+        if row[0] in ids and (row[1] == "award" or (row[5] <= today and (row[6] is None or row[6] >= today)))
+    ]
+    return _attach_badges(releases, rows)
 
 
 def recommended_first(recordings, *, today):

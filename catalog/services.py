@@ -105,17 +105,22 @@ def catalog_version():
     return versions_for([CATALOG_VERSION_KEY])[CATALOG_VERSION_KEY]
 
 
+def work_recordings_tag(composer, work):
+    """The group of what is cached about the set of a work's recordings, not their offers
+    (its page's filter choices, selectors.work_page_facts): a change to the release,
+    recording or credit rows of the work expires it, a stock or price change does not."""
+    return page_tag("work-recordings", composer, work)
+
+
 def _release_tags(release, *, listed, credited=False):
     tags = [page_tag("release", release.slug)]
-    tags += [
-        page_tag("work", composer, work)
-        for composer, work in Work.objects.filter(recordings__release=release)
-        .values_list("composer__slug", "slug")
-        .distinct()
-    ]
+    works = list(Work.objects.filter(recordings__release=release).values_list("composer__slug", "slug").distinct())
+    tags += [page_tag("work", composer, work) for composer, work in works]
     if listed:
-        # Lists show a release's title and lowest price, not its stock.
+        # Lists show a release's title and lowest price, not its stock; a work's filters
+        # its format and label.
         tags += [page_tag("home"), page_tag("releases"), page_tag("label", release.label.slug), page_tag("search")]
+        tags += [work_recordings_tag(composer, work) for composer, work in works]
     if credited:
         # Performers' pages show the release's title and date, not its offers.
         tags += [
@@ -195,7 +200,8 @@ def _release_page(release_id):
 
 
 def _work_page(work_id):
-    return [page_tag("work", c, w) for c, w in Work.objects.filter(pk=work_id).values_list("composer__slug", "slug")]
+    works = Work.objects.filter(pk=work_id).values_list("composer__slug", "slug")
+    return [tag for c, w in works for tag in (page_tag("work", c, w), work_recordings_tag(c, w))]
 
 
 def _release_deleted(release):
@@ -473,12 +479,10 @@ def releases_imported(release_ids):
     tags |= {
         page_tag("label", slug) for slug in Label.objects.filter(releases__in=releases).values_list("slug", flat=True)
     }
-    tags |= {
-        page_tag("work", composer, work)
-        for composer, work in Work.objects.filter(recordings__release__in=releases).values_list(
-            "composer__slug", "slug"
-        )
-    }
+    works = set(Work.objects.filter(recordings__release__in=releases).values_list("composer__slug", "slug"))
+    tags |= {page_tag("work", composer, work) for composer, work in works}
+    # Their recordings, credits, formats or labels may be new (selectors.work_page_facts).
+    tags |= {work_recordings_tag(composer, work) for composer, work in works}
     tags |= {
         page_tag("artist", slug)
         for slug in Artist.objects.filter(credits__recording__release__in=releases).values_list("slug", flat=True)

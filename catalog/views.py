@@ -84,16 +84,19 @@ def composer_detail(request, slug):
 @cached_page
 def work_detail(request, composer, slug):
     """Every recording of a work, with filters and sorting."""
-    work = get_object_or_404(Work.objects.select_related("composer"), composer__slug=composer, slug=slug)
+    works = Work.objects.select_related("composer").defer("search_text", "composer__search_text")
+    work = get_object_or_404(works, composer__slug=composer, slug=slug)
     form = RecordingFilterForm(request.GET)
     filters = form.filters()
     recordings = selectors.recordings_of_work(work=work, filters=filters)
     today = timezone.localdate()
     if filters.sort == "recommended":
         recordings = selectors.recommended_first(recordings, today=today)
-    choices = selectors.recording_filter_choices(work=work, filters=filters)
+    facts = selectors.work_page_facts(work=work)
+    choices = selectors.recording_filter_choices(facts=facts, filters=filters)
     page = selectors.paginate(recordings, request.GET.get("page"), per_page=20, count=choices.pop("count"))
-    selectors.attach_editorial([r.release for r in page], today=today)
+    page.object_list = selectors.work_rows(page.object_list)
+    selectors.attach_work_editorial([r.release for r in page], facts=facts, today=today)
     return render(
         request,
         "catalog/work_detail.html",
@@ -104,8 +107,8 @@ def work_detail(request, composer, slug):
             "form": form,
             "filters": filters,
             "choices": choices,
-            "catalogue_numbers": list(work.catalogue_numbers.all()),
-            "movements": list(work.movements.all()),
+            "catalogue_numbers": facts.catalogue_numbers,
+            "movements": facts.movements,
             "jsonld": jsonld.work(request, work),
             "meta": opengraph.work(work, page[0].release if page else None),
         },

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext, pgettext_lazy, to_locale
 
+from catalog.cards import catalog_path
 from catalog.text import german_key_name
 
 register = template.Library()
@@ -124,9 +125,15 @@ def as_role(role):
 def credits(recording):
     """The performers of a recording, linked: "A (conductor), B (piano), C". A tag rather
     than an include, because it runs once per row of the work, artist and release pages."""
+    return credit_list(recording.credits.all())
+
+
+@register.simple_tag
+def credit_list(credits):
+    """The credits tag for credits already at hand (a work page's rows keep theirs as a list)."""
     parts = []
     conductor = None
-    for credit in recording.credits.all():
+    for credit in credits:
         artist = credit.artist
         if credit.instrument:
             suffix = f" ({instrument(credit.instrument)})"
@@ -135,7 +142,8 @@ def credits(recording):
             suffix = f" ({conductor})"
         else:
             suffix = ""
-        parts.append(format_html('<a href="{}">{}</a>{}', artist.get_absolute_url(), artist.name, suffix))
+        url = catalog_path("catalog:artist", slug=artist.slug)
+        parts.append(format_html('<a href="{}">{}</a>{}', url, artist.name, suffix))
     return mark_safe(", ".join(parts))
 
 
