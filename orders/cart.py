@@ -46,6 +46,18 @@ class CartLine:
     def available(self):
         return self.offer.is_active and (self.offer.made_to_order or self.offer.stock >= self.quantity)
 
+    def shown(self):
+        """What the cart page shows of this line follows from these plain values alone:
+        the offer's fields as read, the part of its release shown, the quantity and the
+        price when added."""
+        offer, release = self.offer.__dict__, self.offer.release.__dict__
+        return (
+            tuple(offer.get(name) for name in _OFFER_ATTNAMES),
+            tuple(release.get(name) for name in _RELEASE_ATTNAMES),
+            self.quantity,
+            self.price_when_added,
+        )
+
     @property
     def problem(self):
         """What the buyer must know before paying, or ''."""
@@ -75,6 +87,8 @@ class GiftCardItem:
 # other fields, and the release's, are deferred.
 OFFER_READ = ("id", "release_id", "sku", "price", "currency", "stock", "made_to_order", "lead_time_days", "is_active")
 RELEASE_SHOWN = ("id", "title", "slug", "format")
+_OFFER_ATTNAMES = tuple(Offer._meta.get_field(name).attname for name in OFFER_READ)
+_RELEASE_ATTNAMES = tuple(Release._meta.get_field(name).attname for name in RELEASE_SHOWN)
 _CENT = Decimal("0.01")
 
 
@@ -141,6 +155,10 @@ class Cart:
             )
             for item in self.session.get(GIFT_CARDS_KEY, [])
         ]
+
+    def gift_card_values(self):
+        """The gift cards as kept in the session: everything the cart shows of them."""
+        return tuple(tuple(sorted(item.items())) for item in self.session.get(GIFT_CARDS_KEY, []))
 
     def add_gift_card(self, *, amount, recipient_name, recipient_email, message=""):
         cards = self.session.get(GIFT_CARDS_KEY, [])
