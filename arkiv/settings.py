@@ -162,6 +162,15 @@ else:
         }
     }
 
+# -- Prepared statements (orders/cart.py) -----------------------------------------------
+# On PostgreSQL the cart page's and add to cart's query is prepared once per connection
+# (PREPARE / EXECUTE), so the server plans it once rather than on every request. Set
+# DATABASE_PREPARED_STATEMENTS=0 behind a pooler that hands a connection to other
+# sessions between transactions (PgBouncer in transaction mode): a statement prepared on
+# one server connection is unknown on the next (it is then read plainly, never refused).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+# -- end of prepared statements --
+
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:sign_in"
 LOGIN_REDIRECT_URL = "accounts:overview"

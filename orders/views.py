@@ -35,12 +35,12 @@ from .cart import Cart, CartError, offers_shown, subtotal
 from .cart_page import render_cart
 from .forms import (
     ADDRESS_FIELDS,
-    CartAddForm,
     CartUpdateForm,
     CheckoutForm,
     GiftCardBalanceForm,
     GiftCardForm,
     VoucherForm,
+    cart_add_values,
 )
 from .models import Order, ShippingMethod, Status, VoucherRedemption
 from .selectors import guest_orders_for, orders_of
@@ -65,16 +65,17 @@ def _back(request, fallback):
 @require_POST
 def cart_add(request):
     """Put copies of an offer in the cart."""
-    form = CartAddForm(request.POST)
-    if not form.is_valid():
+    values = cart_add_values(request.POST)
+    if values is None:
         messages.error(request, _("Choose a quantity between 1 and 99."))
         return HttpResponseRedirect(_back(request, lambda: reverse("orders:cart")))
-    offer = offers_shown([form.cleaned_data["offer"]]).get(form.cleaned_data["offer"])
+    offer_id, quantity = values
+    offer = offers_shown([offer_id]).get(offer_id)
     if offer is None:
         messages.error(request, _("That item is not in our catalog."))
         return HttpResponseRedirect(_back(request, lambda: reverse("orders:cart")))
     try:
-        Cart(request.session).add(offer, form.cleaned_data["quantity"])
+        Cart(request.session).add(offer, quantity)
     except CartError as exc:
         messages.error(request, str(exc))
     else:
