@@ -271,6 +271,11 @@ else:
 # it is the database cache.
 SESSION_ENGINE = "privacy.sessions"
 SESSION_CACHE_ALIAS = "shared"
+# On PostgreSQL a changed session is written without waiting for the disk flush
+# (synchronous_commit off for that one statement, privacy/sessions.py): a crash of the
+# database server may lose the last fraction of a second of cart changes, never an order.
+# SESSION_WRITES_UNFLUSHED=0 writes sessions with the server's full durability.
+SESSION_WRITES_UNFLUSHED = env_bool("SESSION_WRITES_UNFLUSHED", True)
 # What a browser keeps of its session when its user signs out: the cart, nothing else.
 SESSION_KEYS_KEPT_ON_SIGN_OUT = ("cart", "cart_count")
 # Messages ride in the session: the session and CSRF cookies are the only cookies (P7).
