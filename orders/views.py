@@ -172,7 +172,10 @@ def cart_detail(request):
     if asked is not None:
         asked = asked.strip().upper()
         if asked in countries:
-            country = request.session[DELIVERY_COUNTRY_KEY] = asked
+            country = asked
+            # Only a change is stored: the same country asked again leaves the session unwritten.
+            if request.session.get(DELIVERY_COUNTRY_KEY) != asked:
+                request.session[DELIVERY_COUNTRY_KEY] = asked
         else:
             problem = _("Choose a country from the list to see its shipping costs.")
     return _cart_page(request, lines, country=country, country_problem=problem, status=400 if problem else 200)

@@ -125,6 +125,20 @@ def test_the_same_cart_with_another_delivery_country_or_a_refused_one_is_its_own
     assert "Choose a country from the list" not in page(client, "/cart/?country=DE")
 
 
+def test_the_same_delivery_country_asked_again_is_remembered_without_writing_the_session(client):
+    add(client, OfferFactory(stock=5, price=Decimal("10.00")))
+    page(client, "/cart/?country=US")
+
+    with CaptureQueriesContext(connection) as captured:
+        again = page(client, "/cart/?country=US")
+
+    assert "to United States" in again
+    assert not [sql for sql in statements(captured) if "UPDATE" in sql or "INSERT" in sql]
+    assert "to United States" in page(client)  # remembered for the plain cart page
+    page(client, "/cart/?country=DE")
+    assert "to Germany" in page(client)
+
+
 def test_a_second_offer_in_the_same_cart_shows_on_the_cart_page_seen_before(client):
     first, second = OfferFactory(stock=5), OfferFactory(stock=5)
     add(client, first)
