@@ -193,6 +193,8 @@ def shipping_rates_for(country, *, fresh=False):
     set up neither). At most one query, none while this process's copy is current
     (_shipping_rows); fresh reads them from the database."""
     rows = _shipping_rows(fresh=fresh)
+    if fresh:
+        return _rates_from(rows, country)
     # While this process keeps the same rows, each country's rates are worked out once.
     made_from, by_country = _rates_made["entry"]
     if made_from is not rows:
