@@ -162,6 +162,15 @@ else:
         }
     }
 
+# -- Prepared statements (orders/cart.py) -----------------------------------------------
+# On PostgreSQL the cart page's and add to cart's query is prepared once per connection
+# (PREPARE / EXECUTE), so the server plans it once rather than on every request. Set
+# DATABASE_PREPARED_STATEMENTS=0 behind a pooler that hands a connection to other
+# sessions between transactions (PgBouncer in transaction mode): a statement prepared on
+# one server connection is unknown on the next (it is then read plainly, never refused).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+# -- end of prepared statements --
+
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:sign_in"
 LOGIN_REDIRECT_URL = "accounts:overview"
@@ -262,6 +271,11 @@ else:
 # it is the database cache.
 SESSION_ENGINE = "privacy.sessions"
 SESSION_CACHE_ALIAS = "shared"
+# On PostgreSQL a changed session is written without waiting for the disk flush
+# (synchronous_commit off for that one statement, privacy/sessions.py): a crash of the
+# database server may lose the last fraction of a second of cart changes, never an order.
+# SESSION_WRITES_UNFLUSHED=0 writes sessions with the server's full durability.
+SESSION_WRITES_UNFLUSHED = env_bool("SESSION_WRITES_UNFLUSHED", True)
 # What a browser keeps of its session when its user signs out: the cart, nothing else.
 SESSION_KEYS_KEPT_ON_SIGN_OUT = ("cart", "cart_count")
 # Messages ride in the session: the session and CSRF cookies are the only cookies (P7).

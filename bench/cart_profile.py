@@ -8,9 +8,14 @@ is reached, every add is refused with the same message), and adds that are accep
 
     python bench/cart_profile.py [--requests 5000] [--redis] [--profile "add, accepted"]
                                  [--top 30] [--sort tottime]
+                                 [--wrk [--pairs 3] [--seconds 10] [--workers 2]]
 
 Uses DATABASE_URL or var/bench-100k.sqlite3 (make bench loads it; --sqlite-path),
-REDIS_URL or a redis-server of its own with --redis. CPU time of this process (the least
+REDIS_URL or a redis-server of its own with --redis. With --wrk, the cart page and add
+to cart rows of `make bench` are then measured over HTTP as it measures them (gunicorn,
+wrk with the cookies of a visitor with one item), each alternated with hello world
+--pairs times, and each pair's ratio printed: on a machine others are using, a ratio to
+a hello world measured minutes apart says little. CPU time of this process (the least
 of 5 rounds), steadier than wall time on a busy machine; with Redis or PostgreSQL it
 includes the kernel's share of each round trip but not the server's own work. The
 queries listed are every statement Django sends (BEGIN and COMMIT included); with
@@ -47,6 +52,12 @@ def parse_args(argv=None):
     parser.add_argument("--profile", default="", help="a case to profile with cProfile, e.g. 'add to cart'")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="tottime", help="cProfile order: tottime or cumulative")
+    parser.add_argument("--wrk", action="store_true", help="also the two rows over HTTP, paired with hello world")
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--port", type=int, default=8797)
     return parser.parse_args(argv)
 
 
@@ -164,6 +175,46 @@ def measure(args):
         print(out.getvalue())
 
 
+def over_http(args):
+    """The cart page and add to cart rows as `make bench` runs them, each paired with
+    hello world --pairs times; prints every pair and the median ratio."""
+    from bench import traffic
+    from bench.catalog_pages import Browser, Server, free_port, pages, paired
+    from catalog.models import Release
+
+    release_path = pages()["release"]
+    offer = (
+        Release.objects.get(slug=release_path.split("/")[2])
+        .offers.filter(is_active=True)
+        .order_by("-made_to_order", "-stock")
+        .first()
+    )
+    port = free_port(args.port)
+    env = {**os.environ, "ARKIV_SITE_URL": f"http://127.0.0.1:{port}"}
+    server = Server(args, env, port)
+    try:
+        browser = Browser(server.url)
+        browser.add_to_cart(release_path, offer.pk)
+        session = {"Cookie": browser.cookie_header()}
+        csrf = browser.http.cookies.get("csrftoken")
+        add = traffic.post_script(
+            "/cart/add/",
+            {"offer": offer.pk, "quantity": 1, "csrfmiddlewaretoken": csrf, "next": release_path},
+            {**session, "X-CSRFToken": csrf},
+        )
+        rows = {"cart page": ("/cart/", traffic.get_script(session)), "add to cart": ("/cart/add/", add)}
+        print(f"\nover HTTP: gunicorn {args.workers} sync workers, wrk -c{args.connections}, {args.seconds} s each")
+        for name, (path, script) in rows.items():
+            (result, hello), ratios = paired(args, server.url + path, server.url + "/bench/hello/", script)
+            print(
+                f"  {name:12} median pair: {result['rate']:.0f} req/s, hello world {hello:.0f} req/s, "
+                f"ratio {result['rate'] / hello:.3f}; each pair: {', '.join(f'{r:.3f}' for r in ratios)}"
+                f"; errors {result.get('errors', 0)}"
+            )
+    finally:
+        server.stop()
+
+
 def main(argv=None):
     args = parse_args(argv)
     os.environ.update(ENV)
@@ -179,6 +230,8 @@ def main(argv=None):
 
         django.setup()
         measure(args)
+        if args.wrk:
+            over_http(args)
 
 
 if __name__ == "__main__":

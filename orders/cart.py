@@ -8,7 +8,8 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connections, router
+from django.conf import settings
+from django.db import DatabaseError, connections, router
 from django.utils.translation import gettext as _
 
 from catalog.models import Offer, Release
@@ -18,6 +19,9 @@ GIFT_CARDS_KEY = "cart_gift_cards"
 MAX_GIFT_CARDS = 10
 COUNT_KEY = "cart_count"
 MAX_QUANTITY = 99
+# PostgreSQL's codes for a statement name already prepared, and for one not prepared.
+DUPLICATE_PREPARED_STATEMENT = "42P05"
+UNKNOWN_PREPARED_STATEMENT = "26000"
 
 
 class CartError(ValueError):
@@ -45,6 +49,18 @@ class CartLine:
     @property
     def available(self):
         return self.offer.is_active and (self.offer.made_to_order or self.offer.stock >= self.quantity)
+
+    def shown(self):
+        """What the cart page shows of this line follows from these plain values alone:
+        the offer's fields as read, the part of its release shown, the quantity and the
+        price when added."""
+        offer, release = self.offer.__dict__, self.offer.release.__dict__
+        return (
+            tuple(offer.get(name) for name in _OFFER_ATTNAMES),
+            tuple(release.get(name) for name in _RELEASE_ATTNAMES),
+            self.quantity,
+            self.price_when_added,
+        )
 
     @property
     def problem(self):
@@ -75,6 +91,8 @@ class GiftCardItem:
 # other fields, and the release's, are deferred.
 OFFER_READ = ("id", "release_id", "sku", "price", "currency", "stock", "made_to_order", "lead_time_days", "is_active")
 RELEASE_SHOWN = ("id", "title", "slug", "format")
+_OFFER_ATTNAMES = tuple(Offer._meta.get_field(name).attname for name in OFFER_READ)
+_RELEASE_ATTNAMES = tuple(Release._meta.get_field(name).attname for name in RELEASE_SHOWN)
 _CENT = Decimal("0.01")
 
 
@@ -94,18 +112,8 @@ def offers_shown(offer_ids):
     if not ids:
         return {}
     connection = connections[router.db_for_read(Offer)]
-    quote = connection.ops.quote_name
-    offers, releases = quote(Offer._meta.db_table), quote(Release._meta.db_table)
-    columns = [f"o.{quote(name)}" for name in OFFER_READ]
-    columns[OFFER_READ.index("price")] = f"CAST(o.{quote('price')} AS TEXT)"
-    columns += [f"r.{quote(name)}" for name in RELEASE_SHOWN]
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {offers} o "
-        f"INNER JOIN {releases} r ON r.{quote('id')} = o.{quote('release_id')} "
-        f"WHERE o.{quote('id')} IN ({', '.join(['%s'] * len(ids))})"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
+        _read_offers(connection, cursor, ids)
         rows = cursor.fetchall()
     found = {}
     for row in rows:
@@ -113,6 +121,73 @@ def offers_shown(offer_ids):
         offer.release = Release.from_db(connection.alias, RELEASE_SHOWN, list(row[len(OFFER_READ) :]))
         found[offer.pk] = offer
     return found
+
+
+# The query for a number of ids, by database and number (placeholders as "%s", or, for a
+# statement PostgreSQL prepares, "$1", "$2", ...).
+_queries = {}
+# A cart of up to this many different offers is read by a statement prepared once per
+# connection to PostgreSQL: planning the join cost the server more than running it.
+PREPARED_UP_TO = 8
+
+
+def _offers_query(connection, count, numbered=False):
+    key = (connection.alias, connection.vendor, count, numbered)
+    sql = _queries.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        offers, releases = quote(Offer._meta.db_table), quote(Release._meta.db_table)
+        columns = [f"o.{quote(name)}" for name in OFFER_READ]
+        columns[OFFER_READ.index("price")] = f"CAST(o.{quote('price')} AS TEXT)"
+        columns += [f"r.{quote(name)}" for name in RELEASE_SHOWN]
+        placeholders = [f"${n}" for n in range(1, count + 1)] if numbered else ["%s"] * count
+        sql = _queries[key] = (
+            f"SELECT {', '.join(columns)} FROM {offers} o "
+            f"INNER JOIN {releases} r ON r.{quote('id')} = o.{quote('release_id')} "
+            f"WHERE o.{quote('id')} IN ({', '.join(placeholders)})"
+        )
+    return sql
+
+
+def _prepared_names(connection):
+    """The statements prepared on this connection's current link to the server (a new
+    link, after a reconnect, has none)."""
+    raw = connection.connection
+    kept = connection.__dict__.get("_cart_prepared")
+    if kept is None or kept[0] is not raw:
+        kept = connection.__dict__["_cart_prepared"] = (raw, set())
+    return kept[1]
+
+
+def _read_offers(connection, cursor, ids):
+    if not (
+        connection.vendor == "postgresql"
+        and settings.DATABASE_PREPARED_STATEMENTS
+        and len(ids) <= PREPARED_UP_TO
+        # Outside a transaction only: a statement prepared in one that is rolled back is
+        # gone, and a failed EXECUTE would break the transaction.
+        and not connection.in_atomic_block
+    ):
+        cursor.execute(_offers_query(connection, len(ids)), ids)
+        return
+    name = f"arkiv_cart_offers_{len(ids)}"
+    prepared = _prepared_names(connection)
+    if name not in prepared:
+        try:
+            cursor.execute(f"PREPARE {name} AS {_offers_query(connection, len(ids), numbered=True)}")
+        except DatabaseError as exc:
+            if getattr(exc.__cause__, "pgcode", None) != DUPLICATE_PREPARED_STATEMENT:
+                raise
+        prepared.add(name)
+    try:
+        cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(ids))})", ids)
+    except DatabaseError as exc:
+        # Gone from the server's side of this link (a pooler handing it to another
+        # session, a DISCARD ALL): prepared again next time, read plainly now.
+        if getattr(exc.__cause__, "pgcode", None) != UNKNOWN_PREPARED_STATEMENT:
+            raise
+        prepared.discard(name)
+        cursor.execute(_offers_query(connection, len(ids)), ids)
 
 
 def item_count(session):
@@ -141,6 +216,10 @@ class Cart:
             )
             for item in self.session.get(GIFT_CARDS_KEY, [])
         ]
+
+    def gift_card_values(self):
+        """The gift cards as kept in the session: everything the cart shows of them."""
+        return tuple(tuple(sorted(item.items())) for item in self.session.get(GIFT_CARDS_KEY, []))
 
     def add_gift_card(self, *, amount, recipient_name, recipient_email, message=""):
         cards = self.session.get(GIFT_CARDS_KEY, [])

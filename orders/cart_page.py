@@ -13,7 +13,14 @@ catalog.personal, so two visitors with the same cart never see each other's part
 
 A context value of a kind the digest does not know (anything but plain values, lists,
 dicts, dataclasses and model instances) turns the reuse off for that view: the page is
-then rendered as usual."""
+then rendered as usual.
+
+A view that knows what its page is made from may key on that instead (`made_from`: the
+rows just read, the session's values, the shipping rates in force; plain values only),
+and pass the context as a function, called only when the body is not kept: the plain
+view of a cart then neither builds its summary nor walks it for the digest. Everything
+the context is computed from must be in `made_from`, or in what the key holds anyway
+(the address, language and account, and the settings, whose change forgets every body)."""
 
 import dataclasses
 import datetime
@@ -72,11 +79,14 @@ def _fingerprint(value, depth=0):
     raise _Unknown
 
 
-def _key(request, template_name, context, status):
-    try:
-        shown = _fingerprint(context)
-    except _Unknown:
-        return None
+def _key(request, template_name, context, status, made_from=None):
+    if made_from is not None:
+        shown = ("made from", made_from)
+    else:
+        try:
+            shown = _fingerprint(context)
+        except _Unknown:
+            return None
     where = (request.scheme, request.get_host(), get_script_prefix(), request.get_full_path(), get_language())
     account = request.session.get(ACCOUNT_KEY)
     return hashlib.blake2b(repr((template_name, status, where, account, shown)).encode(), digest_size=20).digest()
@@ -92,12 +102,17 @@ def _render_shared(request, template_name, context, status):
     return shared, personal.spots(shared), response["Content-Type"]
 
 
-def render_cart(request, template_name, context, *, status=200):
-    """The page for this visitor: its body reused when the same was rendered before."""
-    key = None if settings.DEBUG else _key(request, template_name, context, status)
+def render_cart(request, template_name, context, *, status=200, made_from=None):
+    """The page for this visitor: its body reused when the same was rendered before.
+    `context` is a dict, or, with `made_from`, a function that returns it."""
+    if made_from is None and callable(context):
+        context = context()
+    key = None if settings.DEBUG else _key(request, template_name, context, status, made_from)
+    entry = None if key is None else _pages.get(key)
+    if entry is None and callable(context):
+        context = context()
     if key is None:
         return render(request, template_name, context, status=status)
-    entry = _pages.get(key)
     if entry is None:
         entry = _render_shared(request, template_name, context, status)
         _pages[key] = entry

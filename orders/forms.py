@@ -21,9 +21,27 @@ from .models import ShippingMethod
 ADDRESS_FIELDS = ["name", "line1", "line2", "city", "region", "postcode", "country"]
 
 
+# The largest id a database row can have (a 64-bit integer): a larger one is no offer,
+# and SQLite cannot even be asked about it.
+MAX_ID = 2**63 - 1
+
+
 class CartAddForm(forms.Form):
-    offer = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    offer = forms.IntegerField(min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
     quantity = forms.IntegerField(min_value=1, max_value=MAX_QUANTITY, initial=1)
+
+
+def cart_add_values(data):
+    """The offer and quantity an "Add to cart" form sent, as CartAddForm cleans them, or
+    None when the form refuses them. The product pages' buttons send plain digits, read
+    here directly; anything else goes through the form (making one costs more than the
+    rest of a refused add's view)."""
+    offer, quantity = data.get("offer", ""), data.get("quantity", "")
+    if offer.isascii() and offer.isdigit() and quantity.isascii() and quantity.isdigit():
+        offer, quantity = int(offer), int(quantity)
+        return (offer, quantity) if 1 <= offer <= MAX_ID and 1 <= quantity <= MAX_QUANTITY else None
+    form = CartAddForm(data)
+    return (form.cleaned_data["offer"], form.cleaned_data["quantity"]) if form.is_valid() else None
 
 
 class CartUpdateForm(forms.Form):

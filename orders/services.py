@@ -192,8 +192,29 @@ def shipping_rates_for(country, *, fresh=False):
     those of the zone listing the country, else of the rest of the world (none if staff
     set up neither). At most one query, none while this process's copy is current
     (_shipping_rows); fresh reads them from the database."""
+    rows = _shipping_rows(fresh=fresh)
+    if fresh:
+        return _rates_from(rows, country)
+    # While this process keeps the same rows, each country's rates are worked out once.
+    made_from, by_country = _rates_made["entry"]
+    if made_from is not rows:
+        by_country = {}
+        _rates_made["entry"] = (rows, by_country)
+    made = by_country.get(country)
+    if made is None:
+        made = by_country[country] = _rates_from(rows, country)
+    return dict(made)
+
+
+# The rows that rates were last made from (compared by identity: the kept rows stay the
+# same object until they are read again) with each country's rates made from them, as
+# one entry, so that a thread never files rates under rows they were not made from.
+_rates_made = {"entry": (None, {})}
+
+
+def _rates_from(rows, country):
     zones = {}
-    for zone_id, countries, rest_of_world, rate_id, method, price, free_from in _shipping_rows(fresh=fresh):
+    for zone_id, countries, rest_of_world, rate_id, method, price, free_from in rows:
         zone = zones.setdefault(
             zone_id,
             {"countries": set(filter(None, (countries or "").split(","))), "rest": bool(rest_of_world), "rates": {}},

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import DatabaseError
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -35,12 +35,12 @@ from .cart import Cart, CartError, offers_shown, subtotal
 from .cart_page import render_cart
 from .forms import (
     ADDRESS_FIELDS,
-    CartAddForm,
     CartUpdateForm,
     CheckoutForm,
     GiftCardBalanceForm,
     GiftCardForm,
     VoucherForm,
+    cart_add_values,
 )
 from .models import Order, ShippingMethod, Status, VoucherRedemption
 from .selectors import guest_orders_for, orders_of
@@ -51,33 +51,38 @@ PLACED_KEY = "placed_orders"
 
 
 def _back(request, fallback):
+    """The page the form came from (`next`, a path on this site), else the fallback (a
+    URL, or a function that makes it: worked out only when needed)."""
     target = request.POST.get("next", "")
     # Only a path: redirect() would take anything else for a view name and fail with a 500.
     if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return fallback
+    return fallback() if callable(fallback) else fallback
 
 
 @require_POST
 def cart_add(request):
     """Put copies of an offer in the cart."""
-    form = CartAddForm(request.POST)
-    if not form.is_valid():
+    values = cart_add_values(request.POST)
+    if values is None:
         messages.error(request, _("Choose a quantity between 1 and 99."))
-        return redirect(_back(request, reverse("orders:cart")))
-    offer = offers_shown([form.cleaned_data["offer"]]).get(form.cleaned_data["offer"])
+        return HttpResponseRedirect(_back(request, lambda: reverse("orders:cart")))
+    offer_id, quantity = values
+    offer = offers_shown([offer_id]).get(offer_id)
     if offer is None:
         messages.error(request, _("That item is not in our catalog."))
-        return redirect(_back(request, reverse("orders:cart")))
+        return HttpResponseRedirect(_back(request, lambda: reverse("orders:cart")))
     try:
-        Cart(request.session).add(offer, form.cleaned_data["quantity"])
+        Cart(request.session).add(offer, quantity)
     except CartError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Added %(title)s to your cart.") % {"title": offer.release.title})
-    return redirect(_back(request, offer.release.get_absolute_url()))
+    # A path, not redirect()'s view name: looking a path up as a view name first cost
+    # every add a failed URL reversal.
+    return HttpResponseRedirect(_back(request, offer.release.get_absolute_url))
 
 
 @require_POST
@@ -170,7 +175,10 @@ def cart_detail(request):
     if asked is not None:
         asked = asked.strip().upper()
         if asked in countries:
-            country = request.session[DELIVERY_COUNTRY_KEY] = asked
+            country = asked
+            # Only a change is stored: the same country asked again leaves the session unwritten.
+            if request.session.get(DELIVERY_COUNTRY_KEY) != asked:
+                request.session[DELIVERY_COUNTRY_KEY] = asked
         else:
             problem = _("Choose a country from the list to see its shipping costs.")
     return _cart_page(request, lines, country=country, country_problem=problem, status=400 if problem else 200)
@@ -178,17 +186,34 @@ def cart_detail(request):
 
 def _cart_page(request, lines, *, country=None, country_problem="", voucher_form=None, voucher_error="", status=200):
     country = country or _delivery_country(request)
-    discount, voucher_problem = _voucher(request, lines)
-    gift_cards = Cart(request.session).gift_cards()
-    context = _summary(lines, gift_cards=gift_cards, country=country, discount=discount) | {
-        "country_options": addresses.country_options(country),
-        "country_problem": country_problem,
-        # What the buyer typed, as text: the page is reused for the same words (cart_page).
-        "voucher_typed": voucher_form["code"].value() or "" if voucher_form else "",
-        "voucher_error": voucher_error,
-        "voucher_problem": voucher_problem,
-    }
-    return render_cart(request, "orders/cart.html", context, status=status)
+    cart = Cart(request.session)
+    rates = services.shipping_rates_for(country)
+
+    def context():
+        discount, voucher_problem = _voucher(request, lines)
+        return _summary(lines, gift_cards=cart.gift_cards(), country=country, discount=discount, rates=rates) | {
+            "country_options": addresses.country_options(country),
+            "country_problem": country_problem,
+            # What the buyer typed, as text: the page is reused for the same words (cart_page).
+            "voucher_typed": voucher_form["code"].value() or "" if voucher_form else "",
+            "voucher_error": voucher_error,
+            "voucher_problem": voucher_problem,
+        }
+
+    made_from = None
+    if voucher_form is None and not request.session.get(vouchers.SESSION_KEY):
+        # Without a voucher (whose terms are read from the database and by date), the page
+        # follows from these alone: each line's offer as just read, with its quantity and
+        # the price when added; the gift cards; the country and what it costs to ship
+        # there.
+        made_from = (
+            [line.shown() for line in lines],
+            cart.gift_card_values(),
+            country,
+            country_problem,
+            [(method, rate.pk, rate.price, rate.free_from) for method, rate in rates.items()],
+        )
+    return render_cart(request, "orders/cart.html", context, status=status, made_from=made_from)
 
 
 def _delivery_country(request):
@@ -196,12 +221,12 @@ def _delivery_country(request):
     return request.session.get(DELIVERY_COUNTRY_KEY) or settings.ARKIV_SHOP_COUNTRY
 
 
-def _summary(lines, *, gift_cards=(), country=None, shipping_method=ShippingMethod.STANDARD, discount=None):
+def _summary(lines, *, gift_cards=(), country=None, shipping_method=ShippingMethod.STANDARD, discount=None, rates=None):
     country = country or settings.ARKIV_SHOP_COUNTRY
     goods = subtotal(lines)
     off = discount.total if discount else Decimal("0.00")
     gifts = sum((card.amount for card in gift_cards), Decimal("0.00"))
-    rates = services.shipping_rates_for(country)
+    rates = services.shipping_rates_for(country) if rates is None else rates
     rate = rates.get(shipping_method) or next(iter(rates.values()), None)
     # Free shipping thresholds look at the goods after the discount (orders.vouchers).
     # Gift cards go by email: they neither ship nor count towards free shipping.
