@@ -199,7 +199,7 @@ def gift_card_replace(card, *, send_to):
     is refused. GiftCardRefused (for staff) if the card cannot be replaced."""
     from . import emails
 
-    card = GiftCard.objects.select_for_update().select_related("purchase__order").get(pk=card.pk)
+    card = GiftCard.objects.select_for_update().get(pk=card.pk)
     problem = replace_refusal(card)
     if problem:
         raise GiftCardRefused(problem)
