@@ -6,18 +6,28 @@ in-process, on a large generated catalog.
 
 Uses DATABASE_URL when set, else the SQLite file at --sqlite-path (load it first with
 `manage.py load_demo_catalog --all-works --releases N`); --language de measures the same
-pages in German (/de/...: German work titles, genre names and prices). Two figures per page:
+pages in German (/de/...: German work titles, genre names and prices). Three figures per page:
 
-- miss: the page's cached copy expired because something on it changed (its versions
-  bumped, as a catalog change does), while the rest of the caches (release card and
-  row fragments, per-process data) stay warm. This is what a running shop's cache
-  miss is, and the figure issue 8's "fresh render (cache miss)" target is about;
+- miss: the page's cached copy expired by a catalog-wide change (catalog.services.
+  catalog_changed(): the whole catalog's version bumped, as a composer, work or
+  composer alias saved in the admin, or a new release, does), while the rest of the
+  caches (release card and row fragments, per-process data) stay warm, and so does
+  what a work's page keeps of its recordings (selectors.work_page_facts), which is
+  keyed on the work's own version and the catalog's names version, not on the
+  catalog's. Those two are bumped only by what changes them: a recording, credit,
+  catalogue number or movement of the work saved or deleted, a release of it edited
+  or deleted, a pick or award of one saved or deleted (the work's version); a label or
+  performer saved, or a composer, work, label or performer deleted (the names
+  version). A saved recording, credit, track, catalogue number or movement no longer
+  bumps the catalog's version at all, only the pages that show it. This is what a
+  running shop's cache miss is, and the figure issue 8's "fresh render (cache miss)"
+  target is about;
 - sale (work and release pages): the page expired because the stock or price of an
   offer it shows changed (catalog.services.offer_changed, as a staff edit or a sale
   that changes what the page says), the most common miss of a running shop's most
-  visited pages. Only that page's own versions move: what is kept under the catalog
-  version and the work's recordings (selectors.work_page_facts) stays. Nothing is
-  written to the database;
+  visited pages. Only that page's own versions move: what is kept of the work's
+  recordings (selectors.work_page_facts) stays, as for "miss". Nothing is written to
+  the database;
 - cold: the whole cache emptied before each request (page, versions and fragments), as
   only the first request after a deploy or a cache flush sees it.
 

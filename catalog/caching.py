@@ -36,7 +36,7 @@ from django.core import checks
 from django.core.cache import cache
 from django.core.exceptions import MiddlewareNotUsed
 from django.core.handlers.exception import convert_exception_to_response
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.http import HttpResponse
 from django.utils.module_loading import import_string
 
@@ -46,14 +46,19 @@ from . import personal
 from .services import (
     CATALOG_VERSION_KEY,
     catalog_changed,
+    catalog_names_changed,
     catalog_row_deleted,
+    credit_saved,
     editorial_changed,
     offer_changed,
     page_tag,
     page_tags,
+    recording_saved,
     release_changed,
+    track_saved,
     version_key,
     versions_for,
+    work_part_changed,
 )
 
 PAGE_TTL = 300
@@ -349,6 +354,41 @@ def _catalog_row_changed(sender, **kwargs):
     catalog_changed()
 
 
+def _named_row_changed(sender, **kwargs):
+    catalog_names_changed()
+
+
+# The fields whose old values say which other pages showed a row before it was saved:
+# a recording moved to another work shows on that work's page no more.
+_SAVED_FROM = {
+    "Recording": ("work_id", "release_id"),
+    "Credit": ("artist_id", "recording_id"),
+    "Track": ("release_id",),
+    "CatalogueNumber": ("work_id",),
+    "Movement": ("work_id",),
+}
+
+
+def _remember_saved_from(sender, instance, raw=False, **kwargs):
+    """Before a save, keep on the instance what its row held (None for a new row)."""
+    fields = _SAVED_FROM[sender.__name__]
+    before = None
+    if instance.pk is not None and not raw:
+        before = sender._base_manager.filter(pk=instance.pk).values(*fields).first()
+    instance._catalog_saved_from = before
+
+
+def _precise_row_saved(sender, instance, **kwargs):
+    handler = {
+        "Recording": recording_saved,
+        "Credit": credit_saved,
+        "Track": track_saved,
+        "CatalogueNumber": work_part_changed,
+        "Movement": work_part_changed,
+    }[sender.__name__]
+    handler(instance, before=instance.__dict__.pop("_catalog_saved_from", None))
+
+
 def _catalog_row_deleted(sender, instance, origin=None, **kwargs):
     catalog_row_deleted(instance, origin=origin)
 
@@ -375,9 +415,13 @@ def _editorial_row_changed(sender, instance, **kwargs):
 
 
 def connect_invalidation(models):
-    """A saved offer, an edited release or a deleted release, recording, credit, track
-    or offer makes stale the pages that show it; any other catalog change, every cached
-    page."""
+    """A saved offer, an edited release, a saved recording, credit, track, catalogue
+    number or movement, or a deleted one of them, makes stale the pages that show it
+    (and, when it changes what a work's page keeps of its recordings, that work's kept
+    facts: selectors.work_page_facts). A saved label or performer makes every page stale
+    and every work's kept facts (their names show in the filters); a saved composer,
+    work or alias, or a new release, every page but not the kept facts, which show
+    nothing of them."""
     for model in models:
         name = model.__name__
         on_save = {
@@ -385,7 +429,16 @@ def connect_invalidation(models):
             "Release": _release_row_saved,
             "EditorialPick": _editorial_row_changed,
             "Award": _editorial_row_changed,
+            "Recording": _precise_row_saved,
+            "Credit": _precise_row_saved,
+            "Track": _precise_row_saved,
+            "CatalogueNumber": _precise_row_saved,
+            "Movement": _precise_row_saved,
+            "Label": _named_row_changed,
+            "Artist": _named_row_changed,
         }.get(name, _catalog_row_changed)
+        if name in _SAVED_FROM:
+            pre_save.connect(_remember_saved_from, sender=model, dispatch_uid=f"catalog-cache-{name}-pre-save")
         on_delete = {
             "EditorialPick": _editorial_row_changed,
             "Award": _editorial_row_changed,

@@ -256,21 +256,24 @@ class WorkFacts:
 
 
 def work_page_facts(*, work):
-    """The work's WorkFacts: read from the database, or from the cache under the catalog
-    version and the version of the work's recordings (services.work_recordings_tag).
+    """The work's WorkFacts: read from the database, or from the cache under the version
+    of the catalog's names (services.CATALOG_NAMES_KEY) and the version of the work's
+    recordings (services.work_recordings_tag), not under the whole catalog's version.
 
-    Whatever can change them (a recording, credit, performer, label, catalogue number or
-    movement saved or deleted, a release's format or label edited, an award or pick of
-    one of its releases saved or deleted) bumps one of those
-    versions, and an offer's stock or price neither, so an entry is read only while it is
-    still true, and survives the stock changes that expire the page itself. The versions
+    Whatever can change them bumps one of those versions: a recording, credit, catalogue
+    number or movement of the work saved or deleted, a release of it edited or deleted,
+    an award or pick of one of its releases saved or deleted bump the work's; a label or
+    performer saved or deleted, or a composer or work deleted, the names'. An offer's
+    stock or price, a composer, work or alias saved, or a release added bump neither, so
+    an entry is read only while it is still true, and survives the catalog-wide changes
+    and stock changes that expire the page itself. The versions
     are read before the database, as the page cache does: a write committed in between
     bumps them again and the entry is never used."""
-    from .services import CATALOG_VERSION_KEY, version_key, versions_for, work_recordings_tag
+    from .services import CATALOG_NAMES_KEY, version_key, versions_for, work_recordings_tag
 
-    keys = [CATALOG_VERSION_KEY, version_key(work_recordings_tag(work.composer.slug, work.slug))]
+    keys = [CATALOG_NAMES_KEY, version_key(work_recordings_tag(work.composer.slug, work.slug))]
     versions = versions_for(keys)
-    key = "catalog:work-facts:v2:{}:{}:{}".format(work.pk, *(versions[k] for k in keys))
+    key = "catalog:work-facts:v3:{}:{}:{}".format(work.pk, *(versions[k] for k in keys))
     facts = cache.get(key)
     if facts is not None:
         return facts

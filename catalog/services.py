@@ -12,11 +12,13 @@ from django.db.models import Count, Min, OuterRef, Q, Subquery
 from . import selectors
 from .models import (
     Artist,
+    CatalogueNumber,
     ComposerAlias,
     Credit,
     Format,
     Genre,
     Label,
+    Movement,
     Offer,
     Recording,
     Release,
@@ -97,8 +99,21 @@ def _invalidate(keys):
 
 
 def catalog_changed():
-    """Invalidate everything cached from the catalog (pages, search indexes)."""
+    """Invalidate every cached page (and search index). What a work's page keeps of the
+    set of its recordings (selectors.work_page_facts) stays: it shows no composer's or
+    work's names; catalog_names_changed when it may be stale too."""
     _invalidate([CATALOG_VERSION_KEY])
+
+
+# The version of the names that a work's kept facts show of other rows: labels' names
+# in its format and label groups, performers' sort names in its performer filter.
+CATALOG_NAMES_KEY = version_key("names")
+
+
+def catalog_names_changed():
+    """A label or performer (or a row whose deletion may take credits or releases with
+    it) changed: every cached page, and every work's kept facts, are stale."""
+    _invalidate([CATALOG_VERSION_KEY, CATALOG_NAMES_KEY])
 
 
 def catalog_version():
@@ -202,6 +217,66 @@ def _release_page(release_id):
 def _work_page(work_id):
     works = Work.objects.filter(pk=work_id).values_list("composer__slug", "slug")
     return [tag for c, w in works for tag in (page_tag("work", c, w), work_recordings_tag(c, w))]
+
+
+def _release_pages(release_ids):
+    slugs = Release.objects.filter(pk__in=release_ids).values_list("slug", flat=True)
+    return [page_tag("release", slug) for slug in slugs]
+
+
+def _work_pages(work_ids):
+    works = Work.objects.filter(pk__in=work_ids).values_list("composer__slug", "slug")
+    return [tag for c, w in works for tag in (page_tag("work", c, w), work_recordings_tag(c, w))]
+
+
+def _artist_pages(artists):
+    slugs = Artist.objects.filter(artists).values_list("slug", flat=True).distinct()
+    return [page_tag("artist", slug) for slug in slugs]
+
+
+def _both(instance, before, field):
+    """The field's value now and, when the row was saved over an older one, before."""
+    values = {getattr(instance, field)}
+    if before:
+        values.add(before[field])
+    return values - {None}
+
+
+def recording_saved(recording, *, before=None):
+    """A recording was added or edited (before: its work_id and release_id as they were):
+    its release's page, its work's page and kept facts (and those of the work or release
+    it moved from), its performers' pages (they show its work and release) and search
+    (a release is found by its works and performers) go stale, nothing else."""
+    release_ids, work_ids = _both(recording, before, "release_id"), _both(recording, before, "work_id")
+    tags = [page_tag("search"), *_release_pages(release_ids), *_work_pages(work_ids)]
+    tags += _artist_pages(Q(credits__recording_id=recording.pk))
+    _invalidate(version_key(tag) for tag in tags)
+
+
+def credit_saved(credit, *, before=None):
+    """A credit was added or edited (before: its artist_id and recording_id as they were):
+    the performers' pages (the one credited now and the one before), the recording's
+    release and work pages, the work's kept facts (its performer filter) and search go
+    stale, nothing else."""
+    recording_ids = _both(credit, before, "recording_id")
+    recordings = Recording.objects.filter(pk__in=recording_ids).values_list("release_id", "work_id")
+    release_ids, work_ids = {r for r, _ in recordings}, {w for _, w in recordings}
+    tags = [page_tag("search"), *_release_pages(release_ids), *_work_pages(work_ids)]
+    tags += _artist_pages(Q(pk__in=_both(credit, before, "artist_id")))
+    _invalidate(version_key(tag) for tag in tags)
+
+
+def track_saved(track, *, before=None):
+    """A track was added or edited: only its release's page (and the one it moved from)
+    shows tracks."""
+    _invalidate(version_key(tag) for tag in _release_pages(_both(track, before, "release_id")))
+
+
+def work_part_changed(part, *, before=None):
+    """A catalogue number or movement of a work was saved or deleted: the work's page and
+    kept facts (and those of a work it moved from) and search go stale, nothing else."""
+    tags = [page_tag("search"), *_work_pages(_both(part, before, "work_id"))]
+    _invalidate(version_key(tag) for tag in tags)
 
 
 def _release_deleted(release):
@@ -313,12 +388,15 @@ def _track_deleted(track):
 def catalog_row_deleted(instance, *, origin=None):
     """A catalog row was deleted (by staff, one or many at once, or along with its
     release; origin is what was deleted): the pages that showed it go stale, and every
-    page only when the row is one that many pages show (a composer, a work, a label, a
-    performer). A deleted credit's performer is counted again."""
+    page (and every work's kept facts) only when the row is one that many pages show (a
+    composer, a work, a label, a performer). A deleted credit's performer is counted
+    again."""
     if isinstance(instance, Offer):
         return offer_changed(instance)
     if isinstance(instance, Credit):
         _recount_after_deletion(instance.artist_id, origin)
+    if isinstance(instance, CatalogueNumber | Movement):
+        return work_part_changed(instance)
     handler = {
         Release: _release_deleted,
         Recording: _recording_deleted,
@@ -326,7 +404,7 @@ def catalog_row_deleted(instance, *, origin=None):
         Track: _track_deleted,
     }.get(type(instance))
     if handler is None:
-        return catalog_changed()
+        return catalog_names_changed()
     _invalidate(version_key(tag) for tag in handler(instance))
 
 

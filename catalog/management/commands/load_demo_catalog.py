@@ -4,7 +4,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from catalog import demo, openopus
-from catalog.services import catalog_changed, rebuild_search_terms
+from catalog.services import catalog_names_changed, rebuild_search_terms
 
 
 class Command(BaseCommand):
@@ -30,7 +30,7 @@ class Command(BaseCommand):
 
         made = demo.generate_releases(target=releases, batch_size=batch_size, progress=progress)
         terms = rebuild_search_terms()
-        catalog_changed()
+        catalog_names_changed()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo catalog ready: {made:,} new releases, {terms:,} search terms, "
