@@ -193,6 +193,10 @@ class RecordingAdmin(admin.ModelAdmin):
         Credit.objects.filter(recording=recording).update(release_date=recording.release_date)
         # Performers added, removed or changed in a role: their pages count it.
         services.artists_recount(artist_ids=before | set(recording.credits.values_list("artist_id", flat=True)))
+        # Search finds a release by its works and performers: the release the recording is
+        # on now, and the one it left.
+        for release_id in {recording.release_id, form.initial.get("release")} - {None}:
+            services.release_refresh_search_text(release=Release(pk=release_id))
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Credit:

@@ -7,7 +7,7 @@ from django.db.models.fields.files import FieldFile
 from catalog.models import Work
 from catalog.search import search_catalog
 from tests.conftest import staff_login
-from tests.factories import make_recordings
+from tests.factories import ArtistFactory, make_recordings
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +118,18 @@ def test_a_release_retitled_in_the_admin_is_found_by_its_new_title(staff_client)
     release.refresh_from_db()
     assert release.title == "Resurrection in Glimmerwald"
     assert release in search_catalog("glimmerwald").releases
+
+
+def test_a_performer_credited_in_the_admin_is_found_by_search_on_the_release(staff_client, client):
+    recording = make_recordings(Work.objects.get(composer__slug="mahler", title__startswith="Symphony no. 2"), 1)[0]
+    quartet = ArtistFactory(name="Glimmerwald Ensemble")
+    assert recording.release.title not in client.get("/search/?q=glimmerwald").content.decode()
+    url = f"/admin/catalog/recording/{recording.pk}/change/"
+    form = admin_form_as_shown(staff_client, url)
+    form["credits-0-artist"] = quartet.pk  # the conductor's credit goes to the ensemble
+
+    response = staff_client.post(url, form)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert recording.release in search_catalog("glimmerwald").releases
+    assert recording.release.title in client.get("/search/?q=glimmerwald").content.decode()
