@@ -66,6 +66,12 @@ def composer_detail(request, slug):
     counts = selectors.genre_counts(composer=composer)
     total = counts.get(genre, 0) if genre else sum(counts.values())
     page = selectors.paginate(works, request.GET.get("page"), per_page=50, count=total)
+    # Each genre's name translated once, not once per work: get_genre_display evaluates
+    # every genre's lazy name on each call (about 400 lookups for a page of 50 works).
+    names = {value: str(label) for value, label in Genre.choices}
+    page.object_list = list(page.object_list)
+    for work in page.object_list:
+        work.genre_name = names.get(work.genre, work.genre)
     return render(
         request,
         "catalog/composer_detail.html",
