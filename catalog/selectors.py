@@ -137,7 +137,12 @@ def genre_counts(*, composer):
 
 
 def works_in_genre(*, genre):
-    return Work.objects.filter(genre=genre).select_related("composer").order_by("-popular", "-recording_count", "title")
+    return (
+        Work.objects.filter(genre=genre)
+        .select_related("composer")
+        .defer("search_text", "composer__search_text")
+        .order_by("-popular", "-recording_count", "title")
+    )
 
 
 @dataclass
