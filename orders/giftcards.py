@@ -146,6 +146,14 @@ def _expiry(issued):
     return issued + datetime.timedelta(days=365 * years + years // 4)
 
 
+def _card_with_new_code(**fields):
+    """A new card with a fresh code, kept (until its email leaves) to be sent."""
+    code = new_code()
+    return GiftCard.objects.create(
+        code_hash=code_hash(code), last4=normalise_code(code)[-4:], code_to_send=code, **fields
+    )
+
+
 @transaction.atomic
 def gift_cards_issue(order):
     """Issue the cards an order bought, once its payment is captured, and email each
@@ -154,11 +162,7 @@ def gift_cards_issue(order):
 
     issued = []
     for line in order.gift_card_lines.filter(gift_card__isnull=True).select_for_update(of=("self",)):
-        code = new_code()
-        card = GiftCard.objects.create(
-            code_hash=code_hash(code),
-            last4=normalise_code(code)[-4:],
-            code_to_send=code,
+        card = _card_with_new_code(
             purchase=line,
             currency=order.currency,
             initial_amount=line.amount,
@@ -211,11 +215,7 @@ def gift_card_replace(card, *, send_to):
     if line.recipient_email != send_to:
         line.recipient_email = send_to
         line.save(update_fields=["recipient_email"])
-    code = new_code()
-    new = GiftCard.objects.create(
-        code_hash=code_hash(code),
-        last4=normalise_code(code)[-4:],
-        code_to_send=code,
+    new = _card_with_new_code(
         purchase=line,
         currency=card.currency,
         initial_amount=amount,

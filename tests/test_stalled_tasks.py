@@ -14,36 +14,20 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from catalog.models import ImportRun
+from tests.catalog.test_import_preview import no_uploads_left, run_worker, task_queue  # noqa: F401 - fixtures
 from tests.factories import OfferFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPORT = "/admin/catalog/importrun/import/"
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def task_queue(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-
-@pytest.fixture(autouse=True)
-def no_uploads_left():
-    """Files of previews a test leaves unconfirmed are removed, as the nightly purge would."""
-    yield
-    for stored in ImportRun.objects.exclude(stored="").values_list("stored", flat=True):
-        default_storage.delete(stored)
-
-
-def run_worker():
-    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--queue-name", "*", verbosity=0)
+# The database queue, served by the worker when the test says (tests/catalog/test_import_preview.py).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("task_queue")]
 
 
 def requeue():
@@ -104,7 +88,7 @@ def preview_task():
 
 
 @pytest.mark.postgres
-def test_a_preview_whose_worker_was_killed_mid_task_is_prepared_by_a_later_worker(postgres, admin_client, task_queue):
+def test_a_preview_whose_worker_was_killed_mid_task_is_prepared_by_a_later_worker(postgres, admin_client):
     OfferFactory(sku="ARK-123", price="10.00")
     page = upload_prices(admin_client)
     run = ImportRun.objects.get()
@@ -150,7 +134,7 @@ def test_a_preview_whose_worker_was_killed_mid_task_is_prepared_by_a_later_worke
     assert "1 to change" in ready and "Confirm and import" in ready
 
 
-def test_a_confirmed_import_whose_worker_died_is_applied_once_by_a_later_worker(admin_client, task_queue, settings):
+def test_a_confirmed_import_whose_worker_died_is_applied_once_by_a_later_worker(admin_client, settings):
     offer = OfferFactory(sku="ARK-123", price="10.00")
     page = upload_prices(admin_client)
     run_worker()
@@ -173,7 +157,7 @@ def test_a_confirmed_import_whose_worker_died_is_applied_once_by_a_later_worker(
     assert run.status == ImportRun.Status.APPLIED and run.changed == 1
 
 
-def test_a_task_that_keeps_losing_its_worker_is_failed_not_retried_for_ever(task_queue, settings, caplog):
+def test_a_task_that_keeps_losing_its_worker_is_failed_not_retried_for_ever(settings, caplog):
     settings.TASK_MAX_ATTEMPTS = 3
     from catalog.tasks import preview_catalog_file
 
