@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from catalog.models import CatalogueNumber, Movement, Role
 from catalog.services import artists_recount, catalog_changed, offer_changed
 from tests.catalog.test_admin import admin_form_as_shown
+from tests.catalog.test_precise_invalidation import visit
 from tests.conftest import staff_login
 from tests.factories import (
     ArtistFactory,
@@ -24,15 +25,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def visit(client, url):
-    """The page and whether it was served from the cache (no catalog query)."""
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    cached = not any("catalog_" in q["sql"] for q in ctx.captured_queries)
-    return response.content.decode(), cached
 
 
 @pytest.fixture
