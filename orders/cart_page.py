@@ -25,6 +25,7 @@ the context is computed from must be in `made_from`, or in what the key holds an
 import dataclasses
 import datetime
 import hashlib
+import threading
 from collections import OrderedDict
 from decimal import Decimal
 
@@ -41,9 +42,38 @@ from django.utils.translation import get_language
 from catalog import personal
 
 # Bodies kept per process (a body is never stale, so sharing them between servers would
-# only add a round trip), the most recently used first to go last.
+# only add a round trip), the most recently used first to go last, within a number and a
+# budget of bytes: every shopper's cart is a page of its own (about 30 KB with its
+# country list), and a busy shop would otherwise fill the budget with carts seen once.
 MAX_PAGES = 200
+MAX_BYTES = 1024 * 1024
 _pages = OrderedDict()
+_held = {"bytes": 0}
+_lock = threading.Lock()
+
+
+def _keep(key, entry):
+    with _lock:
+        if key in _pages:
+            return
+        _pages[key] = entry
+        _held["bytes"] += len(entry[0])
+        while _pages and (len(_pages) > MAX_PAGES or _held["bytes"] > MAX_BYTES):
+            _, dropped = _pages.popitem(last=False)
+            _held["bytes"] -= len(dropped[0])
+
+
+def held_bytes():
+    """Bytes of page body this process keeps."""
+    return _held["bytes"]
+
+
+def forget_all():
+    with _lock:
+        _pages.clear()
+        _held["bytes"] = 0
+
+
 _PLAIN = (str, int, float, bool, Decimal, datetime.date, datetime.datetime, type(None))
 
 
@@ -115,18 +145,18 @@ def render_cart(request, template_name, context, *, status=200, made_from=None):
         return render(request, template_name, context, status=status)
     if entry is None:
         entry = _render_shared(request, template_name, context, status)
-        _pages[key] = entry
-        if len(_pages) > MAX_PAGES:
-            _pages.popitem(last=False)
+        _keep(key, entry)
     else:
-        _pages.move_to_end(key)
+        with _lock:
+            if key in _pages:
+                _pages.move_to_end(key)
     content, spots, content_type = entry
     return HttpResponse(personal.fill_in(request, content, spots), content_type=content_type, status=status)
 
 
 def _forget(**kwargs):
     # Settings shape the page (URLs, the shop's country, templates): forget what was rendered.
-    _pages.clear()
+    forget_all()
 
 
 setting_changed.connect(_forget, dispatch_uid="orders-cart-page-forget")

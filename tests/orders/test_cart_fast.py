@@ -69,7 +69,7 @@ def test_the_cart_page_seen_again_is_not_rendered_again_and_reads_the_same(clien
     first = client.get("/cart/")
     again = client.get("/cart/")
     assert "orders/cart.html" in rendered(first) and "orders/cart.html" not in rendered(again)
-    cart_page._pages.clear()
+    cart_page.forget_all()
     fresh = client.get("/cart/")
     assert "orders/cart.html" in rendered(fresh)
 
@@ -148,3 +148,22 @@ def test_a_cart_lives_with_its_session_and_goes_when_the_session_expires(client)
         expire_date=timezone.now() - datetime.timedelta(seconds=1)
     )
     assert "Your cart is empty" in client.get("/cart/").content.decode()
+
+
+def test_the_kept_cart_pages_stay_within_their_byte_budget_keeping_the_newest(client, settings, monkeypatch):
+    offers = [OfferFactory(stock=99) for _ in range(6)]
+    cart_page.forget_all()
+    add(client, offers[0], 1)
+    client.get("/cart/")
+    one_page = cart_page.held_bytes()
+    assert one_page > 0
+    monkeypatch.setattr(cart_page, "MAX_BYTES", one_page * 3)
+
+    for offer in offers[1:]:  # every add makes another cart, so another page
+        add(client, offer, 1)
+        client.get("/cart/")
+
+    assert cart_page.held_bytes() <= one_page * 3 + 6 * 1024  # later carts have longer pages
+    assert len(cart_page._pages) < 6
+    again = client.get("/cart/")  # the newest cart's page is still kept
+    assert "orders/cart.html" not in rendered(again)
