@@ -43,7 +43,7 @@ from catalog import personal
 
 # Bodies kept per process (a body is never stale, so sharing them between servers would
 # only add a round trip), the most recently used first to go last, within a number and a
-# budget of bytes: every shopper's cart is a page of its own (about 30 KB with its
+# budget of bytes: every shopper's cart is a page of its own (about 18 KB with its
 # country list), and a busy shop would otherwise fill the budget with carts seen once.
 MAX_PAGES = 200
 MAX_BYTES = 1024 * 1024
