@@ -104,16 +104,10 @@ def measure(args):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from bench.catalog_pages import pages
-    from catalog.models import Release
+    from bench.catalog_pages import offer_on, pages
 
     release_path = pages()["release"]
-    offer = (
-        Release.objects.get(slug=release_path.split("/")[2])
-        .offers.filter(is_active=True)
-        .order_by("-made_to_order", "-stock")
-        .first()
-    )
+    offer = offer_on(release_path)
     visitor = Visitor(get_wsgi_application())
     status, _, page = visitor.call("GET", release_path)
     assert status.startswith("200"), status
@@ -179,16 +173,10 @@ def over_http(args):
     """The cart page and add to cart rows as `make bench` runs them, each paired with
     hello world --pairs times; prints every pair and the median ratio."""
     from bench import traffic
-    from bench.catalog_pages import Browser, Server, free_port, pages, paired
-    from catalog.models import Release
+    from bench.catalog_pages import Browser, Server, free_port, offer_on, pages, paired
 
     release_path = pages()["release"]
-    offer = (
-        Release.objects.get(slug=release_path.split("/")[2])
-        .offers.filter(is_active=True)
-        .order_by("-made_to_order", "-stock")
-        .first()
-    )
+    offer = offer_on(release_path)
     port = free_port(args.port)
     env = {**os.environ, "ARKIV_SITE_URL": f"http://127.0.0.1:{port}"}
     server = Server(args, env, port)

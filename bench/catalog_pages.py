@@ -505,6 +505,18 @@ def offers_for_orders(urls, orders, count=50):
 # --- the run ---------------------------------------------------------------------------
 
 
+def offer_on(release_path):
+    """The offer the cart rows add: the release page's one that never runs out first."""
+    from catalog.models import Release
+
+    return (
+        Release.objects.get(slug=release_path.split("/")[2])
+        .offers.filter(is_active=True)
+        .order_by("-made_to_order", "-stock")
+        .first()
+    )
+
+
 def ratio(rate, hello):
     return rate / hello if hello else 0.0
 
@@ -574,12 +586,7 @@ def main(argv=None):
     orders = math.ceil(args.orders_per_second * args.mix_seconds) + 20
     order_offers = offers_for_orders(mix, orders) if mix else []
     release_path = urls["release"]
-    offer = (
-        Release.objects.get(slug=release_path.split("/")[2])
-        .offers.filter(is_active=True)
-        .order_by("-made_to_order", "-stock")
-        .first()
-    )
+    offer = offer_on(release_path)
     connection.close()
 
     port = free_port(args.port)
