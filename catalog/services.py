@@ -116,10 +116,6 @@ def catalog_names_changed():
     _invalidate([CATALOG_VERSION_KEY, CATALOG_NAMES_KEY])
 
 
-def catalog_version():
-    return versions_for([CATALOG_VERSION_KEY])[CATALOG_VERSION_KEY]
-
-
 def work_recordings_tag(composer, work):
     """The group of what is cached about the set of a work's recordings, not their offers
     (its page's filter choices, selectors.work_page_facts): a change to the release,
@@ -209,16 +205,6 @@ def offer_changed(offer):
     _invalidate(version_key(tag) for tag in tags)
 
 
-def _release_page(release_id):
-    slug = Release.objects.filter(pk=release_id).values_list("slug", flat=True).first()
-    return [page_tag("release", slug)] if slug else []
-
-
-def _work_page(work_id):
-    works = Work.objects.filter(pk=work_id).values_list("composer__slug", "slug")
-    return [tag for c, w in works for tag in (page_tag("work", c, w), work_recordings_tag(c, w))]
-
-
 def _release_pages(release_ids):
     slugs = Release.objects.filter(pk__in=release_ids).values_list("slug", flat=True)
     return [page_tag("release", slug) for slug in slugs]
@@ -290,7 +276,7 @@ def _release_deleted(release):
 
 
 def _recording_deleted(recording):
-    return _release_page(recording.release_id) + _work_page(recording.work_id)
+    return _release_pages([recording.release_id]) + _work_pages([recording.work_id])
 
 
 def release_date_copied(*, release):
@@ -377,12 +363,12 @@ def _credit_deleted(credit):
     artist = Artist.objects.filter(pk=credit.artist_id).values_list("slug", flat=True).first()
     tags = [page_tag("artist", artist)] if artist else []
     if recording:
-        tags += _release_page(recording["release_id"]) + _work_page(recording["work_id"])
+        tags += _release_pages([recording["release_id"]]) + _work_pages([recording["work_id"]])
     return tags
 
 
 def _track_deleted(track):
-    return _release_page(track.release_id)
+    return _release_pages([track.release_id])
 
 
 def catalog_row_deleted(instance, *, origin=None):
